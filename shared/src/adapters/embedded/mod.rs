@@ -1,0 +1,7 @@
+//! Embedded adapters: everything the AWS adapters do, in one process with no AWS.
+
+pub mod bus;
+pub mod sqlite;
+
+pub use bus::{BusMonitor, DeadLetter, EmbeddedBus, QueueSettings, Queues};
+pub use sqlite::SqliteStore;

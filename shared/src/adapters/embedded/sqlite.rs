@@ -1,0 +1,413 @@
+//! SQLite store and read model: one file under `.local/` (or `:memory:` in tests).
+//! Invariants hold by the same means as in DynamoDB — one transaction with conditional
+//! statements and unique constraints — never by reading first in application code.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{
+    sortable_time, Envelope, Event, EventListing, EventStats, EventStatus, ProjectionChange, Registration, User,
+};
+use crate::ports::{Page, ReadModel, Store, StoreError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id    TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    data  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id           TEXT PRIMARY KEY,
+    slug         TEXT NOT NULL UNIQUE,
+    status       TEXT NOT NULL,
+    max_capacity INTEGER NOT NULL,
+    confirmed    INTEGER NOT NULL DEFAULT 0,
+    data         TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS registrations (
+    id       TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    email    TEXT NOT NULL,
+    data     TEXT NOT NULL,
+    UNIQUE (event_id, email)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id       TEXT NOT NULL UNIQUE,
+    envelope TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS read_events (
+    id         TEXT PRIMARY KEY,
+    listing    TEXT,
+    sort_key   TEXT,
+    published  INTEGER NOT NULL DEFAULT 0,
+    registered INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS read_events_published ON read_events (published, sort_key, id);
+CREATE TABLE IF NOT EXISTS read_applied (
+    dedupe_id TEXT PRIMARY KEY
+);
+";
+
+/// Store and read model over one SQLite connection. The mutex serializes transactions,
+/// as a single-writer SQLite database does anyway.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(e))
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn insert_outbox(tx: &rusqlite::Transaction<'_>, events: &[Envelope]) -> Result<(), StoreError> {
+    for envelope in events {
+        tx.execute(
+            "INSERT INTO outbox (id, envelope) VALUES (?1, ?2)",
+            params![envelope.id.to_string(), to_json(envelope)?],
+        )
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Where the read model's listing pages resume.
+#[derive(Serialize, Deserialize)]
+struct ListingCursor {
+    sort_key: String,
+    id: Uuid,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        // WAL lets readers proceed during a write and survives a crash mid-transaction.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
+        Self::with_schema(conn)
+    }
+
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::with_schema(Connection::open_in_memory().map_err(unavailable)?)
+    }
+
+    fn with_schema(conn: Connection) -> Result<Self, StoreError> {
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `work` on the connection on a blocking thread, off the async executor.
+    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Unavailable("sqlite connection mutex poisoned".into()))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
+    async fn get_json<T>(&self, sql: &'static str, key: String) -> Result<Option<T>, StoreError>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        self.run(move |conn| {
+            conn.query_row(sql, [key], |row| row.get::<_, String>(0))
+                .optional()
+                .map_err(unavailable)?
+                .map(|json| from_json(&json))
+                .transpose()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: &User, events: &[Envelope]) -> Result<(), StoreError> {
+        let (user, events) = (user.clone(), events.to_vec());
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO users (id, email, data) VALUES (?1, ?2, ?3)",
+                params![user.id.to_string(), user.email, to_json(&user)?],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::EmailTaken } else { unavailable(e) })?;
+            insert_outbox(&tx, &events)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.get_json("SELECT data FROM users WHERE id = ?1", id.to_string()).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        self.get_json("SELECT data FROM users WHERE email = ?1", email.to_owned()).await
+    }
+
+    async fn create_event(&self, event: &Event, events: &[Envelope]) -> Result<(), StoreError> {
+        let (event, events) = (event.clone(), events.to_vec());
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO events (id, slug, status, max_capacity, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    event.id.to_string(),
+                    event.slug,
+                    event.status.as_str(),
+                    event.max_capacity,
+                    to_json(&event)?
+                ],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::SlugTaken } else { unavailable(e) })?;
+            insert_outbox(&tx, &events)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn event(&self, id: Uuid) -> Result<Option<Event>, StoreError> {
+        self.get_json("SELECT data FROM events WHERE id = ?1", id.to_string()).await
+    }
+
+    async fn register(&self, registration: &Registration, events: &[Envelope]) -> Result<(), StoreError> {
+        let (registration, events) = (registration.clone(), events.to_vec());
+        self.run(move |conn| {
+            let event_id = registration.event_id.to_string();
+            // IMMEDIATE takes the write lock up front, so the seat check and the insert
+            // cannot interleave with another registration.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let seat_taken = tx
+                .execute(
+                    "UPDATE events SET confirmed = confirmed + 1
+                     WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity",
+                    [&event_id],
+                )
+                .map_err(unavailable)?;
+            let inserted = tx.execute(
+                "INSERT INTO registrations (id, event_id, email, data) VALUES (?1, ?2, ?3, ?4)",
+                params![registration.id.to_string(), event_id, registration.email, to_json(&registration)?],
+            );
+            match inserted {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRegistration),
+                other => other.map_err(unavailable)?,
+            };
+            if seat_taken == 0 {
+                // Dropping the transaction rolls it back; say why no seat was taken.
+                let status: Option<String> = tx
+                    .query_row("SELECT status FROM events WHERE id = ?1", [&event_id], |row| row.get(0))
+                    .optional()
+                    .map_err(unavailable)?;
+                return Err(match status.as_deref() {
+                    None => StoreError::EventNotFound,
+                    Some("PUBLISHED") => StoreError::EventFull,
+                    Some(_) => StoreError::EventNotOpen,
+                });
+            }
+            insert_outbox(&tx, &events)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError> {
+        self.get_json("SELECT data FROM registrations WHERE id = ?1", id.to_string()).await
+    }
+
+    async fn confirmed_count(&self, event_id: Uuid) -> Result<u32, StoreError> {
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT confirmed FROM events WHERE id = ?1",
+                [event_id.to_string()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(unavailable)?
+            .ok_or(StoreError::EventNotFound)
+        })
+        .await
+    }
+
+    async fn unpublished(&self, limit: usize) -> Result<Vec<Envelope>, StoreError> {
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare_cached("SELECT envelope FROM outbox ORDER BY seq LIMIT ?1")
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([limit as i64], |row| row.get::<_, String>(0))
+                .map_err(unavailable)?;
+            rows.map(|json| from_json(&json.map_err(unavailable)?)).collect()
+        })
+        .await
+    }
+
+    async fn mark_published(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        let ids = ids.to_vec();
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            for id in ids {
+                tx.execute("DELETE FROM outbox WHERE id = ?1", [id.to_string()])
+                    .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ReadModel for SqliteStore {
+    async fn apply(&self, dedupe_id: Uuid, change: &ProjectionChange) -> Result<bool, StoreError> {
+        let change = change.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let first_time = tx
+                .execute(
+                    "INSERT OR IGNORE INTO read_applied (dedupe_id) VALUES (?1)",
+                    [dedupe_id.to_string()],
+                )
+                .map_err(unavailable)?
+                == 1;
+            if !first_time {
+                return Ok(false);
+            }
+            match &change {
+                ProjectionChange::Listing(listing) => {
+                    tx.execute(
+                        "INSERT INTO read_events (id, listing, sort_key, published) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (id) DO UPDATE SET
+                           listing = excluded.listing, sort_key = excluded.sort_key, published = excluded.published",
+                        params![
+                            listing.id.to_string(),
+                            to_json(listing)?,
+                            sortable_time(listing.date),
+                            listing.status == EventStatus::Published
+                        ],
+                    )
+                    .map_err(unavailable)?;
+                }
+                ProjectionChange::Counters { event_id, delta } => {
+                    tx.execute(
+                        "INSERT INTO read_events (id, registered) VALUES (?1, ?2)
+                         ON CONFLICT (id) DO UPDATE SET registered = registered + excluded.registered",
+                        params![event_id.to_string(), delta.registered],
+                    )
+                    .map_err(unavailable)?;
+                }
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn stats(&self, event_id: Uuid) -> Result<EventStats, StoreError> {
+        self.run(move |conn| {
+            let registered: Option<i64> = conn
+                .query_row(
+                    "SELECT registered FROM read_events WHERE id = ?1",
+                    [event_id.to_string()],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            Ok(EventStats {
+                registered: registered.unwrap_or(0).max(0) as u64,
+            })
+        })
+        .await
+    }
+
+    async fn published(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<(EventListing, EventStats)>, StoreError> {
+        let after = cursor.map(decode_cursor).transpose()?;
+        self.run(move |conn| {
+            let (sort_key, id) = after
+                .map(|c| (c.sort_key, c.id.to_string()))
+                .unwrap_or_default();
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT listing, registered, sort_key FROM read_events
+                     WHERE published = 1 AND (sort_key, id) > (?1, ?2)
+                     ORDER BY sort_key, id LIMIT ?3",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map(params![sort_key, id, limit as i64 + 1], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+                })
+                .map_err(unavailable)?;
+            let mut items = Vec::with_capacity(limit + 1);
+            for row in rows {
+                let (listing, registered, sort_key) = row.map_err(unavailable)?;
+                let listing: EventListing = from_json(&listing)?;
+                items.push((listing, EventStats { registered: registered.max(0) as u64 }, sort_key));
+            }
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items
+                    .last()
+                    .map(|(listing, _, sort_key)| encode_cursor(sort_key, listing.id))
+                    .transpose()?
+            } else {
+                None
+            };
+            Ok(Page {
+                items: items.into_iter().map(|(l, s, _)| (l, s)).collect(),
+                next_cursor,
+            })
+        })
+        .await
+    }
+}
+
+fn encode_cursor(sort_key: &str, id: Uuid) -> Result<String, StoreError> {
+    let cursor = ListingCursor {
+        sort_key: sort_key.to_owned(),
+        id,
+    };
+    Ok(URL_SAFE_NO_PAD.encode(to_json(&cursor)?))
+}
+
+fn decode_cursor(raw: &str) -> Result<ListingCursor, StoreError> {
+    URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(StoreError::InvalidCursor)
+}

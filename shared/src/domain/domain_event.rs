@@ -1,0 +1,66 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::event::Event;
+use super::registration::Registration;
+
+/// Something that happened, published on the bus after the write that caused it commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum DomainEvent {
+    UserSignedUp { user_id: Uuid },
+    EventCreated { event: Event },
+    RegistrationConfirmed { registration: Registration },
+}
+
+impl DomainEvent {
+    /// The SNS `type` message attribute the queues' filter policies match on.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::UserSignedUp { .. } => "UserSignedUp",
+            Self::EventCreated { .. } => "EventCreated",
+            Self::RegistrationConfirmed { .. } => "RegistrationConfirmed",
+        }
+    }
+}
+
+/// A domain event with the identity consumers deduplicate on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    pub event: DomainEvent,
+}
+
+impl Envelope {
+    pub fn new(event: DomainEvent, occurred_at: OffsetDateTime) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            occurred_at,
+            event,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        self.event.type_name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_type_attribute_matches_the_serialized_tag() {
+        let envelope = Envelope::new(
+            DomainEvent::UserSignedUp { user_id: Uuid::nil() },
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let json = serde_json::to_value(&envelope).unwrap();
+        assert_eq!(json["event"]["type"], envelope.type_name());
+        let back: Envelope = serde_json::from_value(json).unwrap();
+        assert_eq!(back, envelope);
+    }
+}

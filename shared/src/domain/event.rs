@@ -1,0 +1,247 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::error::{DomainError, Violations};
+use super::validate::is_present_text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventStatus {
+    Draft,
+    Published,
+    Cancelled,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Published => "PUBLISHED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub date: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub end_date: Option<OffsetDateTime>,
+    pub venue: String,
+    pub max_capacity: u32,
+    pub price_cents: u64,
+    pub currency: String,
+    pub status: EventStatus,
+    pub waitlist_enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A create-event request as the API receives it, before validation.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewEvent {
+    pub name: String,
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub date: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub end_date: Option<OffsetDateTime>,
+    pub venue: String,
+    pub max_capacity: u32,
+    #[serde(default)]
+    pub price_cents: u64,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    #[serde(default = "default_status")]
+    pub status: EventStatus,
+    #[serde(default)]
+    pub waitlist_enabled: bool,
+}
+
+fn default_currency() -> String {
+    "EUR".into()
+}
+
+fn default_status() -> EventStatus {
+    EventStatus::Draft
+}
+
+pub const MAX_CAPACITY: u32 = 1_000_000;
+const MAX_NAME_CHARS: usize = 200;
+const MAX_DESCRIPTION_CHARS: usize = 10_000;
+const MAX_SLUG_CHARS: usize = 80;
+
+impl NewEvent {
+    pub fn validate(
+        self,
+        id: Uuid,
+        owner_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Event, DomainError> {
+        let mut violations = Violations::default();
+        violations.check(
+            is_present_text(&self.name, MAX_NAME_CHARS),
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        );
+        let slug = match self.slug {
+            Some(slug) => slug,
+            None => derive_slug(&self.name, id),
+        };
+        violations.check(
+            is_slug(&slug),
+            "slug",
+            format!("must be lower-case letters, digits and single hyphens, at most {MAX_SLUG_CHARS} characters"),
+        );
+        violations.check(
+            self.description.chars().count() <= MAX_DESCRIPTION_CHARS,
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
+        violations.check(
+            is_present_text(&self.venue, MAX_NAME_CHARS),
+            "venue",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        );
+        if let Some(end) = self.end_date {
+            violations.check(end > self.date, "end_date", "must be after date");
+        }
+        violations.check(
+            (1..=MAX_CAPACITY).contains(&self.max_capacity),
+            "max_capacity",
+            format!("must be between 1 and {MAX_CAPACITY}"),
+        );
+        violations.check(
+            self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase()),
+            "currency",
+            "must be a three-letter ISO 4217 code such as EUR",
+        );
+        violations.check(
+            self.status != EventStatus::Cancelled,
+            "status",
+            "a new event is DRAFT or PUBLISHED",
+        );
+        violations.into_result()?;
+        Ok(Event {
+            id,
+            owner_id,
+            name: self.name.trim().to_owned(),
+            slug,
+            description: self.description,
+            date: self.date,
+            end_date: self.end_date,
+            venue: self.venue.trim().to_owned(),
+            max_capacity: self.max_capacity,
+            price_cents: self.price_cents,
+            currency: self.currency,
+            status: self.status,
+            waitlist_enabled: self.waitlist_enabled,
+            created_at: now,
+        })
+    }
+}
+
+fn is_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= MAX_SLUG_CHARS
+        && slug
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// `"Rust Meetup #4!"` → `"rust-meetup-4-1a2b3c4d"`: readable, and the id suffix keeps two
+/// events of one name from colliding on the slug guard.
+fn derive_slug(name: &str, id: Uuid) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut base = words.join("-");
+    base.truncate(MAX_SLUG_CHARS - 9);
+    let base = base.trim_end_matches('-');
+    let suffix = &id.simple().to_string()[..8];
+    if base.is_empty() {
+        suffix.to_owned()
+    } else {
+        format!("{base}-{suffix}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn new_event() -> NewEvent {
+        NewEvent {
+            name: " Rust Meetup #4! ".into(),
+            slug: None,
+            description: String::new(),
+            date: datetime!(2027-03-01 18:00 UTC),
+            end_date: Some(datetime!(2027-03-01 21:00 UTC)),
+            venue: "Hall A".into(),
+            max_capacity: 50,
+            price_cents: 0,
+            currency: "EUR".into(),
+            status: EventStatus::Published,
+            waitlist_enabled: false,
+        }
+    }
+
+    fn validate(new: NewEvent) -> Result<Event, DomainError> {
+        new.validate(Uuid::nil(), Uuid::nil(), datetime!(2027-01-01 0:00 UTC))
+    }
+
+    fn invalid_fields(new: NewEvent) -> Vec<&'static str> {
+        match validate(new) {
+            Err(DomainError::Invalid(errors)) => errors.iter().map(|e| e.field).collect(),
+            Ok(_) => vec![],
+        }
+    }
+
+    #[test]
+    fn a_valid_event_is_trimmed_and_gets_a_derived_slug() {
+        let event = validate(new_event()).unwrap();
+        assert_eq!(event.name, "Rust Meetup #4!");
+        assert_eq!(event.slug, "rust-meetup-4-00000000");
+        assert!(is_slug(&event.slug));
+    }
+
+    #[test]
+    fn dates_must_be_in_order() {
+        let mut new = new_event();
+        new.end_date = Some(new.date);
+        assert_eq!(invalid_fields(new), ["end_date"]);
+    }
+
+    #[test]
+    fn capacity_currency_slug_and_status_are_checked() {
+        let mut new = new_event();
+        new.max_capacity = 0;
+        new.currency = "eur".into();
+        new.slug = Some("Bad Slug".into());
+        new.status = EventStatus::Cancelled;
+        assert_eq!(invalid_fields(new), ["slug", "max_capacity", "currency", "status"]);
+    }
+
+    #[test]
+    fn slugs() {
+        for ok in ["a", "rust-2027", "x1-y2-z3"] {
+            assert!(is_slug(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "A", "a_b", "ä"] {
+            assert!(!is_slug(bad), "{bad}");
+        }
+        assert_eq!(derive_slug("!!!", Uuid::nil()), "00000000");
+    }
+}

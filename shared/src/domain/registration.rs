@@ -1,0 +1,132 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::error::{DomainError, Violations};
+use super::validate::{is_plausible_email, is_present_text, normalize_email};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RegistrationStatus {
+    PendingPayment,
+    Confirmed,
+    Waitlisted,
+    CheckedIn,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    /// Normalized: the (event, email) pair is unique.
+    pub email: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub status: RegistrationStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A registration request as the API receives it, before validation.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewRegistration {
+    pub email: String,
+    pub full_name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_PHONE_CHARS: usize = 32;
+
+impl NewRegistration {
+    /// Validates the request into a registration holding a confirmed seat; whether the
+    /// seat exists is the store's transaction to decide.
+    pub fn confirmed(
+        self,
+        id: Uuid,
+        event_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Registration, DomainError> {
+        let email = normalize_email(&self.email);
+        let phone = self
+            .phone
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty());
+        let mut violations = Violations::default();
+        violations.check(is_plausible_email(&email), "email", "must be an email address");
+        violations.check(
+            is_present_text(&self.full_name, MAX_NAME_CHARS),
+            "full_name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        );
+        if let Some(phone) = &phone {
+            violations.check(
+                is_phone(phone),
+                "phone",
+                format!("must be digits, spaces and + - ( ), at most {MAX_PHONE_CHARS} characters"),
+            );
+        }
+        violations.into_result()?;
+        Ok(Registration {
+            id,
+            event_id,
+            email,
+            full_name: self.full_name.trim().to_owned(),
+            phone,
+            status: RegistrationStatus::Confirmed,
+            created_at: now,
+        })
+    }
+}
+
+fn is_phone(phone: &str) -> bool {
+    phone.len() <= MAX_PHONE_CHARS
+        && phone.bytes().any(|b| b.is_ascii_digit())
+        && phone
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" +-()".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(email: &str, full_name: &str, phone: Option<&str>) -> NewRegistration {
+        NewRegistration {
+            email: email.into(),
+            full_name: full_name.into(),
+            phone: phone.map(Into::into),
+        }
+    }
+
+    fn confirm(new: NewRegistration) -> Result<Registration, DomainError> {
+        new.confirmed(Uuid::nil(), Uuid::nil(), OffsetDateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn a_registration_is_normalized_and_confirmed() {
+        let reg = confirm(request(" Ann@X.org", " Ann Lee ", Some(" "))).unwrap();
+        assert_eq!(reg.email, "ann@x.org");
+        assert_eq!(reg.full_name, "Ann Lee");
+        assert_eq!(reg.phone, None);
+        assert_eq!(reg.status, RegistrationStatus::Confirmed);
+    }
+
+    #[test]
+    fn invalid_fields_are_all_reported() {
+        let Err(DomainError::Invalid(errors)) = confirm(request("x", "", Some("call me"))) else {
+            panic!("expected invalid");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["email", "full_name", "phone"]);
+    }
+
+    #[test]
+    fn phones() {
+        assert!(is_phone("+44 (0)20 7946-0958"));
+        assert!(!is_phone("+"));
+        assert!(!is_phone(&"1".repeat(MAX_PHONE_CHARS + 1)));
+    }
+}

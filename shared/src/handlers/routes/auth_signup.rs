@@ -1,0 +1,34 @@
+//! POST /auth/signup — anyone may create an ORGANIZER account.
+
+use http::StatusCode;
+use lambda_http::Request;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::app::AppContext;
+use crate::domain::{DomainEvent, Envelope, Signup};
+use crate::http::{json, json_body, ApiError, ApiResult};
+
+#[derive(Deserialize)]
+struct Body {
+    email: String,
+    password: String,
+}
+
+pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+    let body: Body = json_body(&req)?;
+    let signup = Signup::parse(&body.email, body.password)?;
+
+    let password_hash = ctx.passwords.hash(signup.password.clone()).await.map_err(ApiError::internal)?;
+    let now = ctx.clock.now();
+    let user = signup.into_user(Uuid::now_v7(), password_hash, now);
+    let events = [Envelope::new(DomainEvent::UserSignedUp { user_id: user.id }, now)];
+    ctx.store.create_user(&user, &events).await?;
+    ctx.publish(&events).await;
+
+    json(
+        StatusCode::CREATED,
+        &json!({ "id": user.id, "email": user.email, "role": user.role }),
+    )
+}

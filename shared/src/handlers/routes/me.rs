@@ -1,0 +1,31 @@
+//! GET /me — the caller's own account.
+
+use http::StatusCode;
+use lambda_http::Request;
+use serde_json::json;
+
+use crate::app::AppContext;
+use crate::auth::Principal;
+use crate::http::{json, ApiError, ApiResult};
+
+pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+    let principal = Principal::required(&req, &ctx.tokens)?;
+
+    let user = ctx
+        .store
+        .user(principal.user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(ApiError::Unauthenticated)?;
+
+    json(
+        StatusCode::OK,
+        &json!({
+            "id": user.id,
+            "email": user.email,
+            "role": user.role,
+            "active": user.active,
+            "created_at": user.created_at.format(&time::format_description::well_known::Rfc3339).map_err(ApiError::internal)?,
+        }),
+    )
+}

@@ -1,0 +1,154 @@
+//! The route table: the one place that says which method and path runs which handler,
+//! and which Lambda binary serves it. The dev server dispatches from it, and a test keeps
+//! `template.yaml` in step with it.
+
+pub mod auth_login;
+pub mod auth_signup;
+pub mod events_create;
+pub mod events_get;
+pub mod events_list;
+pub mod health;
+pub mod me;
+pub mod registrations_create;
+pub mod views;
+
+use http::Method;
+use lambda_http::{Body, Request, Response};
+
+use crate::app::AppContext;
+use crate::http::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    AuthSignup,
+    AuthLogin,
+    Me,
+    EventsCreate,
+    EventsList,
+    EventsGet,
+    RegistrationsCreate,
+}
+
+#[derive(Debug)]
+pub struct RouteSpec {
+    pub route: Route,
+    pub method: Method,
+    /// As API Gateway writes it: `{name}` segments are path parameters.
+    pub path: &'static str,
+    /// The binary under `functions/src/bin/` (and `BuildProperties.Binary` in the template).
+    pub binary: &'static str,
+}
+
+const fn spec(route: Route, method: Method, path: &'static str, binary: &'static str) -> RouteSpec {
+    RouteSpec {
+        route,
+        method,
+        path,
+        binary,
+    }
+}
+
+pub const ROUTES: &[RouteSpec] = &[
+    spec(Route::Health, Method::GET, "/health", "health"),
+    spec(Route::AuthSignup, Method::POST, "/auth/signup", "auth-signup"),
+    spec(Route::AuthLogin, Method::POST, "/auth/login", "auth-login"),
+    spec(Route::Me, Method::GET, "/me", "me"),
+    spec(Route::EventsCreate, Method::POST, "/events", "events-create"),
+    spec(Route::EventsList, Method::GET, "/events", "events-list"),
+    spec(Route::EventsGet, Method::GET, "/events/{id}", "events-get"),
+    spec(
+        Route::RegistrationsCreate,
+        Method::POST,
+        "/events/{id}/registrations",
+        "registrations-create",
+    ),
+];
+
+impl Route {
+    pub async fn handle(self, ctx: &AppContext, req: Request) -> Response<Body> {
+        let result = match self {
+            Self::Health => health::handle(ctx, req).await,
+            Self::AuthSignup => auth_signup::handle(ctx, req).await,
+            Self::AuthLogin => auth_login::handle(ctx, req).await,
+            Self::Me => me::handle(ctx, req).await,
+            Self::EventsCreate => events_create::handle(ctx, req).await,
+            Self::EventsList => events_list::handle(ctx, req).await,
+            Self::EventsGet => events_get::handle(ctx, req).await,
+            Self::RegistrationsCreate => registrations_create::handle(ctx, req).await,
+        };
+        into_response(result)
+    }
+}
+
+pub fn into_response(result: ApiResult) -> Response<Body> {
+    result.unwrap_or_else(|error| error.to_response())
+}
+
+/// Finds the route for a method and a path, with its path parameters.
+pub fn match_route(method: &Method, path: &str) -> Result<(Route, Vec<(String, String)>), ApiError> {
+    ROUTES
+        .iter()
+        .filter(|spec| spec.method == *method)
+        .find_map(|spec| match_template(spec.path, path).map(|params| (spec.route, params)))
+        .ok_or(ApiError::NoRoute)
+}
+
+fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let mut template_parts = template.trim_matches('/').split('/');
+    let mut path_parts = path.trim_end_matches('/').trim_start_matches('/').split('/');
+    let mut params = Vec::new();
+    loop {
+        match (template_parts.next(), path_parts.next()) {
+            (None, None) => return Some(params),
+            (Some(t), Some(p)) => {
+                if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                    if p.is_empty() {
+                        return None;
+                    }
+                    params.push((name.to_owned(), p.to_owned()));
+                } else if t != p {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_with_their_parameters() {
+        let (route, params) = match_route(&Method::POST, "/events/abc/registrations").unwrap();
+        assert_eq!(route, Route::RegistrationsCreate);
+        assert_eq!(params, [("id".to_owned(), "abc".to_owned())]);
+        assert_eq!(match_route(&Method::GET, "/events/").unwrap().0, Route::EventsList);
+        assert_eq!(match_route(&Method::GET, "/events").unwrap().0, Route::EventsList);
+        assert_eq!(match_route(&Method::POST, "/events").unwrap().0, Route::EventsCreate);
+    }
+
+    #[test]
+    fn unknown_paths_and_methods_do_not_match() {
+        for (method, path) in [
+            (Method::GET, "/nope"),
+            (Method::DELETE, "/health"),
+            (Method::GET, "/events/a/b"),
+            (Method::GET, "/events//registrations"),
+        ] {
+            assert!(match_route(&method, path).is_err(), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn every_route_is_unique_and_has_its_own_binary() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(a.route != b.route && a.binary != b.binary, "{a:?} / {b:?}");
+                assert!(!(a.method == b.method && a.path == b.path), "{a:?} / {b:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! HTTP edges shared by every route: request parsing, JSON responses, and the one mapping
+//! from errors to RFC 9457 problem documents.
+
+mod problem;
+mod request;
+mod response;
+
+pub use problem::ApiError;
+pub use request::{json_body, path_uuid, query_param};
+pub use response::{json, ApiResult};

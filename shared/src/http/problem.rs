@@ -1,0 +1,181 @@
+use http::StatusCode;
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use crate::domain::{DomainError, FieldError};
+use crate::ports::{BusError, StoreError};
+
+/// Every way a request can fail, each with one status and one stable `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedBody(String),
+    #[error("a query parameter is not valid: {0}")]
+    BadQuery(String),
+    #[error("the request is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("authentication is required")]
+    Unauthenticated,
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("you may not do this")]
+    Forbidden,
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("no route for this method and path")]
+    NoRoute,
+    #[error("{0}")]
+    Conflict(StoreError),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedBody(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable and machine-readable: clients branch on this, never on `detail`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedBody(_) => "malformed_body",
+            Self::BadQuery(_) => "invalid_query",
+            Self::Invalid(_) => "validation_failed",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::NoRoute => "no_route",
+            Self::Conflict(conflict) => match conflict {
+                StoreError::EmailTaken => "email_taken",
+                StoreError::SlugTaken => "slug_taken",
+                StoreError::EventFull => "event_full",
+                StoreError::DuplicateRegistration => "duplicate_registration",
+                _ => "conflict",
+            },
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(error))
+    }
+
+    pub fn to_response(&self) -> Response<Body> {
+        let status = self.status();
+        if status.is_server_error() {
+            // The chain is logged for operators; clients get no internals.
+            tracing::error!(error = %error_chain(self), code = self.code(), "request failed");
+        }
+        let mut problem = json!({
+            "type": format!("urn:evreg:problem:{}", self.code()),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "code": self.code(),
+            "detail": self.to_string(),
+        });
+        if let Self::Invalid(errors) = self {
+            problem["errors"] = json!(errors);
+        }
+        Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, "application/problem+json")
+            .body(Body::Text(problem.to_string()))
+            .unwrap_or_default()
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Invalid(errors) => Self::Invalid(errors),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::EmailTaken
+            | StoreError::SlugTaken
+            | StoreError::EventFull
+            | StoreError::DuplicateRegistration => Self::Conflict(error),
+            // A draft or cancelled event is indistinguishable from a missing one to the public.
+            StoreError::EventNotFound | StoreError::EventNotOpen => Self::NotFound("event"),
+            StoreError::InvalidCursor => Self::BadQuery("cursor is not valid".into()),
+            StoreError::Corrupt(_) | StoreError::Unavailable(_) => Self::internal(error),
+        }
+    }
+}
+
+impl From<BusError> for ApiError {
+    fn from(error: BusError) -> Self {
+        Self::internal(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(response: &Response<Body>) -> serde_json::Value {
+        match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_conflict_is_a_409_problem_with_a_stable_code() {
+        let response = ApiError::from(StoreError::EventFull).to_response();
+        assert_eq!(response.status(), 409);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let problem = body(&response);
+        assert_eq!(problem["code"], "event_full");
+        assert_eq!(problem["type"], "urn:evreg:problem:event_full");
+        assert_eq!(problem["status"], 409);
+    }
+
+    #[test]
+    fn validation_problems_name_the_fields() {
+        let error = ApiError::from(DomainError::Invalid(vec![FieldError {
+            field: "email",
+            message: "must be an email address".into(),
+        }]));
+        let problem = body(&error.to_response());
+        assert_eq!(problem["status"], 422);
+        assert_eq!(problem["errors"][0]["field"], "email");
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_details() {
+        let error = ApiError::from(StoreError::Unavailable("secret table name".into()));
+        let problem = body(&error.to_response());
+        assert_eq!(problem["status"], 500);
+        assert!(!problem.to_string().contains("secret table name"));
+    }
+
+    #[test]
+    fn hidden_events_look_missing() {
+        assert_eq!(ApiError::from(StoreError::EventNotOpen).status(), 404);
+    }
+}

@@ -1,0 +1,42 @@
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::ApiError;
+
+/// The JSON body as `T`: 400 when it is not JSON at all, 422 when it is JSON of the wrong
+/// shape (a missing field, a wrong type), naming the problem.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => b"",
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::Invalid(vec![crate::domain::FieldError {
+            field: "body",
+            message: e.to_string(),
+        }]),
+        _ => ApiError::MalformedBody(e.to_string()),
+    })
+}
+
+/// A path parameter that must be a UUID; anything else names no resource, so 404.
+pub fn path_uuid(req: &Request, name: &str, resource: &'static str) -> Result<Uuid, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .and_then(|raw| Uuid::parse_str(raw).ok())
+        .ok_or(ApiError::NotFound(resource))
+}
+
+/// An optional query parameter parsed as `T`; present but unparsable is a 400.
+pub fn query_param<T: std::str::FromStr>(req: &Request, name: &str) -> Result<Option<T>, ApiError> {
+    match req.query_string_parameters_ref().and_then(|q| q.first(name)) {
+        None => Ok(None),
+        Some(raw) => raw
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::BadQuery(format!("{name} is not valid"))),
+    }
+}

@@ -1,0 +1,16 @@
+//! evreg: event registration on AWS Lambda.
+//!
+//! The crate is the hexagon: [`domain`] is pure, [`ports`] are the traits it needs,
+//! [`adapters`] implement them for AWS and for the embedded local mode, and [`handlers`]
+//! are the routes and workers that both the Lambda binaries and the dev server run.
+
+pub mod adapters;
+pub mod app;
+pub mod auth;
+pub mod domain;
+pub mod handlers;
+pub mod http;
+pub mod ports;
+pub mod runtime;
+
+pub use app::AppContext;

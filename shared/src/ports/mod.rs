@@ -1,0 +1,105 @@
+//! The boundary between the domain and the world: traits at the domain's level, one
+//! implementation per mode (AWS, embedded).
+
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{Envelope, Event, EventListing, EventStats, ProjectionChange, Registration, User};
+
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("an event with this slug already exists")]
+    SlugTaken,
+    #[error("no such event")]
+    EventNotFound,
+    #[error("the event is not open for registration")]
+    EventNotOpen,
+    #[error("the event is full")]
+    EventFull,
+    #[error("this email is already registered for the event")]
+    DuplicateRegistration,
+    #[error("the pagination cursor is not valid")]
+    InvalidCursor,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is unavailable")]
+    Unavailable(#[source] BoxError),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("publishing domain events failed")]
+pub struct BusError(#[source] pub BoxError);
+
+/// A page of a listing; `next_cursor` is opaque to everyone but the adapter that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// The write side. Every method that changes state also records `events` in the outbox
+/// in the same transaction, so an event exists exactly when its write committed.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Fails with [`StoreError::EmailTaken`] when the normalized email is in use.
+    async fn create_user(&self, user: &User, events: &[Envelope]) -> Result<(), StoreError>;
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+
+    /// Fails with [`StoreError::SlugTaken`] when the slug is in use.
+    async fn create_event(&self, event: &Event, events: &[Envelope]) -> Result<(), StoreError>;
+    async fn event(&self, id: Uuid) -> Result<Option<Event>, StoreError>;
+
+    /// Takes one seat of a published event for a confirmed registration, atomically:
+    /// [`StoreError::EventFull`] when no seat is left, [`StoreError::DuplicateRegistration`]
+    /// when the (event, email) pair exists, [`StoreError::EventNotFound`] /
+    /// [`StoreError::EventNotOpen`] otherwise.
+    async fn register(&self, registration: &Registration, events: &[Envelope]) -> Result<(), StoreError>;
+    async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError>;
+    /// Seats taken, as the write side's counter knows it.
+    async fn confirmed_count(&self, event_id: Uuid) -> Result<u32, StoreError>;
+
+    /// Outbox entries not yet marked published, oldest first.
+    async fn unpublished(&self, limit: usize) -> Result<Vec<Envelope>, StoreError>;
+    async fn mark_published(&self, ids: &[Uuid]) -> Result<(), StoreError>;
+}
+
+/// The CQRS read side, written only by the projection worker.
+#[async_trait]
+pub trait ReadModel: Send + Sync {
+    /// Applies `change` once per `dedupe_id`: returns false, changing nothing, when that
+    /// id was applied before (at-least-once delivery).
+    async fn apply(&self, dedupe_id: Uuid, change: &ProjectionChange) -> Result<bool, StoreError>;
+    async fn stats(&self, event_id: Uuid) -> Result<EventStats, StoreError>;
+    /// Published events by date, soonest first.
+    async fn published(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<(EventListing, EventStats)>, StoreError>;
+}
+
+/// Publishes domain events to every subscribed consumer (SNS topic → SQS queues).
+#[async_trait]
+pub trait Bus: Send + Sync {
+    async fn publish(&self, events: &[Envelope]) -> Result<(), BusError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}

@@ -1,0 +1,224 @@
+//! The embedded mode: every route and worker of evreg in one local process, over the same
+//! handler functions the Lambdas run, with SQLite for DynamoDB and an in-process bus for
+//! SNS → SQS. Needs nothing but Rust.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use tokio::net::TcpListener;
+
+use crate::adapters::embedded::{BusMonitor, EmbeddedBus, QueueSettings, SqliteStore};
+use crate::app::AppContext;
+use crate::auth::{KeyRing, Passwords, TokenService};
+use crate::handlers::routes::match_route;
+use crate::http::ApiError;
+use crate::ports::SystemClock;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// API Gateway's payload limit is 10 MB; nothing evreg accepts comes near 1 MiB.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// A running embedded application: the context the routes use and a handle on its workers.
+pub struct Embedded {
+    pub ctx: Arc<AppContext>,
+    pub bus: BusMonitor,
+}
+
+impl Embedded {
+    /// Wires the embedded adapters and starts the worker consumers on the current runtime.
+    pub fn start(store: SqliteStore, keys: &KeyRing, queues: QueueSettings) -> Result<Self, BoxError> {
+        let (bus, consumers) = EmbeddedBus::new(queues);
+        let store = Arc::new(store);
+        let ctx = Arc::new(AppContext {
+            store: store.clone(),
+            read_model: store,
+            bus: Arc::new(bus),
+            clock: Arc::new(SystemClock),
+            tokens: TokenService::new(keys)?,
+            passwords: Passwords::default(),
+        });
+        let bus = consumers.start(ctx.clone());
+        Ok(Self { ctx, bus })
+    }
+}
+
+/// Serves the API on `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener, ctx: Arc<AppContext>) -> Result<(), BoxError> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let ctx = ctx.clone();
+                async move { Ok::<_, Infallible>(handle(&ctx, req, peer).await) }
+            });
+            if let Err(error) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%error, "connection closed with an error");
+            }
+        });
+    }
+}
+
+/// Turns the hyper request into the request API Gateway would hand `lambda_http`, runs the
+/// route's handler, and turns its response back.
+async fn handle(ctx: &AppContext, req: hyper::Request<Incoming>, peer: SocketAddr) -> hyper::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let response = match to_lambda_request(req, peer).await {
+        Ok((route, request)) => route.handle(ctx, request).await,
+        Err(error) => error.to_response(),
+    };
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        "request"
+    );
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(text) => Bytes::from(text),
+        Body::Binary(binary) => Bytes::from(binary),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
+}
+
+async fn to_lambda_request(
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<(crate::handlers::routes::Route, lambda_http::Request), ApiError> {
+    let (route, path_params) = match_route(req.method(), req.uri().path())?;
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let (parts, incoming) = req.into_parts();
+    let bytes = Limited::new(incoming, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|e| ApiError::MalformedBody(format!("body could not be read: {e}")))?
+        .to_bytes();
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    };
+
+    let mut query_params: HashMap<String, Vec<String>> = HashMap::new();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        query_params.entry(key.into_owned()).or_default().push(value.into_owned());
+    }
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.request_id = Some(uuid::Uuid::new_v4().to_string());
+    context.stage = Some("$default".to_owned());
+    context.http.method = parts.method.clone();
+    context.http.path = Some(parts.uri.path().to_owned());
+    context.http.source_ip = Some(peer.ip().to_string());
+
+    let request = lambda_http::Request::from_parts(parts, body)
+        .with_path_parameters(path_params.into_iter().collect::<HashMap<_, _>>())
+        .with_query_string_parameters(query_params)
+        .with_request_context(RequestContext::ApiGatewayV2(context));
+    Ok((route, request))
+}
+
+/// Dev secrets live in `<data dir>/secrets/`, generated on first run, never in the repo.
+pub fn load_or_generate_keys(data_dir: &Path) -> Result<KeyRing, BoxError> {
+    let dir = data_dir.join("secrets");
+    let path = dir.join("jwt-keys.json");
+    if let Ok(json) = std::fs::read_to_string(&path) {
+        return Ok(KeyRing::from_json(&json)?);
+    }
+    std::fs::create_dir_all(&dir)?;
+    let ring = KeyRing::generate("dev-1");
+    write_private(&path, &serde_json::to_string_pretty(&ring)?)?;
+    Ok(ring)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// Settings from the environment: `PORT` (default 3000) and `EVREG_DATA_DIR` (default `.local`).
+pub struct DevSettings {
+    pub port: u16,
+    pub data_dir: PathBuf,
+}
+
+impl DevSettings {
+    pub fn from_env() -> Result<Self, BoxError> {
+        let port = match std::env::var("PORT") {
+            Ok(raw) => raw.parse().map_err(|_| format!("PORT={raw:?} is not a port number"))?,
+            Err(_) => 3000,
+        };
+        let data_dir = std::env::var_os("EVREG_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".local"));
+        Ok(Self { port, data_dir })
+    }
+}
+
+/// The dev server's `main`: state in `<data dir>/evreg.sqlite3`, API on 127.0.0.1:`PORT`.
+pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let keys = load_or_generate_keys(&settings.data_dir)?;
+    let store = SqliteStore::open(&settings.data_dir.join("evreg.sqlite3"))?;
+    let app = Embedded::start(store, &keys, QueueSettings::default())?;
+    let listener = TcpListener::bind(("127.0.0.1", settings.port)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+
+    tokio::spawn(sweep_forever(app.ctx.clone()));
+    println!("evreg embedded mode: API and workers on {url} (data in {})", settings.data_dir.display());
+    println!("try:  curl -s {url}/health");
+    println!(
+        "      curl -s -X POST {url}/auth/signup -H 'content-type: application/json' \
+         -d '{{\"email\":\"me@example.com\",\"password\":\"correct horse\"}}'"
+    );
+
+    tokio::select! {
+        served = serve(listener, app.ctx.clone()) => served,
+        _ = tokio::signal::ctrl_c() => {
+            println!("shutting down: letting the workers finish");
+            let _ = tokio::time::timeout(Duration::from_secs(5), app.bus.until_idle()).await;
+            Ok(())
+        }
+    }
+}
+
+/// The embedded counterpart of the scheduled sweeper Lambda.
+async fn sweep_forever(ctx: Arc<AppContext>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        match ctx.sweep_outbox().await {
+            Ok(0) => {}
+            Ok(swept) => tracing::warn!(swept, "republished events left in the outbox"),
+            Err(error) => tracing::warn!(%error, "outbox sweep failed"),
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Process entry points: Lambda (`aws`) and the local dev server (`embedded`).
+
+#[cfg(feature = "embedded")]
+pub mod dev_server;
+#[cfg(feature = "aws")]
+pub mod lambda;
+pub mod logging;
