@@ -34,7 +34,10 @@ impl AppContext {
         }
     }
 
-    async fn publish_and_mark(&self, events: &[Envelope]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    async fn publish_and_mark(
+        &self,
+        events: &[Envelope],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         self.bus.publish(events).await?;
         let ids: Vec<_> = events.iter().map(|e| e.id).collect();
         self.store.mark_published(&ids).await?;

@@ -46,7 +46,11 @@ impl Passwords {
                 None => (decoy.get_or_init(decoy_hash).clone(), false),
             };
             let matches = PasswordHash::new(&phc)
-                .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    argon2()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false);
             matches && is_real
         })
@@ -80,14 +84,26 @@ mod tests {
         let passwords = Passwords::default();
         let phc = passwords.hash("correct horse".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(passwords.verify("correct horse".into(), Some(phc.clone())).await);
+        assert!(
+            passwords
+                .verify("correct horse".into(), Some(phc.clone()))
+                .await
+        );
         assert!(!passwords.verify("wrong horse".into(), Some(phc)).await);
     }
 
     #[tokio::test]
     async fn an_absent_account_never_verifies() {
         let passwords = Passwords::default();
-        assert!(!passwords.verify("decoy password for absent accounts".into(), None).await);
-        assert!(!passwords.verify("x".into(), Some("not a phc string".into())).await);
+        assert!(
+            !passwords
+                .verify("decoy password for absent accounts".into(), None)
+                .await
+        );
+        assert!(
+            !passwords
+                .verify("x".into(), Some("not a phc string".into()))
+                .await
+        );
     }
 }

@@ -15,7 +15,10 @@ pub struct Principal {
 impl Principal {
     /// The caller from `Authorization: Bearer <token>`; `None` when the header is absent.
     /// A header that is present but invalid is an error, never silently anonymous.
-    pub fn from_request<B>(req: &http::Request<B>, tokens: &TokenService) -> Result<Option<Self>, ApiError> {
+    pub fn from_request<B>(
+        req: &http::Request<B>,
+        tokens: &TokenService,
+    ) -> Result<Option<Self>, ApiError> {
         let Some(header) = req.headers().get(AUTHORIZATION) else {
             return Ok(None);
         };
@@ -24,7 +27,9 @@ impl Principal {
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthenticated)?;
-        let claims = tokens.verify(token.trim()).map_err(|_| ApiError::Unauthenticated)?;
+        let claims = tokens
+            .verify(token.trim())
+            .map_err(|_| ApiError::Unauthenticated)?;
         Ok(Some(Self {
             user_id: claims.sub,
             role: claims.role,

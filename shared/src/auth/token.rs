@@ -72,7 +72,12 @@ impl TokenService {
         })
     }
 
-    pub fn issue(&self, user_id: Uuid, role: Role, now: OffsetDateTime) -> Result<AccessToken, TokenError> {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        now: OffsetDateTime,
+    ) -> Result<AccessToken, TokenError> {
         let iat = now.unix_timestamp();
         let claims = Claims {
             sub: user_id,
@@ -118,7 +123,10 @@ mod tests {
     }
 
     fn token_at(service: &TokenService, now: OffsetDateTime) -> String {
-        service.issue(Uuid::from_u128(1), Role::Organizer, now).unwrap().access_token
+        service
+            .issue(Uuid::from_u128(1), Role::Organizer, now)
+            .unwrap()
+            .access_token
     }
 
     #[test]
@@ -133,8 +141,12 @@ mod tests {
     fn expired_and_future_tokens_are_refused() {
         let s = service("k1");
         let hour = time::Duration::hours(1);
-        assert!(s.verify(&token_at(&s, OffsetDateTime::now_utc() - hour)).is_err());
-        assert!(s.verify(&token_at(&s, OffsetDateTime::now_utc() + hour)).is_err());
+        assert!(s
+            .verify(&token_at(&s, OffsetDateTime::now_utc() - hour))
+            .is_err());
+        assert!(s
+            .verify(&token_at(&s, OffsetDateTime::now_utc() + hour))
+            .is_err());
     }
 
     #[test]
@@ -150,7 +162,9 @@ mod tests {
         let mut new_ring = KeyRing::generate("k2");
         new_ring.keys.extend(old_ring.keys.clone());
         let new = TokenService::new(&new_ring).unwrap();
-        assert!(new.verify(&token_at(&old, OffsetDateTime::now_utc())).is_ok());
+        assert!(new
+            .verify(&token_at(&old, OffsetDateTime::now_utc()))
+            .is_ok());
     }
 
     #[test]
@@ -161,12 +175,18 @@ mod tests {
         parts[0] = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#);
         assert!(s.verify(&format!("{}.{}.", parts[0], parts[1])).is_err());
 
-        let mut claims: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        let mut claims: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
         claims["role"] = "ADMIN".into();
         let forged_payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let parts: Vec<&str> = token.split('.').collect();
-        assert!(s.verify(&format!("{}.{}.{}", parts[0], forged_payload, parts[2])).is_err());
+        assert!(s
+            .verify(&format!("{}.{}.{}", parts[0], forged_payload, parts[2]))
+            .is_err());
         assert!(s.verify("not a token").is_err());
     }
 }

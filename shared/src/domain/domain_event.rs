@@ -55,7 +55,9 @@ mod tests {
     #[test]
     fn the_type_attribute_matches_the_serialized_tag() {
         let envelope = Envelope::new(
-            DomainEvent::UserSignedUp { user_id: Uuid::nil() },
+            DomainEvent::UserSignedUp {
+                user_id: Uuid::nil(),
+            },
             OffsetDateTime::UNIX_EPOCH,
         );
         let json = serde_json::to_value(&envelope).unwrap();

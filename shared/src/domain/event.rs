@@ -153,9 +153,12 @@ impl NewEvent {
 fn is_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= MAX_SLUG_CHARS
-        && slug
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && slug.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// `"Rust Meetup #4!"` → `"rust-meetup-4-1a2b3c4d"`: readable, and the id suffix keeps two
@@ -231,7 +234,10 @@ mod tests {
         new.currency = "eur".into();
         new.slug = Some("Bad Slug".into());
         new.status = EventStatus::Cancelled;
-        assert_eq!(invalid_fields(new), ["slug", "max_capacity", "currency", "status"]);
+        assert_eq!(
+            invalid_fields(new),
+            ["slug", "max_capacity", "currency", "status"]
+        );
     }
 
     #[test]

@@ -61,7 +61,10 @@ pub struct StatsDelta {
 pub enum ProjectionChange {
     /// Sets the listing fields, leaving counters as they are.
     Listing(EventListing),
-    Counters { event_id: Uuid, delta: StatsDelta },
+    Counters {
+        event_id: Uuid,
+        delta: StatsDelta,
+    },
 }
 
 impl ProjectionChange {
@@ -104,7 +107,9 @@ mod tests {
 
     #[test]
     fn user_events_do_not_touch_the_read_model() {
-        let event = DomainEvent::UserSignedUp { user_id: Uuid::nil() };
+        let event = DomainEvent::UserSignedUp {
+            user_id: Uuid::nil(),
+        };
         assert_eq!(ProjectionChange::for_event(&event), None);
     }
 }

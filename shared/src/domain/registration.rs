@@ -55,7 +55,11 @@ impl NewRegistration {
             .map(|p| p.trim().to_owned())
             .filter(|p| !p.is_empty());
         let mut violations = Violations::default();
-        violations.check(is_plausible_email(&email), "email", "must be an email address");
+        violations.check(
+            is_plausible_email(&email),
+            "email",
+            "must be an email address",
+        );
         violations.check(
             is_present_text(&self.full_name, MAX_NAME_CHARS),
             "full_name",

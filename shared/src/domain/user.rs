@@ -41,7 +41,11 @@ impl Signup {
     pub fn parse(email: &str, password: String) -> Result<Self, DomainError> {
         let email = normalize_email(email);
         let mut violations = Violations::default();
-        violations.check(is_plausible_email(&email), "email", "must be an email address");
+        violations.check(
+            is_plausible_email(&email),
+            "email",
+            "must be an email address",
+        );
         violations.check(
             password.chars().count() >= MIN_PASSWORD_CHARS,
             "password",

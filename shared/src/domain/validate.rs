@@ -33,7 +33,10 @@ mod tests {
 
     #[test]
     fn emails_are_case_folded_and_trimmed() {
-        assert_eq!(normalize_email("  Ann.Lee@Example.ORG "), "ann.lee@example.org");
+        assert_eq!(
+            normalize_email("  Ann.Lee@Example.ORG "),
+            "ann.lee@example.org"
+        );
     }
 
     #[test]
@@ -41,7 +44,9 @@ mod tests {
         for ok in ["a@b.co", "first.last+tag@sub.example.org"] {
             assert!(is_plausible_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@b", "@b.co", "a@.co", "a@b.", "a b@c.de", "a@b@c.de"] {
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@.co", "a@b.", "a b@c.de", "a@b@c.de",
+        ] {
             assert!(!is_plausible_email(bad), "{bad}");
         }
         let long_local = format!("{}@b.co", "x".repeat(65));

@@ -148,7 +148,10 @@ mod tests {
     fn a_conflict_is_a_409_problem_with_a_stable_code() {
         let response = ApiError::from(StoreError::EventFull).to_response();
         assert_eq!(response.status(), 409);
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
         let problem = body(&response);
         assert_eq!(problem["code"], "event_full");
         assert_eq!(problem["type"], "urn:evreg:problem:event_full");

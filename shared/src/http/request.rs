@@ -32,7 +32,10 @@ pub fn path_uuid(req: &Request, name: &str, resource: &'static str) -> Result<Uu
 
 /// An optional query parameter parsed as `T`; present but unparsable is a 400.
 pub fn query_param<T: std::str::FromStr>(req: &Request, name: &str) -> Result<Option<T>, ApiError> {
-    match req.query_string_parameters_ref().and_then(|q| q.first(name)) {
+    match req
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+    {
         None => Ok(None),
         Some(raw) => raw
             .parse()

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{Envelope, Event, EventListing, EventStats, ProjectionChange, Registration, User};
+use crate::domain::{
+    Envelope, Event, EventListing, EventStats, ProjectionChange, Registration, User,
+};
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -61,7 +63,11 @@ pub trait Store: Send + Sync {
     /// [`StoreError::EventFull`] when no seat is left, [`StoreError::DuplicateRegistration`]
     /// when the (event, email) pair exists, [`StoreError::EventNotFound`] /
     /// [`StoreError::EventNotOpen`] otherwise.
-    async fn register(&self, registration: &Registration, events: &[Envelope]) -> Result<(), StoreError>;
+    async fn register(
+        &self,
+        registration: &Registration,
+        events: &[Envelope],
+    ) -> Result<(), StoreError>;
     async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError>;
     /// Seats taken, as the write side's counter knows it.
     async fn confirmed_count(&self, event_id: Uuid) -> Result<u32, StoreError>;

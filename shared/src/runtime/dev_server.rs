@@ -41,7 +41,11 @@ pub struct Embedded {
 
 impl Embedded {
     /// Wires the embedded adapters and starts the worker consumers on the current runtime.
-    pub fn start(store: SqliteStore, keys: &KeyRing, queues: QueueSettings) -> Result<Self, BoxError> {
+    pub fn start(
+        store: SqliteStore,
+        keys: &KeyRing,
+        queues: QueueSettings,
+    ) -> Result<Self, BoxError> {
         let (bus, consumers) = EmbeddedBus::new(queues);
         let store = Arc::new(store);
         let ctx = Arc::new(AppContext {
@@ -79,7 +83,11 @@ pub async fn serve(listener: TcpListener, ctx: Arc<AppContext>) -> Result<(), Bo
 
 /// Turns the hyper request into the request API Gateway would hand `lambda_http`, runs the
 /// route's handler, and turns its response back.
-async fn handle(ctx: &AppContext, req: hyper::Request<Incoming>, peer: SocketAddr) -> hyper::Response<Full<Bytes>> {
+async fn handle(
+    ctx: &AppContext,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let response = match to_lambda_request(req, peer).await {
@@ -126,7 +134,10 @@ async fn to_lambda_request(
 
     let mut query_params: HashMap<String, Vec<String>> = HashMap::new();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        query_params.entry(key.into_owned()).or_default().push(value.into_owned());
+        query_params
+            .entry(key.into_owned())
+            .or_default()
+            .push(value.into_owned());
     }
     let mut context = ApiGatewayV2httpRequestContext::default();
     context.request_id = Some(uuid::Uuid::new_v4().to_string());
@@ -173,7 +184,9 @@ pub struct DevSettings {
 impl DevSettings {
     pub fn from_env() -> Result<Self, BoxError> {
         let port = match std::env::var("PORT") {
-            Ok(raw) => raw.parse().map_err(|_| format!("PORT={raw:?} is not a port number"))?,
+            Ok(raw) => raw
+                .parse()
+                .map_err(|_| format!("PORT={raw:?} is not a port number"))?,
             Err(_) => 3000,
         };
         let data_dir = std::env::var_os("EVREG_DATA_DIR")
@@ -193,7 +206,10 @@ pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     let url = format!("http://{}", listener.local_addr()?);
 
     tokio::spawn(sweep_forever(app.ctx.clone()));
-    println!("evreg embedded mode: API and workers on {url} (data in {})", settings.data_dir.display());
+    println!(
+        "evreg embedded mode: API and workers on {url} (data in {})",
+        settings.data_dir.display()
+    );
     println!("try:  curl -s {url}/health");
     println!(
         "      curl -s -X POST {url}/auth/signup -H 'content-type: application/json' \

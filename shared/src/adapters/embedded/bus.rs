@@ -83,7 +83,11 @@ pub struct EmbeddedBus {
 
 /// The consumer side of the bus, started once the [`AppContext`] that holds the bus exists.
 pub struct Queues {
-    queues: Vec<(&'static WorkerSpec, mpsc::UnboundedSender<Message>, mpsc::UnboundedReceiver<Message>)>,
+    queues: Vec<(
+        &'static WorkerSpec,
+        mpsc::UnboundedSender<Message>,
+        mpsc::UnboundedReceiver<Message>,
+    )>,
     settings: QueueSettings,
     in_flight: Arc<InFlight>,
     dead_letters: Arc<Mutex<Vec<DeadLetter>>>,
@@ -129,7 +133,11 @@ impl Bus for EmbeddedBus {
         for envelope in events {
             let body = serde_json::to_string(envelope).map_err(|e| BusError(Box::new(e)))?;
             let type_name = envelope.type_name();
-            for subscription in self.subscriptions.iter().filter(|s| s.consumes.contains(&type_name)) {
+            for subscription in self
+                .subscriptions
+                .iter()
+                .filter(|s| s.consumes.contains(&type_name))
+            {
                 self.in_flight.add(1);
                 let message = Message {
                     // Like SQS, every queue's copy is its own message with its own id.
@@ -266,6 +274,9 @@ impl BusMonitor {
     }
 
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
-        self.dead_letters.lock().map(|d| d.clone()).unwrap_or_default()
+        self.dead_letters
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
     }
 }

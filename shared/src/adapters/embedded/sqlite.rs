@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    sortable_time, Envelope, Event, EventListing, EventStats, EventStatus, ProjectionChange, Registration, User,
+    sortable_time, Envelope, Event, EventListing, EventStats, EventStatus, ProjectionChange,
+    Registration, User,
 };
 use crate::ports::{Page, ReadModel, Store, StoreError};
 
@@ -102,8 +103,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(unavailable)?;
         // WAL lets readers proceed during a write and survives a crash mid-transaction.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(unavailable)?;
         Self::with_schema(conn)
     }
 
@@ -160,7 +163,13 @@ impl Store for SqliteStore {
                 "INSERT INTO users (id, email, data) VALUES (?1, ?2, ?3)",
                 params![user.id.to_string(), user.email, to_json(&user)?],
             )
-            .map_err(|e| if is_unique_violation(&e) { StoreError::EmailTaken } else { unavailable(e) })?;
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::EmailTaken
+                } else {
+                    unavailable(e)
+                }
+            })?;
             insert_outbox(&tx, &events)?;
             tx.commit().map_err(unavailable)
         })
@@ -168,11 +177,13 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        self.get_json("SELECT data FROM users WHERE id = ?1", id.to_string()).await
+        self.get_json("SELECT data FROM users WHERE id = ?1", id.to_string())
+            .await
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        self.get_json("SELECT data FROM users WHERE email = ?1", email.to_owned()).await
+        self.get_json("SELECT data FROM users WHERE email = ?1", email.to_owned())
+            .await
     }
 
     async fn create_event(&self, event: &Event, events: &[Envelope]) -> Result<(), StoreError> {
@@ -197,10 +208,15 @@ impl Store for SqliteStore {
     }
 
     async fn event(&self, id: Uuid) -> Result<Option<Event>, StoreError> {
-        self.get_json("SELECT data FROM events WHERE id = ?1", id.to_string()).await
+        self.get_json("SELECT data FROM events WHERE id = ?1", id.to_string())
+            .await
     }
 
-    async fn register(&self, registration: &Registration, events: &[Envelope]) -> Result<(), StoreError> {
+    async fn register(
+        &self,
+        registration: &Registration,
+        events: &[Envelope],
+    ) -> Result<(), StoreError> {
         let (registration, events) = (registration.clone(), events.to_vec());
         self.run(move |conn| {
             let event_id = registration.event_id.to_string();
@@ -218,7 +234,12 @@ impl Store for SqliteStore {
                 .map_err(unavailable)?;
             let inserted = tx.execute(
                 "INSERT INTO registrations (id, event_id, email, data) VALUES (?1, ?2, ?3, ?4)",
-                params![registration.id.to_string(), event_id, registration.email, to_json(&registration)?],
+                params![
+                    registration.id.to_string(),
+                    event_id,
+                    registration.email,
+                    to_json(&registration)?
+                ],
             );
             match inserted {
                 Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRegistration),
@@ -227,7 +248,11 @@ impl Store for SqliteStore {
             if seat_taken == 0 {
                 // Dropping the transaction rolls it back; say why no seat was taken.
                 let status: Option<String> = tx
-                    .query_row("SELECT status FROM events WHERE id = ?1", [&event_id], |row| row.get(0))
+                    .query_row(
+                        "SELECT status FROM events WHERE id = ?1",
+                        [&event_id],
+                        |row| row.get(0),
+                    )
                     .optional()
                     .map_err(unavailable)?;
                 return Err(match status.as_deref() {
@@ -243,7 +268,11 @@ impl Store for SqliteStore {
     }
 
     async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError> {
-        self.get_json("SELECT data FROM registrations WHERE id = ?1", id.to_string()).await
+        self.get_json(
+            "SELECT data FROM registrations WHERE id = ?1",
+            id.to_string(),
+        )
+        .await
     }
 
     async fn confirmed_count(&self, event_id: Uuid) -> Result<u32, StoreError> {
@@ -268,7 +297,8 @@ impl Store for SqliteStore {
             let rows = statement
                 .query_map([limit as i64], |row| row.get::<_, String>(0))
                 .map_err(unavailable)?;
-            rows.map(|json| from_json(&json.map_err(unavailable)?)).collect()
+            rows.map(|json| from_json(&json.map_err(unavailable)?))
+                .collect()
         })
         .await
     }
@@ -369,14 +399,24 @@ impl ReadModel for SqliteStore {
                 .map_err(unavailable)?;
             let rows = statement
                 .query_map(params![sort_key, id, limit as i64 + 1], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
                 })
                 .map_err(unavailable)?;
             let mut items = Vec::with_capacity(limit + 1);
             for row in rows {
                 let (listing, registered, sort_key) = row.map_err(unavailable)?;
                 let listing: EventListing = from_json(&listing)?;
-                items.push((listing, EventStats { registered: registered.max(0) as u64 }, sort_key));
+                items.push((
+                    listing,
+                    EventStats {
+                        registered: registered.max(0) as u64,
+                    },
+                    sort_key,
+                ));
             }
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);

@@ -17,7 +17,10 @@ struct Body {
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: Body = json_body(&req)?;
 
-    let user = ctx.store.user_by_email(&normalize_email(&body.email)).await?;
+    let user = ctx
+        .store
+        .user_by_email(&normalize_email(&body.email))
+        .await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // Unknown email, wrong password and deactivated account look the same to the caller.
     let verified = ctx.passwords.verify(body.password, stored_hash).await;

@@ -20,10 +20,17 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: Body = json_body(&req)?;
     let signup = Signup::parse(&body.email, body.password)?;
 
-    let password_hash = ctx.passwords.hash(signup.password.clone()).await.map_err(ApiError::internal)?;
+    let password_hash = ctx
+        .passwords
+        .hash(signup.password.clone())
+        .await
+        .map_err(ApiError::internal)?;
     let now = ctx.clock.now();
     let user = signup.into_user(Uuid::now_v7(), password_hash, now);
-    let events = [Envelope::new(DomainEvent::UserSignedUp { user_id: user.id }, now)];
+    let events = [Envelope::new(
+        DomainEvent::UserSignedUp { user_id: user.id },
+        now,
+    )];
     ctx.store.create_user(&user, &events).await?;
     ctx.publish(&events).await;
 

@@ -18,9 +18,17 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         .store
         .event(event_id)
         .await?
-        .filter(|e| e.status != EventStatus::Draft || principal.is_some_and(|p| p.owns_or_admin(e.owner_id)))
+        .filter(|e| {
+            e.status != EventStatus::Draft || principal.is_some_and(|p| p.owns_or_admin(e.owner_id))
+        })
         .ok_or(ApiError::NotFound("event"))?;
     let stats = ctx.read_model.stats(event_id).await?;
 
-    json(StatusCode::OK, &EventWithStats { event: &event, stats })
+    json(
+        StatusCode::OK,
+        &EventWithStats {
+            event: &event,
+            stats,
+        },
+    )
 }

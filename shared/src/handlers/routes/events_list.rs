@@ -13,7 +13,9 @@ const MAX_LIMIT: usize = 100;
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let limit = query_param::<usize>(&req, "limit")?.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadQuery(format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::BadQuery(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
     }
     let cursor = query_param::<String>(&req, "cursor")?;
 

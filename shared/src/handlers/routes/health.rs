@@ -8,5 +8,8 @@ use crate::app::AppContext;
 use crate::http::{json, ApiResult};
 
 pub async fn handle(_ctx: &AppContext, _req: Request) -> ApiResult {
-    json(StatusCode::OK, &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+    json(
+        StatusCode::OK,
+        &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
+    )
 }

@@ -51,10 +51,20 @@ const fn spec(route: Route, method: Method, path: &'static str, binary: &'static
 
 pub const ROUTES: &[RouteSpec] = &[
     spec(Route::Health, Method::GET, "/health", "health"),
-    spec(Route::AuthSignup, Method::POST, "/auth/signup", "auth-signup"),
+    spec(
+        Route::AuthSignup,
+        Method::POST,
+        "/auth/signup",
+        "auth-signup",
+    ),
     spec(Route::AuthLogin, Method::POST, "/auth/login", "auth-login"),
     spec(Route::Me, Method::GET, "/me", "me"),
-    spec(Route::EventsCreate, Method::POST, "/events", "events-create"),
+    spec(
+        Route::EventsCreate,
+        Method::POST,
+        "/events",
+        "events-create",
+    ),
     spec(Route::EventsList, Method::GET, "/events", "events-list"),
     spec(Route::EventsGet, Method::GET, "/events/{id}", "events-get"),
     spec(
@@ -86,7 +96,10 @@ pub fn into_response(result: ApiResult) -> Response<Body> {
 }
 
 /// Finds the route for a method and a path, with its path parameters.
-pub fn match_route(method: &Method, path: &str) -> Result<(Route, Vec<(String, String)>), ApiError> {
+pub fn match_route(
+    method: &Method,
+    path: &str,
+) -> Result<(Route, Vec<(String, String)>), ApiError> {
     ROUTES
         .iter()
         .filter(|spec| spec.method == *method)
@@ -96,7 +109,10 @@ pub fn match_route(method: &Method, path: &str) -> Result<(Route, Vec<(String, S
 
 fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut template_parts = template.trim_matches('/').split('/');
-    let mut path_parts = path.trim_end_matches('/').trim_start_matches('/').split('/');
+    let mut path_parts = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/');
     let mut params = Vec::new();
     loop {
         match (template_parts.next(), path_parts.next()) {
@@ -125,9 +141,18 @@ mod tests {
         let (route, params) = match_route(&Method::POST, "/events/abc/registrations").unwrap();
         assert_eq!(route, Route::RegistrationsCreate);
         assert_eq!(params, [("id".to_owned(), "abc".to_owned())]);
-        assert_eq!(match_route(&Method::GET, "/events/").unwrap().0, Route::EventsList);
-        assert_eq!(match_route(&Method::GET, "/events").unwrap().0, Route::EventsList);
-        assert_eq!(match_route(&Method::POST, "/events").unwrap().0, Route::EventsCreate);
+        assert_eq!(
+            match_route(&Method::GET, "/events/").unwrap().0,
+            Route::EventsList
+        );
+        assert_eq!(
+            match_route(&Method::GET, "/events").unwrap().0,
+            Route::EventsList
+        );
+        assert_eq!(
+            match_route(&Method::POST, "/events").unwrap().0,
+            Route::EventsCreate
+        );
     }
 
     #[test]

@@ -39,7 +39,10 @@ impl Worker {
 
     pub fn spec(self) -> &'static WorkerSpec {
         // Every variant has a row; the unit test below keeps it that way.
-        WORKERS.iter().find(|s| s.worker == self).unwrap_or(&WORKERS[0])
+        WORKERS
+            .iter()
+            .find(|s| s.worker == self)
+            .unwrap_or(&WORKERS[0])
     }
 }
 
@@ -55,7 +58,11 @@ where
     let mut failures = Vec::new();
     for message in batch.records {
         let message_id = message.message_id.clone().unwrap_or_default();
-        let outcome = match message.body.as_deref().map(serde_json::from_str::<Envelope>) {
+        let outcome = match message
+            .body
+            .as_deref()
+            .map(serde_json::from_str::<Envelope>)
+        {
             Some(Ok(envelope)) => process(envelope).await.map_err(|e| e.to_string()),
             Some(Err(e)) => Err(format!("body is not a domain event: {e}")),
             None => Err("message has no body".to_owned()),
@@ -104,14 +111,17 @@ pub fn sqs_record(delivery: Delivery<'_>) -> aws_lambda_events::sqs::SqsMessage 
     record.body = Some(delivery.body.to_owned());
     record.event_source = Some("aws:sqs".to_owned());
     record.event_source_arn = Some(delivery.queue_arn.to_owned());
-    record
-        .attributes
-        .insert("ApproximateReceiveCount".to_owned(), delivery.receive_count.to_string());
+    record.attributes.insert(
+        "ApproximateReceiveCount".to_owned(),
+        delivery.receive_count.to_string(),
+    );
     if let Some(type_name) = delivery.type_name {
         let mut attribute = SqsMessageAttribute::default();
         attribute.data_type = Some("String".to_owned());
         attribute.string_value = Some(type_name.to_owned());
-        record.message_attributes.insert("type".to_owned(), attribute);
+        record
+            .message_attributes
+            .insert("type".to_owned(), attribute);
     }
     record
 }

@@ -1,0 +1,13 @@
+//! AWS adapters over the official SDK. Clients are built once per cold start from one
+//! `SdkConfig`, so `AWS_ENDPOINT_URL` points them all at an emulator.
+
+mod dynamo;
+mod read_model;
+mod secrets;
+mod sns;
+mod store;
+
+pub use read_model::DynamoReadModel;
+pub use secrets::load_key_ring;
+pub use sns::SnsBus;
+pub use store::DynamoStore;

@@ -1,0 +1,309 @@
+//! The write table (single-table design). Every invariant is a DynamoDB condition inside
+//! one `TransactWriteItems`, with the outbox entries of the same write:
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | user | `USER#<id>` | `USER` |
+//! | unique email guard | `EMAIL#<email>` | `EMAIL` |
+//! | event (+ `confirmed` seat counter) | `EVENT#<id>` | `EVENT` |
+//! | unique slug guard | `SLUG#<slug>` | `SLUG` |
+//! | one registration per (event, email) guard | `EVENT#<id>` | `EMAIL#<email>` |
+//! | registration (`gsi1`: by event, by time) | `REG#<id>` | `REG` |
+//! | outbox entry (`gsi1`: oldest first) | `OUTBOX#<id>` | `OUTBOX` |
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use time::Duration;
+use uuid::Uuid;
+
+use super::dynamo::{
+    entity, item_with_keys, key, n, number, s, string, transact, unavailable, Cancelled, Item,
+};
+use crate::domain::{sortable_time, Envelope, Event, EventStatus, Registration, User};
+use crate::ports::{Store, StoreError};
+
+const OUTBOX_INDEX_PK: &str = "OUTBOX";
+/// Outbox entries expire by TTL long after the sweeper would have republished them; the
+/// TTL only bounds what a broken sweeper could leave behind.
+const OUTBOX_TTL: Duration = Duration::days(14);
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(unavailable)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn outbox_puts(&self, events: &[Envelope]) -> Result<Vec<TransactWriteItem>, StoreError> {
+        events
+            .iter()
+            .map(|envelope| {
+                let json = serde_json::to_string(envelope)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut item = key(format!("OUTBOX#{}", envelope.id), "OUTBOX");
+                item.insert("envelope".into(), s(json));
+                item.insert("gsi1pk".into(), s(OUTBOX_INDEX_PK));
+                item.insert(
+                    "gsi1sk".into(),
+                    s(format!(
+                        "{}#{}",
+                        sortable_time(envelope.occurred_at),
+                        envelope.id
+                    )),
+                );
+                item.insert(
+                    "expires_at".into(),
+                    n((envelope.occurred_at + OUTBOX_TTL).unix_timestamp()),
+                );
+                put_new(&self.table, item)
+            })
+            .collect()
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.item)
+    }
+
+    /// Why a registration found no seat, from the event as it was when the condition failed.
+    async fn seat_refusal(
+        &self,
+        event_item: Option<Item>,
+        event_id: Uuid,
+    ) -> Result<StoreError, StoreError> {
+        let event_item = match event_item {
+            Some(item) => Some(item),
+            // Not every DynamoDB-compatible API returns the old item; read it then.
+            None => self.get(format!("EVENT#{event_id}"), "EVENT").await?,
+        };
+        Ok(match event_item {
+            None => StoreError::EventNotFound,
+            Some(item) if string(&item, "status") == Some(EventStatus::Published.as_str()) => {
+                StoreError::EventFull
+            }
+            Some(_) => StoreError::EventNotOpen,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn create_user(&self, user: &User, events: &[Envelope]) -> Result<(), StoreError> {
+        let mut guard = key(format!("EMAIL#{}", user.email), "EMAIL");
+        guard.insert("user_id".into(), s(user.id.to_string()));
+        let mut items = vec![
+            put_new(&self.table, guard)?,
+            put_new(
+                &self.table,
+                item_with_keys(
+                    user,
+                    &[("pk", s(format!("USER#{}", user.id))), ("sk", s("USER"))],
+                )?,
+            )?,
+        ];
+        items.extend(self.outbox_puts(events)?);
+        transact(&self.client, items)
+            .await
+            .map_err(|cancelled| match cancelled {
+                Cancelled::Conditions(reasons) if Cancelled::failed(&reasons, 0) => {
+                    StoreError::EmailTaken
+                }
+                Cancelled::Conditions(_) => StoreError::Corrupt("user id collision".into()),
+                Cancelled::Other(e) => e,
+            })
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.get(format!("USER#{id}"), "USER")
+            .await?
+            .map(entity)
+            .transpose()
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let Some(guard) = self.get(format!("EMAIL#{email}"), "EMAIL").await? else {
+            return Ok(None);
+        };
+        let user_id = string(&guard, "user_id")
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("email guard for {email} has no user id"))
+            })?;
+        self.user(user_id).await
+    }
+
+    async fn create_event(&self, event: &Event, events: &[Envelope]) -> Result<(), StoreError> {
+        let mut guard = key(format!("SLUG#{}", event.slug), "SLUG");
+        guard.insert("event_id".into(), s(event.id.to_string()));
+        let event_item = item_with_keys(
+            event,
+            &[
+                ("pk", s(format!("EVENT#{}", event.id))),
+                ("sk", s("EVENT")),
+                ("confirmed", n(0)),
+            ],
+        )?;
+        let mut items = vec![
+            put_new(&self.table, guard)?,
+            put_new(&self.table, event_item)?,
+        ];
+        items.extend(self.outbox_puts(events)?);
+        transact(&self.client, items)
+            .await
+            .map_err(|cancelled| match cancelled {
+                Cancelled::Conditions(reasons) if Cancelled::failed(&reasons, 0) => {
+                    StoreError::SlugTaken
+                }
+                Cancelled::Conditions(_) => StoreError::Corrupt("event id collision".into()),
+                Cancelled::Other(e) => e,
+            })
+    }
+
+    async fn event(&self, id: Uuid) -> Result<Option<Event>, StoreError> {
+        self.get(format!("EVENT#{id}"), "EVENT")
+            .await?
+            .map(entity)
+            .transpose()
+    }
+
+    /// One round trip: the seat counter's condition, the (event, email) guard, the
+    /// registration and its outbox entries commit together or not at all.
+    async fn register(
+        &self,
+        registration: &Registration,
+        events: &[Envelope],
+    ) -> Result<(), StoreError> {
+        let event_pk = format!("EVENT#{}", registration.event_id);
+        let take_seat = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&event_pk, "EVENT")))
+            .update_expression("SET confirmed = confirmed + :one")
+            .condition_expression("#status = :published AND confirmed < max_capacity")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":published", s(EventStatus::Published.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(unavailable)?;
+        let mut guard = key(&event_pk, format!("EMAIL#{}", registration.email));
+        guard.insert("registration_id".into(), s(registration.id.to_string()));
+        let registration_item = item_with_keys(
+            registration,
+            &[
+                ("pk", s(format!("REG#{}", registration.id))),
+                ("sk", s("REG")),
+                ("gsi1pk", s(format!("{event_pk}#REGS"))),
+                (
+                    "gsi1sk",
+                    s(format!(
+                        "{}#{}",
+                        sortable_time(registration.created_at),
+                        registration.id
+                    )),
+                ),
+            ],
+        )?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(take_seat).build(),
+            put_new(&self.table, guard)?,
+            put_new(&self.table, registration_item)?,
+        ];
+        items.extend(self.outbox_puts(events)?);
+
+        match transact(&self.client, items).await {
+            Ok(()) => Ok(()),
+            Err(Cancelled::Other(e)) => Err(e),
+            Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 1) => {
+                Err(StoreError::DuplicateRegistration)
+            }
+            Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 0) => {
+                let old_event = reasons.first().and_then(|r| r.item().cloned());
+                Err(self.seat_refusal(old_event, registration.event_id).await?)
+            }
+            Err(Cancelled::Conditions(_)) => {
+                Err(StoreError::Corrupt("registration id collision".into()))
+            }
+        }
+    }
+
+    async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError> {
+        self.get(format!("REG#{id}"), "REG")
+            .await?
+            .map(entity)
+            .transpose()
+    }
+
+    async fn confirmed_count(&self, event_id: Uuid) -> Result<u32, StoreError> {
+        let item = self
+            .get(format!("EVENT#{event_id}"), "EVENT")
+            .await?
+            .ok_or(StoreError::EventNotFound)?;
+        number(&item, "confirmed")
+            .and_then(|count| u32::try_from(count).ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("event {event_id} has no seat counter")))
+    }
+
+    async fn unpublished(&self, limit: usize) -> Result<Vec<Envelope>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :outbox")
+            .expression_attribute_values(":outbox", s(OUTBOX_INDEX_PK))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| {
+                let json = string(item, "envelope")
+                    .ok_or_else(|| StoreError::Corrupt("outbox item without envelope".into()))?;
+                serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    async fn mark_published(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        for id in ids {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("OUTBOX#{id}"), "OUTBOX")))
+                .send()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+}
