@@ -1,0 +1,191 @@
+//! One end-to-end scenario, two modes: API Gateway events into the route handlers over
+//! DynamoDB and SNS → SQS (emulator), polled into the projection worker as Lambda's event
+//! source mapping would; and real HTTP against the embedded dev server.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use evreg::handlers::workers::Worker;
+use evreg::runtime::dev_server;
+use evreg_tests::api::{Api, HttpApi, LambdaApi};
+use evreg_tests::apps::{self, AwsApp};
+use evreg_tests::esm::EventSourceMapping;
+use serde_json::json;
+use uuid::Uuid;
+
+const CAPACITY: usize = 5;
+const ATTEMPTS: usize = 20;
+const DUPLICATED: usize = 3;
+
+/// signup → login → create an event of capacity 5 → 20 concurrent registrations, 3 of them
+/// repeating an email → exactly 5 confirmed, the rest refused with 409 → once `settle` has
+/// let the workers run, the read model shows 5 registered.
+async fn registration_scenario<S, F>(api: Arc<dyn Api>, settle: S)
+where
+    S: Fn() -> F,
+    F: Future<Output = ()>,
+{
+    let email = format!("organizer-{}@example.org", Uuid::new_v4().simple());
+    let signup = api
+        .post(
+            "/auth/signup",
+            None,
+            json!({ "email": email, "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(signup.status, 201, "{:?}", signup.body);
+    assert_eq!(signup.body["role"], "ORGANIZER");
+
+    let login = api
+        .post(
+            "/auth/login",
+            None,
+            json!({ "email": email.to_uppercase(), "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    assert_eq!(login.body["token_type"], "Bearer");
+    let token = login.body["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+
+    let wrong = api
+        .post(
+            "/auth/login",
+            None,
+            json!({ "email": email, "password": "wrong horse battery" }),
+        )
+        .await;
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials"));
+
+    let me = api.get("/me", Some(&token)).await;
+    assert_eq!(
+        (me.status, me.body["email"].as_str()),
+        (200, Some(email.as_str()))
+    );
+
+    let created = api
+        .post(
+            "/events",
+            Some(&token),
+            json!({
+                "name": "Rust Meetup", "date": "2027-03-01T18:00:00Z", "venue": "Hall A",
+                "max_capacity": CAPACITY, "status": "PUBLISHED"
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let event_id = created.body["id"].as_str().expect("event id").to_owned();
+
+    let emails: Vec<String> = (0..ATTEMPTS)
+        .map(|i| format!("Attendee{}@Example.org", i % (ATTEMPTS - DUPLICATED)))
+        .collect();
+    let attempts = emails.iter().map(|email| {
+        let api = api.clone();
+        let path = format!("/events/{event_id}/registrations");
+        let body = json!({ "email": email, "full_name": "Attendee" });
+        tokio::spawn(async move { api.post(&path, None, body).await })
+    });
+    let mut confirmed_by_email: HashMap<String, usize> = HashMap::new();
+    let mut refusals: HashMap<String, usize> = HashMap::new();
+    for (email, attempt) in emails.iter().zip(attempts) {
+        let reply = attempt.await.expect("request task");
+        match reply.status {
+            201 => {
+                assert_eq!(reply.body["status"], "CONFIRMED");
+                assert_eq!(reply.body["email"], email.to_lowercase());
+                *confirmed_by_email.entry(email.to_lowercase()).or_default() += 1;
+            }
+            409 => *refusals.entry(reply.code().to_owned()).or_default() += 1,
+            other => panic!("unexpected {other}: {:?}", reply.body),
+        }
+    }
+    assert_eq!(
+        confirmed_by_email.len(),
+        CAPACITY,
+        "exactly capacity confirmed"
+    );
+    assert!(
+        confirmed_by_email.values().all(|&n| n == 1),
+        "no email confirmed twice"
+    );
+    let refused: usize = refusals.values().sum();
+    assert_eq!(refused, ATTEMPTS - CAPACITY);
+    let codes: HashSet<&str> = refusals.keys().map(String::as_str).collect();
+    assert!(
+        codes.is_subset(&HashSet::from(["event_full", "duplicate_registration"])),
+        "{refusals:?}"
+    );
+
+    // A repeat of a confirmed email is refused as a duplicate, deterministically.
+    let confirmed_email = confirmed_by_email.keys().next().expect("one confirmed");
+    let again = api
+        .post(
+            &format!("/events/{event_id}/registrations"),
+            None,
+            json!({ "email": confirmed_email, "full_name": "Again" }),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "duplicate_registration")
+    );
+
+    settle().await;
+
+    let event = api.get(&format!("/events/{event_id}"), None).await;
+    assert_eq!(event.status, 200);
+    assert_eq!(
+        event.body["registered"], CAPACITY,
+        "the read model counted every confirmation once"
+    );
+    let listing = api.get("/events?limit=100", None).await;
+    let listed = listing.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["id"] == event_id.as_str())
+        .expect("the published event is listed");
+    assert_eq!(listed["registered"], CAPACITY);
+}
+
+#[tokio::test]
+async fn aws_mode_registration_through_dynamodb_sns_sqs_and_the_projection_worker() {
+    let Some(app) = AwsApp::start("e2e").await else {
+        return;
+    };
+    let queue = app
+        .resources
+        .worker_queue("worker-projection")
+        .expect("projection queue");
+    let esm = EventSourceMapping::new(&app.sdk, queue, Worker::Projection, app.ctx.clone()).await;
+    let api: Arc<dyn Api> = Arc::new(LambdaApi {
+        ctx: app.ctx.clone(),
+    });
+
+    registration_scenario(api, || async {
+        // 1 EventCreated + 5 RegistrationConfirmed reach the projection queue; UserSignedUp
+        // is filtered out by the subscription.
+        assert_eq!(esm.drain().await, 1 + CAPACITY);
+    })
+    .await;
+    assert!(
+        app.ctx.store.unpublished(10).await.unwrap().is_empty(),
+        "every event was published"
+    );
+}
+
+#[tokio::test]
+async fn embedded_mode_registration_over_http_against_the_dev_server() {
+    let app = apps::embedded();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(dev_server::serve(listener, app.ctx.clone()));
+    let api: Arc<dyn Api> = Arc::new(HttpApi::new(base_url));
+
+    registration_scenario(api, || app.bus.until_idle()).await;
+    assert!(app.bus.dead_letters().is_empty());
+    server.abort();
+}

@@ -1,0 +1,5 @@
+//! evreg integration tests: one binary, one module per area.
+
+mod conformance;
+mod e2e;
+mod template;

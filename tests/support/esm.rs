@@ -1,0 +1,128 @@
+//! Lambda's SQS event source mapping, for tests: receive a batch, hand it to the worker
+//! handler as Lambda would, delete what succeeded, leave the reported failures to become
+//! visible again (and reach the DLQ by the queue's redrive policy).
+
+use std::sync::Arc;
+
+use aws_lambda_events::sqs::SqsEvent;
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use evreg::handlers::workers::{sqs_record, Delivery, Worker};
+use evreg::AppContext;
+
+pub struct EventSourceMapping {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    queue_arn: String,
+    worker: Worker,
+    ctx: Arc<AppContext>,
+}
+
+impl EventSourceMapping {
+    pub async fn new(
+        sdk: &aws_config::SdkConfig,
+        queue_url: &str,
+        worker: Worker,
+        ctx: Arc<AppContext>,
+    ) -> Self {
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes");
+        let queue_arn = attributes
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .cloned()
+            .unwrap_or_default();
+        Self {
+            sqs,
+            queue_url: queue_url.to_owned(),
+            queue_arn,
+            worker,
+            ctx,
+        }
+    }
+
+    /// One receive → invoke → delete cycle; returns (messages received, failures reported).
+    pub async fn poll_once(&self) -> (usize, usize) {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .expect("receive message");
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return (0, 0);
+        }
+        let mut batch = SqsEvent::default();
+        batch.records = messages
+            .iter()
+            .map(|m| {
+                let receive_count = m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(1);
+                sqs_record(Delivery {
+                    message_id: m.message_id().unwrap_or_default(),
+                    receipt_handle: m.receipt_handle().unwrap_or_default(),
+                    body: m.body().unwrap_or_default(),
+                    type_name: m
+                        .message_attributes()
+                        .and_then(|a| a.get("type"))
+                        .and_then(|t| t.string_value()),
+                    receive_count,
+                    queue_arn: &self.queue_arn,
+                })
+            })
+            .collect();
+        let response = self.worker.handle(&self.ctx, batch).await;
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        let done: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .filter(|m| !failed.contains(&m.message_id().unwrap_or_default()))
+            .enumerate()
+            .map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .build()
+                    .expect("delete entry")
+            })
+            .collect();
+        if !done.is_empty() {
+            self.sqs
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(done))
+                .send()
+                .await
+                .expect("delete message batch");
+        }
+        (messages.len(), failed.len())
+    }
+
+    /// Polls until a receive comes back empty, i.e. the queue has nothing visible.
+    pub async fn drain(&self) -> usize {
+        let mut handled = 0;
+        loop {
+            match self.poll_once().await {
+                (0, _) => return handled,
+                (received, _) => handled += received,
+            }
+        }
+    }
+}

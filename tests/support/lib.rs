@@ -1,0 +1,7 @@
+//! Support code for the evreg integration tests.
+
+pub mod api;
+pub mod apps;
+pub mod emulator;
+pub mod esm;
+pub mod provision;
