@@ -1,5 +1,9 @@
-//! evreg integration tests: one binary, one module per area.
+//! evreg integration tests: one binary (one link of the AWS SDK), one module per area.
+//! AWS-mode tests need the emulator that `make test` starts (`AWS_ENDPOINT_URL`).
 
+mod bus;
 mod conformance;
+mod dev_server;
 mod e2e;
+mod handlers;
 mod template;

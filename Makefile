@@ -1,0 +1,14 @@
+# The two commands of the README. Both set up what they need themselves.
+.PHONY: dev test lambda-build
+
+# The API and its workers on http://127.0.0.1:$${PORT:-3000}, state in $${EVREG_DATA_DIR:-.local}.
+dev:
+	cargo run -p evreg-dev
+
+# Everything: fmt, clippy, cfn-lint, unit, conformance, handler and end-to-end tests (moto).
+test:
+	scripts/test.sh
+
+# Release arm64 bootstraps for Lambda (needs cargo-lambda: pip install cargo-lambda).
+lambda-build:
+	cargo lambda build --release --arm64 -p evreg-functions

@@ -1,0 +1,167 @@
+//! The route and worker handlers fed with the sample events in `events/` — the files
+//! `sam local invoke -e` and `cargo lambda invoke --data-file` take — in both modes.
+
+use std::sync::Arc;
+
+use aws_lambda_events::sqs::SqsEvent;
+use evreg::handlers::routes::match_route;
+use evreg::handlers::workers::Worker;
+use evreg::AppContext;
+use evreg_tests::api::{reply_of, Reply};
+use evreg_tests::apps::{self, AwsApp};
+use serde_json::Value;
+use uuid::Uuid;
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Invokes the route handler for an API Gateway v2 event, as its Lambda would.
+async fn invoke(ctx: &AppContext, event: &Value) -> Reply {
+    let request = lambda_http::request::from_str(&event.to_string()).expect("API Gateway v2 event");
+    let method = request.method().clone();
+    let (route, _) = match_route(&method, request.uri().path()).expect("fixture names a route");
+    reply_of(route.handle(ctx, request).await)
+}
+
+fn with_token(mut event: Value, token: &str) -> Value {
+    event["headers"]["authorization"] = Value::String(format!("Bearer {token}"));
+    event
+}
+
+fn with_event_id(mut event: Value, id: &str) -> Value {
+    let old = event["pathParameters"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for field in ["rawPath"] {
+        let path = event[field].as_str().unwrap_or_default().replace(&old, id);
+        event[field] = Value::String(path);
+    }
+    event["requestContext"]["http"]["path"] = event["rawPath"].clone();
+    event["pathParameters"]["id"] = Value::String(id.to_owned());
+    event
+}
+
+async fn every_fixture_through_its_handler(ctx: Arc<AppContext>) {
+    let health = invoke(&ctx, &fixture("health")).await;
+    assert_eq!(
+        (health.status, &health.body["status"]),
+        (200, &Value::from("ok"))
+    );
+
+    let signup = invoke(&ctx, &fixture("auth-signup")).await;
+    assert_eq!(signup.status, 201, "{:?}", signup.body);
+    let again = invoke(&ctx, &fixture("auth-signup")).await;
+    assert_eq!((again.status, again.code()), (409, "email_taken"));
+
+    let login = invoke(&ctx, &fixture("auth-login")).await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    let token = login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let anonymous_me = invoke(&ctx, &fixture("me")).await;
+    assert_eq!(
+        (anonymous_me.status, anonymous_me.code()),
+        (401, "unauthenticated")
+    );
+    let me = invoke(&ctx, &with_token(fixture("me"), &token)).await;
+    assert_eq!(me.body["email"], signup.body["email"]);
+
+    let forged = invoke(&ctx, &fixture("events-create")).await;
+    assert_eq!(forged.status, 401, "the placeholder token is not a token");
+    let created = invoke(&ctx, &with_token(fixture("events-create"), &token)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["registered"], 0);
+    let clash = invoke(&ctx, &with_token(fixture("events-create"), &token)).await;
+    assert_eq!((clash.status, clash.code()), (409, "slug_taken"));
+    let event_id = created.body["id"].as_str().expect("id").to_owned();
+
+    let unknown = invoke(&ctx, &fixture("events-get")).await;
+    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    let got = invoke(&ctx, &with_event_id(fixture("events-get"), &event_id)).await;
+    assert_eq!(
+        (got.status, &got.body["slug"]),
+        (200, &Value::from("rust-meetup"))
+    );
+
+    let registered = invoke(
+        &ctx,
+        &with_event_id(fixture("registrations-create"), &event_id),
+    )
+    .await;
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+    assert_eq!(registered.body["email"], "ann@example.org");
+    let duplicate = invoke(
+        &ctx,
+        &with_event_id(fixture("registrations-create"), &event_id),
+    )
+    .await;
+    assert_eq!(
+        (duplicate.status, duplicate.code()),
+        (409, "duplicate_registration")
+    );
+    let nowhere = invoke(&ctx, &fixture("registrations-create")).await;
+    assert_eq!(nowhere.status, 404);
+
+    let listed = invoke(&ctx, &fixture("events-list")).await;
+    assert_eq!(listed.status, 200);
+    assert!(listed.body["items"].is_array());
+}
+
+/// The SQS sample through the projection worker, twice: at-least-once delivery counts once.
+async fn the_projection_worker_takes_the_sqs_sample_once(ctx: Arc<AppContext>) {
+    let sample = fixture("sqs-projection");
+    let batch: SqsEvent = serde_json::from_value(sample).expect("SQS event");
+    let envelope: Value =
+        serde_json::from_str(batch.records[0].body.as_deref().unwrap_or_default()).unwrap();
+    let event_id: Uuid = envelope["event"]["data"]["event"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    for _ in 0..2 {
+        let response = Worker::Projection.handle(&ctx, batch.clone()).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    assert_eq!(ctx.read_model.stats(event_id).await.unwrap().registered, 1);
+    let page = ctx.read_model.published(100, None).await.unwrap();
+    assert!(page.items.iter().any(|(listing, _)| listing.id == event_id));
+
+    let mut poisoned = batch.clone();
+    poisoned.records[1].body = Some("not an envelope".into());
+    let response = Worker::Projection.handle(&ctx, poisoned.clone()).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(
+        failed,
+        vec![poisoned.records[1].message_id.clone().unwrap()],
+        "only the bad message fails"
+    );
+}
+
+macro_rules! both_modes {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test] async fn $case() { super::$case(super::apps::embedded().ctx).await })*
+        }
+        mod aws {
+            $(#[tokio::test] async fn $case() {
+                if let Some(app) = super::AwsApp::start("handlers").await { super::$case(app.ctx).await }
+            })*
+        }
+    };
+}
+
+both_modes!(
+    every_fixture_through_its_handler,
+    the_projection_worker_takes_the_sqs_sample_once
+);
