@@ -172,7 +172,7 @@ async fn a_message_that_keeps_failing_is_dead_lettered_after_max_receives() {
     let h = harness();
     let poison = confirmed(Uuid::now_v7());
     h.read.fail(poison.id, u32::MAX);
-    h.ctx.bus.publish(&[poison.clone()]).await.unwrap();
+    h.ctx.bus.publish(std::slice::from_ref(&poison)).await.unwrap();
     h.monitor.until_idle().await;
     assert_eq!(h.read.attempts(poison.id), FAST_QUEUES.max_receive_count);
     let dead = h.monitor.dead_letters();
@@ -186,7 +186,7 @@ async fn a_redelivered_event_is_projected_once() {
     let h = harness();
     let event_id = Uuid::now_v7();
     let registration = confirmed(event_id);
-    h.ctx.bus.publish(&[registration.clone()]).await.unwrap();
+    h.ctx.bus.publish(std::slice::from_ref(&registration)).await.unwrap();
     h.ctx.bus.publish(&[registration]).await.unwrap();
     h.monitor.until_idle().await;
     assert_eq!(

@@ -36,10 +36,11 @@ fn with_event_id(mut event: Value, id: &str) -> Value {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    for field in ["rawPath"] {
-        let path = event[field].as_str().unwrap_or_default().replace(&old, id);
-        event[field] = Value::String(path);
-    }
+    let path = event["rawPath"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(&old, id);
+    event["rawPath"] = Value::String(path);
     event["requestContext"]["http"]["path"] = event["rawPath"].clone();
     event["pathParameters"]["id"] = Value::String(id.to_owned());
     event

@@ -79,18 +79,6 @@ where
     response
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_worker_has_one_row() {
-        for spec in WORKERS {
-            assert_eq!(spec.worker.spec().binary, spec.binary);
-        }
-    }
-}
-
 /// One message as a queue delivers it, whoever the queue is (SQS, the embedded bus).
 pub struct Delivery<'a> {
     pub message_id: &'a str,
@@ -124,4 +112,16 @@ pub fn sqs_record(delivery: Delivery<'_>) -> aws_lambda_events::sqs::SqsMessage 
             .insert("type".to_owned(), attribute);
     }
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_worker_has_one_row() {
+        for spec in WORKERS {
+            assert_eq!(spec.worker.spec().binary, spec.binary);
+        }
+    }
 }
