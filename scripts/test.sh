@@ -16,7 +16,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 .venv/bin/cfn-lint template.yaml
 
 step "build (one debug build serves every test)"
-cargo build --workspace --all-targets --locked
+cargo build --workspace --locked
 
 step "AWS emulator"
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -43,4 +43,4 @@ step "tests: domain units, handlers, store conformance (SQLite + DynamoDB), end 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export EVREG_DEV_BIN="$PWD/target/debug/evreg-dev"
-cargo test --workspace --locked
+cargo test --locked -p evreg -p evreg-tests

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use evreg::adapters::embedded::{BusMonitor, EmbeddedBus, SqliteStore};
 use evreg::auth::{KeyRing, Passwords, TokenService};
 use evreg::domain::{
-    DomainEvent, Envelope, Event, EventListing, EventStats, EventStatus, ProjectionChange,
-    Registration, RegistrationStatus,
+    DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
+    RegistrationStatus,
 };
 use evreg::ports::{Bus, BusError, Clock, Page, ReadModel, StoreError, SystemClock};
 use evreg::AppContext;
@@ -70,7 +70,7 @@ impl ReadModel for FlakyReadModel {
         &self,
         limit: usize,
         cursor: Option<&str>,
-    ) -> Result<Page<(EventListing, EventStats)>, StoreError> {
+    ) -> Result<Page<(Event, EventStats)>, StoreError> {
         self.inner.published(limit, cursor).await
     }
 }
@@ -172,7 +172,11 @@ async fn a_message_that_keeps_failing_is_dead_lettered_after_max_receives() {
     let h = harness();
     let poison = confirmed(Uuid::now_v7());
     h.read.fail(poison.id, u32::MAX);
-    h.ctx.bus.publish(std::slice::from_ref(&poison)).await.unwrap();
+    h.ctx
+        .bus
+        .publish(std::slice::from_ref(&poison))
+        .await
+        .unwrap();
     h.monitor.until_idle().await;
     assert_eq!(h.read.attempts(poison.id), FAST_QUEUES.max_receive_count);
     let dead = h.monitor.dead_letters();
@@ -186,7 +190,11 @@ async fn a_redelivered_event_is_projected_once() {
     let h = harness();
     let event_id = Uuid::now_v7();
     let registration = confirmed(event_id);
-    h.ctx.bus.publish(std::slice::from_ref(&registration)).await.unwrap();
+    h.ctx
+        .bus
+        .publish(std::slice::from_ref(&registration))
+        .await
+        .unwrap();
     h.ctx.bus.publish(&[registration]).await.unwrap();
     h.monitor.until_idle().await;
     assert_eq!(

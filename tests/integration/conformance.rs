@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use evreg::domain::{
-    DomainEvent, Envelope, Event, EventListing, EventStats, EventStatus, ProjectionChange,
-    Registration, RegistrationStatus, Role, StatsDelta, User,
+    DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
+    RegistrationStatus, Role, StatsDelta, User,
 };
 use evreg::ports::{ReadModel, Store, StoreError};
 use evreg_tests::apps::AwsApp;
@@ -314,10 +314,7 @@ async fn counters_survive_any_delivery_order(s: Stores) {
         .await
         .unwrap();
     s.read
-        .apply(
-            Uuid::now_v7(),
-            &ProjectionChange::Listing(EventListing::from(&event)),
-        )
+        .apply(Uuid::now_v7(), &ProjectionChange::Listing(event.clone()))
         .await
         .unwrap();
     s.read
@@ -331,7 +328,7 @@ async fn counters_survive_any_delivery_order(s: Stores) {
     let page = s.read.published(10, None).await.unwrap();
     assert_eq!(
         page.items,
-        vec![(EventListing::from(&event), EventStats { registered: 2 })]
+        vec![(event.clone(), EventStats { registered: 2 })]
     );
 }
 
@@ -341,20 +338,14 @@ async fn listings_page_by_date_with_cursors(s: Stores) {
         let mut e = event(5, EventStatus::Published);
         e.date = now() + Duration::days(day);
         s.read
-            .apply(
-                Uuid::now_v7(),
-                &ProjectionChange::Listing(EventListing::from(&e)),
-            )
+            .apply(Uuid::now_v7(), &ProjectionChange::Listing(e.clone()))
             .await
             .unwrap();
         expected.push((day, e.id));
     }
     let draft = event(5, EventStatus::Draft);
     s.read
-        .apply(
-            Uuid::now_v7(),
-            &ProjectionChange::Listing(EventListing::from(&draft)),
-        )
+        .apply(Uuid::now_v7(), &ProjectionChange::Listing(draft.clone()))
         .await
         .unwrap();
     expected.sort();

@@ -6,45 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::domain_event::DomainEvent;
-use super::event::{Event, EventStatus};
-
-/// The public face of an event in listings; counters live beside it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventListing {
-    pub id: Uuid,
-    pub name: String,
-    pub slug: String,
-    pub description: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub date: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub end_date: Option<OffsetDateTime>,
-    pub venue: String,
-    pub max_capacity: u32,
-    pub price_cents: u64,
-    pub currency: String,
-    pub status: EventStatus,
-    pub waitlist_enabled: bool,
-}
-
-impl From<&Event> for EventListing {
-    fn from(e: &Event) -> Self {
-        Self {
-            id: e.id,
-            name: e.name.clone(),
-            slug: e.slug.clone(),
-            description: e.description.clone(),
-            date: e.date,
-            end_date: e.end_date,
-            venue: e.venue.clone(),
-            max_capacity: e.max_capacity,
-            price_cents: e.price_cents,
-            currency: e.currency.clone(),
-            status: e.status,
-            waitlist_enabled: e.waitlist_enabled,
-        }
-    }
-}
+use super::event::Event;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStats {
@@ -59,8 +21,8 @@ pub struct StatsDelta {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProjectionChange {
-    /// Sets the listing fields, leaving counters as they are.
-    Listing(EventListing),
+    /// Sets the event's listed fields, leaving the counters beside them as they are.
+    Listing(Event),
     Counters {
         event_id: Uuid,
         delta: StatsDelta,
@@ -70,7 +32,7 @@ pub enum ProjectionChange {
 impl ProjectionChange {
     pub fn for_event(event: &DomainEvent) -> Option<Self> {
         match event {
-            DomainEvent::EventCreated { event } => Some(Self::Listing(event.into())),
+            DomainEvent::EventCreated { event } => Some(Self::Listing(event.clone())),
             DomainEvent::RegistrationConfirmed { registration } => Some(Self::Counters {
                 event_id: registration.event_id,
                 delta: StatsDelta { registered: 1 },

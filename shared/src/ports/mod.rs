@@ -7,9 +7,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{
-    Envelope, Event, EventListing, EventStats, ProjectionChange, Registration, User,
-};
+use crate::domain::{Envelope, Event, EventStats, ProjectionChange, Registration, User};
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -89,7 +87,7 @@ pub trait ReadModel: Send + Sync {
         &self,
         limit: usize,
         cursor: Option<&str>,
-    ) -> Result<Page<(EventListing, EventStats)>, StoreError>;
+    ) -> Result<Page<(Event, EventStats)>, StoreError>;
 }
 
 /// Publishes domain events to every subscribed consumer (SNS topic → SQS queues).

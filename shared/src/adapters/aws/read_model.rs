@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::dynamo::{
     entity, item_with_keys, key, n, number, s, transact, unavailable, Cancelled, Item,
 };
-use crate::domain::{sortable_time, EventListing, EventStats, EventStatus, ProjectionChange};
+use crate::domain::{sortable_time, Event, EventStats, EventStatus, ProjectionChange};
 use crate::ports::{Page, ReadModel, StoreError};
 
 const PUBLISHED: &str = "PUBLISHED";
@@ -117,7 +117,7 @@ impl ReadModel for DynamoReadModel {
         &self,
         limit: usize,
         cursor: Option<&str>,
-    ) -> Result<Page<(EventListing, EventStats)>, StoreError> {
+    ) -> Result<Page<(Event, EventStats)>, StoreError> {
         let start = cursor.map(decode_cursor).transpose()?;
         // One extra item tells whether another page exists, so the last page has no cursor.
         let output = self
@@ -143,7 +143,7 @@ impl ReadModel for DynamoReadModel {
             .into_iter()
             .map(|item| {
                 let stats = stats_of(Some(&item));
-                Ok((entity::<EventListing>(item)?, stats))
+                Ok((entity::<Event>(item)?, stats))
             })
             .collect::<Result<_, StoreError>>()?;
         Ok(Page { items, next_cursor })

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    sortable_time, Envelope, Event, EventListing, EventStats, EventStatus, ProjectionChange,
-    Registration, User,
+    sortable_time, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration, User,
 };
 use crate::ports::{Page, ReadModel, Store, StoreError};
 
@@ -384,7 +383,7 @@ impl ReadModel for SqliteStore {
         &self,
         limit: usize,
         cursor: Option<&str>,
-    ) -> Result<Page<(EventListing, EventStats)>, StoreError> {
+    ) -> Result<Page<(Event, EventStats)>, StoreError> {
         let after = cursor.map(decode_cursor).transpose()?;
         self.run(move |conn| {
             let (sort_key, id) = after
@@ -409,7 +408,7 @@ impl ReadModel for SqliteStore {
             let mut items = Vec::with_capacity(limit + 1);
             for row in rows {
                 let (listing, registered, sort_key) = row.map_err(unavailable)?;
-                let listing: EventListing = from_json(&listing)?;
+                let listing: Event = from_json(&listing)?;
                 items.push((
                     listing,
                     EventStats {

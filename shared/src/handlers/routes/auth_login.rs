@@ -2,20 +2,14 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use serde::Deserialize;
 
+use super::views::Credentials;
 use crate::app::AppContext;
 use crate::domain::validate::normalize_email;
 use crate::http::{json, json_body, ApiError, ApiResult};
 
-#[derive(Deserialize)]
-struct Body {
-    email: String,
-    password: String,
-}
-
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let body: Body = json_body(&req)?;
+    let body: Credentials = json_body(&req)?;
 
     let user = ctx
         .store

@@ -2,22 +2,16 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::views::Credentials;
 use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, Signup};
 use crate::http::{json, json_body, ApiError, ApiResult};
 
-#[derive(Deserialize)]
-struct Body {
-    email: String,
-    password: String,
-}
-
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let body: Body = json_body(&req)?;
+    let body: Credentials = json_body(&req)?;
     let signup = Signup::parse(&body.email, body.password)?;
 
     let password_hash = ctx

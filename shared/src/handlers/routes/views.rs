@@ -19,3 +19,10 @@ pub struct ListPage<T: Serialize> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
+
+/// The body of signup and login.
+#[derive(serde::Deserialize)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
