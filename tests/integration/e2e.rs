@@ -189,3 +189,70 @@ async fn embedded_mode_registration_over_http_against_the_dev_server() {
     assert!(app.bus.dead_letters().is_empty());
     server.abort();
 }
+
+/// Partial batch failures through the real queues: the good message of a batch is
+/// processed and deleted once; the poison one is redelivered until the template's redrive
+/// policy (maxReceiveCount 5) moves it to the dead-letter queue, where it stays visible.
+#[tokio::test]
+async fn aws_mode_a_poison_message_ends_in_the_dead_letter_queue_alone() {
+    let Some(app) = AwsApp::start("dlq").await else {
+        return;
+    };
+    let queue = app
+        .resources
+        .worker_queue("worker-projection")
+        .expect("projection queue")
+        .to_owned();
+    let sqs = aws_sdk_sqs::Client::new(&app.sdk);
+    let event_id = Uuid::now_v7();
+    let good = json!({
+        "id": Uuid::now_v7(), "occurred_at": "2026-11-22T18:00:00Z",
+        "event": { "type": "RegistrationConfirmed", "data": { "registration": {
+            "id": Uuid::now_v7(), "event_id": event_id, "email": "a@x.org", "full_name": "A",
+            "phone": null, "status": "CONFIRMED", "created_at": "2026-11-22T18:00:00Z" } } }
+    });
+    for body in [good.to_string(), "poison".to_owned()] {
+        sqs.send_message()
+            .queue_url(&queue)
+            .message_body(body)
+            .send()
+            .await
+            .expect("send");
+    }
+
+    let esm = EventSourceMapping::new(&app.sdk, &queue, Worker::Projection, app.ctx.clone())
+        .await
+        .with_immediate_retries();
+    let mut deliveries = 0;
+    loop {
+        match esm.poll_once().await {
+            (0, _) => break,
+            (received, failed) => {
+                deliveries += received;
+                assert!(failed <= 1, "only the poison message fails");
+            }
+        }
+    }
+    assert_eq!(
+        deliveries,
+        1 + 5,
+        "the good message once, the poison one maxReceiveCount times"
+    );
+    assert_eq!(
+        app.ctx.read_model.stats(event_id).await.unwrap().registered,
+        1
+    );
+
+    let dlq = app.resources.queues.get("ProjectionDLQ").expect("DLQ");
+    let dead = sqs
+        .receive_message()
+        .queue_url(dlq)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive from DLQ")
+        .messages
+        .unwrap_or_default();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body(), Some("poison"));
+}

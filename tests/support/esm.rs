@@ -15,6 +15,7 @@ pub struct EventSourceMapping {
     queue_arn: String,
     worker: Worker,
     ctx: Arc<AppContext>,
+    immediate_retries: bool,
 }
 
 impl EventSourceMapping {
@@ -43,7 +44,15 @@ impl EventSourceMapping {
             queue_arn,
             worker,
             ctx,
+            immediate_retries: false,
         }
+    }
+
+    /// Makes reported failures visible again at once instead of after the queue's
+    /// visibility timeout (60 s in the template): the test's stand-in for waiting.
+    pub fn with_immediate_retries(mut self) -> Self {
+        self.immediate_retries = true;
+        self
     }
 
     /// One receive → invoke → delete cycle; returns (messages received, failures reported).
@@ -103,6 +112,21 @@ impl EventSourceMapping {
                     .expect("delete entry")
             })
             .collect();
+        if self.immediate_retries {
+            for message in messages
+                .iter()
+                .filter(|m| failed.contains(&m.message_id().unwrap_or_default()))
+            {
+                self.sqs
+                    .change_message_visibility()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("change message visibility");
+            }
+        }
         if !done.is_empty() {
             self.sqs
                 .delete_message_batch()
