@@ -21,7 +21,7 @@ cargo build --workspace --locked
 step "AWS emulator"
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p target
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
+.venv/bin/python scripts/moto_server.py "$port" > target/moto.log 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
 .venv/bin/python - "$port" <<'PY'

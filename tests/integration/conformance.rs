@@ -57,6 +57,8 @@ conformance!(
     projections_apply_once_per_event,
     counters_survive_any_delivery_order,
     listings_page_by_date_with_cursors,
+    the_waitlist_takes_only_a_full_event_with_its_waitlist_on,
+    waitlisted_counts_beside_registered,
 );
 
 fn now() -> OffsetDateTime {
@@ -280,7 +282,10 @@ async fn the_outbox_holds_what_committed_until_published(s: Stores) {
 fn count_one(event_id: Uuid) -> ProjectionChange {
     ProjectionChange::Counters {
         event_id,
-        delta: StatsDelta { registered: 1 },
+        delta: StatsDelta {
+            registered: 1,
+            waitlisted: 0,
+        },
     }
 }
 
@@ -299,7 +304,10 @@ async fn projections_apply_once_per_event(s: Stores) {
         .unwrap());
     assert_eq!(
         s.read.stats(event_id).await.unwrap(),
-        EventStats { registered: 2 }
+        EventStats {
+            registered: 2,
+            waitlisted: 0
+        }
     );
     assert_eq!(
         s.read.stats(Uuid::now_v7()).await.unwrap(),
@@ -323,12 +331,21 @@ async fn counters_survive_any_delivery_order(s: Stores) {
         .unwrap();
     assert_eq!(
         s.read.stats(event.id).await.unwrap(),
-        EventStats { registered: 2 }
+        EventStats {
+            registered: 2,
+            waitlisted: 0
+        }
     );
     let page = s.read.published(10, None).await.unwrap();
     assert_eq!(
         page.items,
-        vec![(event.clone(), EventStats { registered: 2 })]
+        vec![(
+            event.clone(),
+            EventStats {
+                registered: 2,
+                waitlisted: 0
+            }
+        )]
     );
 }
 
@@ -376,4 +393,104 @@ async fn listings_page_by_date_with_cursors(s: Stores) {
             "{forged}: {result:?}"
         );
     }
+}
+
+async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
+    let mut event = event(1, EventStatus::Published);
+    event.waitlist_enabled = true;
+    s.store.create_event(&event, &[]).await.unwrap();
+
+    let early = registration(event.id, "early@x.org").waitlisted();
+    let refused = s.store.waitlist(&early, &[]).await;
+    assert!(
+        matches!(refused, Err(StoreError::SeatAvailable)),
+        "a free seat is taken, not queued: {refused:?}"
+    );
+
+    s.store
+        .register(&registration(event.id, "seated@x.org"), &[])
+        .await
+        .unwrap();
+    let queued = registration(event.id, "queued@x.org").waitlisted();
+    let made = [queued.made(queued.created_at)];
+    s.store.waitlist(&queued, &made).await.unwrap();
+    assert_eq!(
+        s.store.registration(queued.id).await.unwrap(),
+        Some(queued.clone())
+    );
+    assert_eq!(s.store.unpublished(10).await.unwrap(), made);
+    assert_eq!(
+        s.store.confirmed_count(event.id).await.unwrap(),
+        1,
+        "the waitlist takes no seat"
+    );
+
+    for email in ["seated@x.org", "queued@x.org"] {
+        let again = registration(event.id, email).waitlisted();
+        assert!(matches!(
+            s.store.waitlist(&again, &[]).await,
+            Err(StoreError::DuplicateRegistration)
+        ));
+    }
+
+    let no_waitlist = published_event(&s, 1).await;
+    s.store
+        .register(&registration(no_waitlist.id, "a@x.org"), &[])
+        .await
+        .unwrap();
+    let closed = s
+        .store
+        .waitlist(&registration(no_waitlist.id, "b@x.org").waitlisted(), &[])
+        .await;
+    assert!(matches!(closed, Err(StoreError::EventFull)), "{closed:?}");
+
+    let draft = event_with_waitlist(EventStatus::Draft);
+    s.store.create_event(&draft, &[]).await.unwrap();
+    let hidden = s
+        .store
+        .waitlist(&registration(draft.id, "a@x.org").waitlisted(), &[])
+        .await;
+    assert!(
+        matches!(hidden, Err(StoreError::EventNotOpen)),
+        "{hidden:?}"
+    );
+    let unknown = s
+        .store
+        .waitlist(&registration(Uuid::now_v7(), "a@x.org").waitlisted(), &[])
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::EventNotFound)),
+        "{unknown:?}"
+    );
+}
+
+fn event_with_waitlist(status: EventStatus) -> Event {
+    Event {
+        waitlist_enabled: true,
+        ..event(1, status)
+    }
+}
+
+async fn waitlisted_counts_beside_registered(s: Stores) {
+    let event_id = Uuid::now_v7();
+    let waitlisted_one = ProjectionChange::Counters {
+        event_id,
+        delta: StatsDelta {
+            registered: 0,
+            waitlisted: 1,
+        },
+    };
+    s.read
+        .apply(Uuid::now_v7(), &count_one(event_id))
+        .await
+        .unwrap();
+    s.read.apply(Uuid::now_v7(), &waitlisted_one).await.unwrap();
+    s.read.apply(Uuid::now_v7(), &waitlisted_one).await.unwrap();
+    assert_eq!(
+        s.read.stats(event_id).await.unwrap(),
+        EventStats {
+            registered: 1,
+            waitlisted: 2
+        }
+    );
 }

@@ -62,7 +62,9 @@ impl EventSourceMapping {
             .receive_message()
             .queue_url(&self.queue_url)
             .max_number_of_messages(10)
-            .wait_time_seconds(1)
+            // Short polls: the test emulator serves one request at a time, and a long poll
+            // would hold up every other test meanwhile.
+            .wait_time_seconds(0)
             .message_attribute_names("All")
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
@@ -139,14 +141,31 @@ impl EventSourceMapping {
         (messages.len(), failed.len())
     }
 
-    /// Polls until a receive comes back empty, i.e. the queue has nothing visible.
+    /// Polls until the queue has no visible message left (failed ones that are waiting
+    /// out their visibility timeout are not waited for). Returns the messages received.
     pub async fn drain(&self) -> usize {
         let mut handled = 0;
         loop {
             match self.poll_once().await {
-                (0, _) => return handled,
+                (0, _) if self.visible_messages().await == 0 => return handled,
                 (received, _) => handled += received,
             }
         }
+    }
+
+    /// A short poll may come back empty while messages exist; the queue's count decides.
+    async fn visible_messages(&self) -> u64 {
+        use aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages;
+        self.sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(ApproximateNumberOfMessages)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes()
+            .and_then(|a| a.get(&ApproximateNumberOfMessages))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     }
 }

@@ -12,6 +12,7 @@ pub enum DomainEvent {
     UserSignedUp { user_id: Uuid },
     EventCreated { event: Event },
     RegistrationConfirmed { registration: Registration },
+    RegistrationWaitlisted { registration: Registration },
 }
 
 impl DomainEvent {
@@ -21,6 +22,7 @@ impl DomainEvent {
             Self::UserSignedUp { .. } => "UserSignedUp",
             Self::EventCreated { .. } => "EventCreated",
             Self::RegistrationConfirmed { .. } => "RegistrationConfirmed",
+            Self::RegistrationWaitlisted { .. } => "RegistrationWaitlisted",
         }
     }
 }

@@ -11,12 +11,14 @@ use super::event::Event;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStats {
     pub registered: u64,
+    pub waitlisted: u64,
 }
 
 /// Additive, so deltas commute: the counters end right whatever the delivery order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatsDelta {
     pub registered: i64,
+    pub waitlisted: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +37,17 @@ impl ProjectionChange {
             DomainEvent::EventCreated { event } => Some(Self::Listing(event.clone())),
             DomainEvent::RegistrationConfirmed { registration } => Some(Self::Counters {
                 event_id: registration.event_id,
-                delta: StatsDelta { registered: 1 },
+                delta: StatsDelta {
+                    registered: 1,
+                    ..StatsDelta::default()
+                },
+            }),
+            DomainEvent::RegistrationWaitlisted { registration } => Some(Self::Counters {
+                event_id: registration.event_id,
+                delta: StatsDelta {
+                    waitlisted: 1,
+                    ..StatsDelta::default()
+                },
             }),
             DomainEvent::UserSignedUp { .. } => None,
         }
@@ -62,7 +74,10 @@ mod tests {
             ProjectionChange::for_event(&DomainEvent::RegistrationConfirmed { registration }),
             Some(ProjectionChange::Counters {
                 event_id: Uuid::from_u128(7),
-                delta: StatsDelta { registered: 1 }
+                delta: StatsDelta {
+                    registered: 1,
+                    waitlisted: 0
+                }
             })
         );
     }

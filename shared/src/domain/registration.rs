@@ -85,6 +85,27 @@ impl NewRegistration {
     }
 }
 
+impl Registration {
+    /// The same request, queued for a seat instead of holding one.
+    pub fn waitlisted(&self) -> Self {
+        Self {
+            status: RegistrationStatus::Waitlisted,
+            ..self.clone()
+        }
+    }
+
+    /// The domain event that records this registration being made.
+    pub fn made(&self, at: OffsetDateTime) -> crate::domain::Envelope {
+        use crate::domain::DomainEvent;
+        let registration = self.clone();
+        let event = match self.status {
+            RegistrationStatus::Waitlisted => DomainEvent::RegistrationWaitlisted { registration },
+            _ => DomainEvent::RegistrationConfirmed { registration },
+        };
+        crate::domain::Envelope::new(event, at)
+    }
+}
+
 fn is_phone(phone: &str) -> bool {
     phone.len() <= MAX_PHONE_CHARS
         && phone.bytes().any(|b| b.is_ascii_digit())

@@ -26,6 +26,8 @@ pub enum ApiError {
     NoRoute,
     #[error("{0}")]
     Conflict(StoreError),
+    #[error("too many concurrent changes; retry shortly")]
+    Busy,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -39,6 +41,7 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,6 +64,7 @@ impl ApiError {
                 StoreError::DuplicateRegistration => "duplicate_registration",
                 _ => "conflict",
             },
+            Self::Busy => "busy",
             Self::Internal(_) => "internal",
         }
     }
@@ -85,9 +89,13 @@ impl ApiError {
         if let Self::Invalid(errors) = self {
             problem["errors"] = json!(errors);
         }
-        Response::builder()
+        let mut response = Response::builder()
             .status(status)
-            .header(http::header::CONTENT_TYPE, "application/problem+json")
+            .header(http::header::CONTENT_TYPE, "application/problem+json");
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response = response.header(http::header::RETRY_AFTER, "1");
+        }
+        response
             .body(Body::Text(problem.to_string()))
             .unwrap_or_default()
     }
@@ -122,6 +130,7 @@ impl From<StoreError> for ApiError {
             // A draft or cancelled event is indistinguishable from a missing one to the public.
             StoreError::EventNotFound | StoreError::EventNotOpen => Self::NotFound("event"),
             StoreError::InvalidCursor => Self::BadQuery("cursor is not valid".into()),
+            StoreError::SeatAvailable => Self::Busy,
             StoreError::Corrupt(_) | StoreError::Unavailable(_) => Self::internal(error),
         }
     }

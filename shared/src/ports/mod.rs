@@ -25,6 +25,9 @@ pub enum StoreError {
     EventFull,
     #[error("this email is already registered for the event")]
     DuplicateRegistration,
+    /// A waitlisting found a free seat (one was released meanwhile): take the seat instead.
+    #[error("a seat is available")]
+    SeatAvailable,
     #[error("the pagination cursor is not valid")]
     InvalidCursor,
     #[error("stored data is corrupt: {0}")]
@@ -62,6 +65,16 @@ pub trait Store: Send + Sync {
     /// when the (event, email) pair exists, [`StoreError::EventNotFound`] /
     /// [`StoreError::EventNotOpen`] otherwise.
     async fn register(
+        &self,
+        registration: &Registration,
+        events: &[Envelope],
+    ) -> Result<(), StoreError>;
+    /// Queues a registration on a published event that is full and has its waitlist on,
+    /// atomically: [`StoreError::EventFull`] when the waitlist is off,
+    /// [`StoreError::SeatAvailable`] when a seat is free after all,
+    /// [`StoreError::DuplicateRegistration`], [`StoreError::EventNotFound`] and
+    /// [`StoreError::EventNotOpen`] as for [`Store::register`].
+    async fn waitlist(
         &self,
         registration: &Registration,
         events: &[Envelope],

@@ -41,8 +41,9 @@ impl DynamoReadModel {
         let builder = match change {
             ProjectionChange::Counters { event_id, delta } => builder
                 .set_key(Some(key(format!("EVENT#{event_id}"), "SUMMARY")))
-                .update_expression("ADD registered :registered")
-                .expression_attribute_values(":registered", n(delta.registered)),
+                .update_expression("ADD registered :registered, waitlisted :waitlisted")
+                .expression_attribute_values(":registered", n(delta.registered))
+                .expression_attribute_values(":waitlisted", n(delta.waitlisted)),
             ProjectionChange::Listing(listing) => {
                 // SET each listing field on its own so the counters beside them survive,
                 // whichever of the two arrives first.
@@ -106,7 +107,7 @@ impl ReadModel for DynamoReadModel {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(format!("EVENT#{event_id}"), "SUMMARY")))
-            .projection_expression("registered")
+            .projection_expression("registered, waitlisted")
             .send()
             .await
             .map_err(unavailable)?;
@@ -151,10 +152,13 @@ impl ReadModel for DynamoReadModel {
 }
 
 fn stats_of(item: Option<&Item>) -> EventStats {
+    let count = |name: &str| {
+        item.and_then(|i| number(i, name))
+            .map_or(0, |n| n.max(0) as u64)
+    };
     EventStats {
-        registered: item
-            .and_then(|i| number(i, "registered"))
-            .map_or(0, |count| count.max(0) as u64),
+        registered: count("registered"),
+        waitlisted: count("waitlisted"),
     }
 }
 

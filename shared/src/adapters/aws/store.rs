@@ -13,7 +13,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
 use aws_sdk_dynamodb::Client;
 use time::Duration;
@@ -92,23 +93,75 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// Why a registration found no seat, from the event as it was when the condition failed.
-    async fn seat_refusal(
+    /// The (event, email) guard, the registration and its outbox entries: the puts that
+    /// follow the event's condition in both the seat and the waitlist transactions.
+    fn registration_puts(
         &self,
-        event_item: Option<Item>,
-        event_id: Uuid,
-    ) -> Result<StoreError, StoreError> {
-        let event_item = match event_item {
+        registration: &Registration,
+        events: &[Envelope],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let event_pk = format!("EVENT#{}", registration.event_id);
+        let mut guard = key(&event_pk, format!("EMAIL#{}", registration.email));
+        guard.insert("registration_id".into(), s(registration.id.to_string()));
+        let by_event = format!(
+            "{}#{}",
+            sortable_time(registration.created_at),
+            registration.id
+        );
+        let registration_item = item_with_keys(
+            registration,
+            &[
+                ("pk", s(format!("REG#{}", registration.id))),
+                ("sk", s("REG")),
+                ("gsi1pk", s(format!("{event_pk}#REGS"))),
+                ("gsi1sk", s(by_event)),
+            ],
+        )?;
+        let mut items = vec![
+            put_new(&self.table, guard)?,
+            put_new(&self.table, registration_item)?,
+        ];
+        items.extend(self.outbox_puts(events)?);
+        Ok(items)
+    }
+
+    /// One round trip: `[condition on the event, guard, registration, outbox…]` commit
+    /// together or not at all. A refusal names a duplicate first, then whatever the event
+    /// said when its condition failed (`refusal` reads the event as it was then).
+    async fn register_with(
+        &self,
+        event_condition: TransactWriteItem,
+        registration: &Registration,
+        events: &[Envelope],
+        refusal: fn(&Item) -> StoreError,
+    ) -> Result<(), StoreError> {
+        let mut items = vec![event_condition];
+        items.extend(self.registration_puts(registration, events)?);
+        let reasons = match transact(&self.client, items).await {
+            Ok(()) => return Ok(()),
+            Err(Cancelled::Other(e)) => return Err(e),
+            Err(Cancelled::Conditions(reasons)) => reasons,
+        };
+        if Cancelled::failed(&reasons, 1) {
+            return Err(StoreError::DuplicateRegistration);
+        }
+        if !Cancelled::failed(&reasons, 0) {
+            return Err(StoreError::Corrupt("registration id collision".into()));
+        }
+        let old_event = match reasons.first().and_then(|r| r.item().cloned()) {
             Some(item) => Some(item),
             // Not every DynamoDB-compatible API returns the old item; read it then.
-            None => self.get(format!("EVENT#{event_id}"), "EVENT").await?,
-        };
-        Ok(match event_item {
-            None => StoreError::EventNotFound,
-            Some(item) if string(&item, "status") == Some(EventStatus::Published.as_str()) => {
-                StoreError::EventFull
+            None => {
+                self.get(format!("EVENT#{}", registration.event_id), "EVENT")
+                    .await?
             }
-            Some(_) => StoreError::EventNotOpen,
+        };
+        Err(match old_event {
+            None => StoreError::EventNotFound,
+            Some(item) if string(&item, "status") != Some(EventStatus::Published.as_str()) => {
+                StoreError::EventNotOpen
+            }
+            Some(item) => refusal(&item),
         })
     }
 }
@@ -193,17 +246,17 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    /// One round trip: the seat counter's condition, the (event, email) guard, the
-    /// registration and its outbox entries commit together or not at all.
     async fn register(
         &self,
         registration: &Registration,
         events: &[Envelope],
     ) -> Result<(), StoreError> {
-        let event_pk = format!("EVENT#{}", registration.event_id);
         let take_seat = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(&event_pk, "EVENT")))
+            .set_key(Some(key(
+                format!("EVENT#{}", registration.event_id),
+                "EVENT",
+            )))
             .update_expression("SET confirmed = confirmed + :one")
             .condition_expression("#status = :published AND confirmed < max_capacity")
             .expression_attribute_names("#status", "status")
@@ -212,45 +265,42 @@ impl Store for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(unavailable)?;
-        let mut guard = key(&event_pk, format!("EMAIL#{}", registration.email));
-        guard.insert("registration_id".into(), s(registration.id.to_string()));
-        let registration_item = item_with_keys(
-            registration,
-            &[
-                ("pk", s(format!("REG#{}", registration.id))),
-                ("sk", s("REG")),
-                ("gsi1pk", s(format!("{event_pk}#REGS"))),
-                (
-                    "gsi1sk",
-                    s(format!(
-                        "{}#{}",
-                        sortable_time(registration.created_at),
-                        registration.id
-                    )),
-                ),
-            ],
-        )?;
-        let mut items = vec![
-            TransactWriteItem::builder().update(take_seat).build(),
-            put_new(&self.table, guard)?,
-            put_new(&self.table, registration_item)?,
-        ];
-        items.extend(self.outbox_puts(events)?);
+        let take_seat = TransactWriteItem::builder().update(take_seat).build();
+        self.register_with(take_seat, registration, events, |_| StoreError::EventFull)
+            .await
+    }
 
-        match transact(&self.client, items).await {
-            Ok(()) => Ok(()),
-            Err(Cancelled::Other(e)) => Err(e),
-            Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 1) => {
-                Err(StoreError::DuplicateRegistration)
+    async fn waitlist(
+        &self,
+        registration: &Registration,
+        events: &[Envelope],
+    ) -> Result<(), StoreError> {
+        let full_with_waitlist = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                format!("EVENT#{}", registration.event_id),
+                "EVENT",
+            )))
+            .condition_expression(
+                "#status = :published AND waitlist_enabled = :on AND confirmed >= max_capacity",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":published", s(EventStatus::Published.as_str()))
+            .expression_attribute_values(":on", AttributeValue::Bool(true))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(unavailable)?;
+        let full_with_waitlist = TransactWriteItem::builder()
+            .condition_check(full_with_waitlist)
+            .build();
+        self.register_with(full_with_waitlist, registration, events, |event| {
+            if event.get("waitlist_enabled") == Some(&AttributeValue::Bool(true)) {
+                StoreError::SeatAvailable
+            } else {
+                StoreError::EventFull
             }
-            Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 0) => {
-                let old_event = reasons.first().and_then(|r| r.item().cloned());
-                Err(self.seat_refusal(old_event, registration.event_id).await?)
-            }
-            Err(Cancelled::Conditions(_)) => {
-                Err(StoreError::Corrupt("registration id collision".into()))
-            }
-        }
+        })
+        .await
     }
 
     async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError> {

@@ -18,7 +18,11 @@ use crate::domain::{
 };
 use crate::ports::{Page, ReadModel, Store, StoreError};
 
-const SCHEMA: &str = "
+/// The schema, one step per version; `PRAGMA user_version` records how many steps a
+/// database file has had, so a `.local/` database from an older build is upgraded in place.
+/// Steps are append-only: never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS users (
     id    TEXT PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,
@@ -55,7 +59,9 @@ CREATE INDEX IF NOT EXISTS read_events_published ON read_events (published, sort
 CREATE TABLE IF NOT EXISTS read_applied (
     dedupe_id TEXT PRIMARY KEY
 );
-";
+",
+    "ALTER TABLE read_events ADD COLUMN waitlisted INTEGER NOT NULL DEFAULT 0;",
+];
 
 /// Store and read model over one SQLite connection. The mutex serializes transactions,
 /// as a single-writer SQLite database does anyway.
@@ -113,8 +119,19 @@ impl SqliteStore {
         Self::with_schema(Connection::open_in_memory().map_err(unavailable)?)
     }
 
-    fn with_schema(conn: Connection) -> Result<Self, StoreError> {
-        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+    fn with_schema(mut conn: Connection) -> Result<Self, StoreError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Exclusive)
+            .map_err(unavailable)?;
+        let applied: usize = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(unavailable)?;
+        for step in MIGRATIONS.iter().skip(applied) {
+            tx.execute_batch(step).map_err(unavailable)?;
+        }
+        tx.pragma_update(None, "user_version", MIGRATIONS.len())
+            .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -266,6 +283,53 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn waitlist(
+        &self,
+        registration: &Registration,
+        events: &[Envelope],
+    ) -> Result<(), StoreError> {
+        let (registration, events) = (registration.clone(), events.to_vec());
+        self.run(move |conn| {
+            let event_id = registration.event_id.to_string();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            // The condition is part of the insert, as a DynamoDB ConditionCheck is part of
+            // its transaction: no seat may be free, and the waitlist must be on.
+            let inserted = tx.execute(
+                "INSERT INTO registrations (id, event_id, email, data)
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (
+                   SELECT 1 FROM events WHERE id = ?2 AND status = 'PUBLISHED'
+                     AND json_extract(data, '$.waitlist_enabled') = 1 AND confirmed >= max_capacity)",
+                params![registration.id.to_string(), event_id, registration.email, to_json(&registration)?],
+            );
+            let inserted = match inserted {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRegistration),
+                other => other.map_err(unavailable)?,
+            };
+            if inserted == 0 {
+                let event: Option<(String, bool, bool)> = tx
+                    .query_row(
+                        "SELECT status, json_extract(data, '$.waitlist_enabled') = 1, confirmed < max_capacity
+                         FROM events WHERE id = ?1",
+                        [&event_id],
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                return Err(match event {
+                    None => StoreError::EventNotFound,
+                    Some((status, _, _)) if status != "PUBLISHED" => StoreError::EventNotOpen,
+                    Some((_, false, _)) => StoreError::EventFull,
+                    Some((_, true, _seat_free)) => StoreError::SeatAvailable,
+                });
+            }
+            insert_outbox(&tx, &events)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
     async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError> {
         self.get_json(
             "SELECT data FROM registrations WHERE id = ?1",
@@ -349,9 +413,10 @@ impl ReadModel for SqliteStore {
                 }
                 ProjectionChange::Counters { event_id, delta } => {
                     tx.execute(
-                        "INSERT INTO read_events (id, registered) VALUES (?1, ?2)
-                         ON CONFLICT (id) DO UPDATE SET registered = registered + excluded.registered",
-                        params![event_id.to_string(), delta.registered],
+                        "INSERT INTO read_events (id, registered, waitlisted) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (id) DO UPDATE SET registered = registered + excluded.registered,
+                           waitlisted = waitlisted + excluded.waitlisted",
+                        params![event_id.to_string(), delta.registered, delta.waitlisted],
                     )
                     .map_err(unavailable)?;
                 }
@@ -364,17 +429,15 @@ impl ReadModel for SqliteStore {
 
     async fn stats(&self, event_id: Uuid) -> Result<EventStats, StoreError> {
         self.run(move |conn| {
-            let registered: Option<i64> = conn
+            let stats = conn
                 .query_row(
-                    "SELECT registered FROM read_events WHERE id = ?1",
+                    "SELECT registered, waitlisted FROM read_events WHERE id = ?1",
                     [event_id.to_string()],
-                    |row| row.get(0),
+                    |row| stats_at(row, 0),
                 )
                 .optional()
                 .map_err(unavailable)?;
-            Ok(EventStats {
-                registered: registered.unwrap_or(0).max(0) as u64,
-            })
+            Ok(stats.unwrap_or_default())
         })
         .await
     }
@@ -391,7 +454,7 @@ impl ReadModel for SqliteStore {
                 .unwrap_or_default();
             let mut statement = conn
                 .prepare_cached(
-                    "SELECT listing, registered, sort_key FROM read_events
+                    "SELECT listing, sort_key, registered, waitlisted FROM read_events
                      WHERE published = 1 AND (sort_key, id) > (?1, ?2)
                      ORDER BY sort_key, id LIMIT ?3",
                 )
@@ -400,22 +463,15 @@ impl ReadModel for SqliteStore {
                 .query_map(params![sort_key, id, limit as i64 + 1], |row| {
                     Ok((
                         row.get::<_, String>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(1)?,
+                        stats_at(row, 2)?,
                     ))
                 })
                 .map_err(unavailable)?;
             let mut items = Vec::with_capacity(limit + 1);
             for row in rows {
-                let (listing, registered, sort_key) = row.map_err(unavailable)?;
-                let listing: Event = from_json(&listing)?;
-                items.push((
-                    listing,
-                    EventStats {
-                        registered: registered.max(0) as u64,
-                    },
-                    sort_key,
-                ));
+                let (listing, sort_key, stats) = row.map_err(unavailable)?;
+                items.push((from_json::<Event>(&listing)?, stats, sort_key));
             }
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
@@ -433,6 +489,15 @@ impl ReadModel for SqliteStore {
         })
         .await
     }
+}
+
+/// The counters in two consecutive columns from `first`.
+fn stats_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<EventStats> {
+    let count = |i: usize| row.get::<_, i64>(i).map(|n| n.max(0) as u64);
+    Ok(EventStats {
+        registered: count(first)?,
+        waitlisted: count(first + 1)?,
+    })
 }
 
 fn encode_cursor(sort_key: &str, id: Uuid) -> Result<String, StoreError> {

@@ -1,28 +1,56 @@
-//! POST /events/{id}/registrations — an attendee takes a seat. The store's transaction
-//! decides, atomically, whether a seat is left and whether the email is already in.
+//! POST /events/{id}/registrations — an attendee takes a seat, or a place on the waitlist
+//! when the event is full and has one. The store's transactions decide, atomically, whether
+//! a seat is left, whether the waitlist is open and whether the email is already in.
 
 use http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
 use crate::app::AppContext;
-use crate::domain::{DomainEvent, Envelope, NewRegistration};
-use crate::http::{json, json_body, path_uuid, ApiResult};
+use crate::domain::{NewRegistration, Registration, RegistrationStatus};
+use crate::http::{json, json_body, path_uuid, ApiError, ApiResult};
+use crate::ports::StoreError;
+
+/// How often a waitlisting that found a freed seat goes back for it. Each retry means a
+/// seat was released in the last few milliseconds; more than a handful means heavy churn.
+const SEAT_RACES: usize = 5;
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let event_id = path_uuid(&req, "id", "event")?;
     let request: NewRegistration = json_body(&req)?;
 
     let now = ctx.clock.now();
-    let registration = request.confirmed(Uuid::now_v7(), event_id, now)?;
-    let events = [Envelope::new(
-        DomainEvent::RegistrationConfirmed {
-            registration: registration.clone(),
-        },
-        now,
-    )];
-    ctx.store.register(&registration, &events).await?;
-    ctx.publish(&events).await;
+    let confirmed = request.confirmed(Uuid::now_v7(), event_id, now)?;
+    let registration = seat_or_waitlist(ctx, confirmed).await?;
 
     json(StatusCode::CREATED, &registration)
+}
+
+async fn seat_or_waitlist(
+    ctx: &AppContext,
+    confirmed: Registration,
+) -> Result<Registration, ApiError> {
+    let waitlisted = confirmed.waitlisted();
+    for _ in 0..SEAT_RACES {
+        match record(ctx, &confirmed).await {
+            Err(StoreError::EventFull) => {}
+            outcome => return outcome.map(|()| confirmed).map_err(Into::into),
+        }
+        match record(ctx, &waitlisted).await {
+            Err(StoreError::SeatAvailable) => {}
+            outcome => return outcome.map(|()| waitlisted).map_err(Into::into),
+        }
+    }
+    Err(ApiError::Busy)
+}
+
+/// Writes the registration with its event in the outbox, then publishes the event.
+async fn record(ctx: &AppContext, registration: &Registration) -> Result<(), StoreError> {
+    let events = [registration.made(ctx.clock.now())];
+    match registration.status {
+        RegistrationStatus::Waitlisted => ctx.store.waitlist(registration, &events).await?,
+        _ => ctx.store.register(registration, &events).await?,
+    }
+    ctx.publish(&events).await;
+    Ok(())
 }

@@ -27,7 +27,11 @@ pub struct WorkerSpec {
 pub const WORKERS: &[WorkerSpec] = &[WorkerSpec {
     worker: Worker::Projection,
     binary: "worker-projection",
-    consumes: &["EventCreated", "RegistrationConfirmed"],
+    consumes: &[
+        "EventCreated",
+        "RegistrationConfirmed",
+        "RegistrationWaitlisted",
+    ],
 }];
 
 impl Worker {
