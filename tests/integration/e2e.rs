@@ -165,19 +165,7 @@ async fn waitlist_contention_scenario<S, F>(
     const SEATS: usize = 50;
     const REQUESTS: usize = 200;
     const REPEATS: usize = 20;
-    let email = format!("organizer-{}@example.org", Uuid::new_v4().simple());
-    let credentials = json!({ "email": email, "password": "correct horse battery" });
-    assert_eq!(
-        api.post("/auth/signup", None, credentials.clone())
-            .await
-            .status,
-        201
-    );
-    let login = api.post("/auth/login", None, credentials).await;
-    let token = login.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = new_organizer(api.as_ref()).await;
     let created = api
         .post(
             "/events",
@@ -253,12 +241,7 @@ async fn aws_mode_registration_through_dynamodb_sns_sqs_and_the_projection_worke
 
 #[tokio::test]
 async fn embedded_mode_registration_over_http_against_the_dev_server() {
-    let app = apps::embedded();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(dev_server::serve(listener, app.ctx.clone()));
-    let api: Arc<dyn Api> = Arc::new(HttpApi::new(base_url));
-
+    let (app, api, server) = embedded_over_http().await;
     registration_scenario(api, || app.bus.until_idle()).await;
     assert!(app.bus.dead_letters().is_empty());
     server.abort();
@@ -352,11 +335,37 @@ async fn aws_mode_waitlist_under_contention() {
 
 #[tokio::test]
 async fn embedded_mode_waitlist_under_contention_over_http() {
+    let (app, api, server) = embedded_over_http().await;
+    waitlist_contention_scenario(api, app.ctx.clone(), || app.bus.until_idle()).await;
+    server.abort();
+}
+
+/// The embedded app served by the dev server's own `serve` on a free 127.0.0.1 port.
+async fn embedded_over_http() -> (
+    evreg::runtime::dev_server::Embedded,
+    Arc<dyn Api>,
+    tokio::task::JoinHandle<Result<(), dev_server::BoxError>>,
+) {
     let app = apps::embedded();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(dev_server::serve(listener, app.ctx.clone()));
-    let api: Arc<dyn Api> = Arc::new(HttpApi::new(base_url));
-    waitlist_contention_scenario(api, app.ctx.clone(), || app.bus.until_idle()).await;
-    server.abort();
+    (app, Arc::new(HttpApi::new(base_url)), server)
+}
+
+/// Signs up a fresh organizer and returns their access token.
+async fn new_organizer(api: &dyn Api) -> String {
+    let email = format!("organizer-{}@example.org", Uuid::new_v4().simple());
+    let credentials = json!({ "email": email, "password": "correct horse battery" });
+    assert_eq!(
+        api.post("/auth/signup", None, credentials.clone())
+            .await
+            .status,
+        201
+    );
+    let login = api.post("/auth/login", None, credentials).await;
+    login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
 }
