@@ -6,11 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
-use evreg::handlers::workers::Worker;
 use evreg::runtime::dev_server;
-use evreg_tests::api::{Api, HttpApi, LambdaApi};
+use evreg_tests::api::{Api, HttpApi};
 use evreg_tests::apps::{self, AwsApp};
-use evreg_tests::esm::EventSourceMapping;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -218,14 +216,8 @@ async fn aws_mode_registration_through_dynamodb_sns_sqs_and_the_projection_worke
     let Some(app) = AwsApp::start("e2e").await else {
         return;
     };
-    let queue = app
-        .resources
-        .worker_queue("worker-projection")
-        .expect("projection queue");
-    let esm = EventSourceMapping::new(&app.sdk, queue, Worker::Projection, app.ctx.clone()).await;
-    let api: Arc<dyn Api> = Arc::new(LambdaApi {
-        ctx: app.ctx.clone(),
-    });
+    let esm = app.projection_mapping().await;
+    let api = app.api();
 
     registration_scenario(api, || async {
         // 1 EventCreated + 5 RegistrationConfirmed reach the projection queue (UserSignedUp
@@ -255,11 +247,7 @@ async fn aws_mode_a_poison_message_ends_in_the_dead_letter_queue_alone() {
     let Some(app) = AwsApp::start("dlq").await else {
         return;
     };
-    let queue = app
-        .resources
-        .worker_queue("worker-projection")
-        .expect("projection queue")
-        .to_owned();
+    let queue = app.projection_queue().to_owned();
     let sqs = aws_sdk_sqs::Client::new(&app.sdk);
     let event_id = Uuid::now_v7();
     let good = json!({
@@ -277,9 +265,7 @@ async fn aws_mode_a_poison_message_ends_in_the_dead_letter_queue_alone() {
             .expect("send");
     }
 
-    let esm = EventSourceMapping::new(&app.sdk, &queue, Worker::Projection, app.ctx.clone())
-        .await
-        .with_immediate_retries();
+    let esm = app.projection_mapping().await.with_immediate_retries();
     let mut deliveries = 0;
     loop {
         match esm.poll_once().await {
@@ -319,14 +305,8 @@ async fn aws_mode_waitlist_under_contention() {
     let Some(app) = AwsApp::start("contention").await else {
         return;
     };
-    let queue = app
-        .resources
-        .worker_queue("worker-projection")
-        .expect("projection queue");
-    let esm = EventSourceMapping::new(&app.sdk, queue, Worker::Projection, app.ctx.clone()).await;
-    let api: Arc<dyn Api> = Arc::new(LambdaApi {
-        ctx: app.ctx.clone(),
-    });
+    let esm = app.projection_mapping().await;
+    let api = app.api();
     waitlist_contention_scenario(api, app.ctx.clone(), || async {
         esm.drain().await;
     })

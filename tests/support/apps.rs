@@ -10,7 +10,11 @@ use evreg::runtime::dev_server::Embedded;
 use evreg::runtime::lambda::{aws_context, AwsResources};
 use evreg::AppContext;
 
+use evreg::handlers::workers::Worker;
+
+use crate::api::{Api, LambdaApi};
 use crate::emulator;
+use crate::esm::EventSourceMapping;
 use crate::provision::{provision, Provisioned};
 
 /// Retries come back quickly in tests; everything else is as in the dev server.
@@ -49,6 +53,32 @@ impl AwsApp {
             ctx: Arc::new(ctx),
             sdk,
             resources,
+        })
+    }
+}
+
+impl AwsApp {
+    pub fn projection_queue(&self) -> &str {
+        self.resources
+            .worker_queue("worker-projection")
+            .expect("template.yaml has a projection queue")
+    }
+
+    /// The projection worker fed from its queue as Lambda's event source mapping would.
+    pub async fn projection_mapping(&self) -> EventSourceMapping {
+        EventSourceMapping::new(
+            &self.sdk,
+            self.projection_queue(),
+            Worker::Projection,
+            self.ctx.clone(),
+        )
+        .await
+    }
+
+    /// The HTTP API as API Gateway invokes the route Lambdas.
+    pub fn api(&self) -> Arc<dyn Api> {
+        Arc::new(LambdaApi {
+            ctx: self.ctx.clone(),
         })
     }
 }

@@ -187,6 +187,14 @@ mod tests {
     }
 
     #[test]
+    fn busy_is_a_503_that_says_when_to_retry() {
+        let response = ApiError::from(StoreError::SeatAvailable).to_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+        assert_eq!(body(&response)["code"], "busy");
+    }
+
+    #[test]
     fn hidden_events_look_missing() {
         assert_eq!(ApiError::from(StoreError::EventNotOpen).status(), 404);
     }

@@ -167,6 +167,61 @@ impl SqliteStore {
         })
         .await
     }
+    /// One transaction, as the DynamoDB adapter's: the condition on the event (`condition`,
+    /// an UPDATE of the event row by id `?1`), the registration under its (event, email)
+    /// unique constraint, and the outbox. A refusal names a duplicate first, then the
+    /// event's state; `refusal` decides for a published event, given its waitlist flag.
+    async fn register_with(
+        &self,
+        condition: &'static str,
+        registration: &Registration,
+        events: &[Envelope],
+        refusal: fn(bool) -> StoreError,
+    ) -> Result<(), StoreError> {
+        let (registration, events) = (registration.clone(), events.to_vec());
+        self.run(move |conn| {
+            let event_id = registration.event_id.to_string();
+            // IMMEDIATE takes the write lock up front, so the condition and the insert
+            // cannot interleave with another registration.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let condition_held = tx.execute(condition, [&event_id]).map_err(unavailable)? == 1;
+            let inserted = tx.execute(
+                "INSERT INTO registrations (id, event_id, email, data) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    registration.id.to_string(),
+                    event_id,
+                    registration.email,
+                    to_json(&registration)?
+                ],
+            );
+            match inserted {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRegistration),
+                other => other.map_err(unavailable)?,
+            };
+            if !condition_held {
+                // Dropping the transaction rolls it back; say why the condition failed.
+                let event: Option<(String, bool)> = tx
+                    .query_row(
+                        "SELECT status, json_extract(data, '$.waitlist_enabled') = 1
+                         FROM events WHERE id = ?1",
+                        [&event_id],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                return Err(match event {
+                    None => StoreError::EventNotFound,
+                    Some((status, _)) if status != "PUBLISHED" => StoreError::EventNotOpen,
+                    Some((_, waitlist_on)) => refusal(waitlist_on),
+                });
+            }
+            insert_outbox(&tx, &events)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -233,53 +288,13 @@ impl Store for SqliteStore {
         registration: &Registration,
         events: &[Envelope],
     ) -> Result<(), StoreError> {
-        let (registration, events) = (registration.clone(), events.to_vec());
-        self.run(move |conn| {
-            let event_id = registration.event_id.to_string();
-            // IMMEDIATE takes the write lock up front, so the seat check and the insert
-            // cannot interleave with another registration.
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let seat_taken = tx
-                .execute(
-                    "UPDATE events SET confirmed = confirmed + 1
-                     WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity",
-                    [&event_id],
-                )
-                .map_err(unavailable)?;
-            let inserted = tx.execute(
-                "INSERT INTO registrations (id, event_id, email, data) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    registration.id.to_string(),
-                    event_id,
-                    registration.email,
-                    to_json(&registration)?
-                ],
-            );
-            match inserted {
-                Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRegistration),
-                other => other.map_err(unavailable)?,
-            };
-            if seat_taken == 0 {
-                // Dropping the transaction rolls it back; say why no seat was taken.
-                let status: Option<String> = tx
-                    .query_row(
-                        "SELECT status FROM events WHERE id = ?1",
-                        [&event_id],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .map_err(unavailable)?;
-                return Err(match status.as_deref() {
-                    None => StoreError::EventNotFound,
-                    Some("PUBLISHED") => StoreError::EventFull,
-                    Some(_) => StoreError::EventNotOpen,
-                });
-            }
-            insert_outbox(&tx, &events)?;
-            tx.commit().map_err(unavailable)
-        })
+        self.register_with(
+            "UPDATE events SET confirmed = confirmed + 1
+             WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity",
+            registration,
+            events,
+            |_waitlist_on| StoreError::EventFull,
+        )
         .await
     }
 
@@ -288,45 +303,22 @@ impl Store for SqliteStore {
         registration: &Registration,
         events: &[Envelope],
     ) -> Result<(), StoreError> {
-        let (registration, events) = (registration.clone(), events.to_vec());
-        self.run(move |conn| {
-            let event_id = registration.event_id.to_string();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            // The condition is part of the insert, as a DynamoDB ConditionCheck is part of
-            // its transaction: no seat may be free, and the waitlist must be on.
-            let inserted = tx.execute(
-                "INSERT INTO registrations (id, event_id, email, data)
-                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (
-                   SELECT 1 FROM events WHERE id = ?2 AND status = 'PUBLISHED'
-                     AND json_extract(data, '$.waitlist_enabled') = 1 AND confirmed >= max_capacity)",
-                params![registration.id.to_string(), event_id, registration.email, to_json(&registration)?],
-            );
-            let inserted = match inserted {
-                Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRegistration),
-                other => other.map_err(unavailable)?,
-            };
-            if inserted == 0 {
-                let event: Option<(String, bool, bool)> = tx
-                    .query_row(
-                        "SELECT status, json_extract(data, '$.waitlist_enabled') = 1, confirmed < max_capacity
-                         FROM events WHERE id = ?1",
-                        [&event_id],
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                    )
-                    .optional()
-                    .map_err(unavailable)?;
-                return Err(match event {
-                    None => StoreError::EventNotFound,
-                    Some((status, _, _)) if status != "PUBLISHED" => StoreError::EventNotOpen,
-                    Some((_, false, _)) => StoreError::EventFull,
-                    Some((_, true, _seat_free)) => StoreError::SeatAvailable,
-                });
-            }
-            insert_outbox(&tx, &events)?;
-            tx.commit().map_err(unavailable)
-        })
+        // A no-op UPDATE as a condition check: it matches only a full, published event
+        // with its waitlist on.
+        self.register_with(
+            "UPDATE events SET confirmed = confirmed
+             WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed >= max_capacity
+               AND json_extract(data, '$.waitlist_enabled') = 1",
+            registration,
+            events,
+            |waitlist_on| {
+                if waitlist_on {
+                    StoreError::SeatAvailable
+                } else {
+                    StoreError::EventFull
+                }
+            },
+        )
         .await
     }
 
@@ -514,4 +506,49 @@ fn decode_cursor(raw: &str) -> Result<ListingCursor, StoreError> {
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or(StoreError::InvalidCursor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_of_an_older_version_is_migrated_in_place() {
+        let path =
+            std::env::temp_dir().join(format!("evreg-migrate-{}.sqlite3", Uuid::new_v4().simple()));
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO read_events (id, registered) VALUES ('e1', 3)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let version: usize = store
+            .run(|conn| {
+                conn.pragma_query_value(None, "user_version", |row| row.get(0))
+                    .map_err(unavailable)
+            })
+            .await
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        let waitlisted: i64 = store
+            .run(|conn| {
+                conn.query_row(
+                    "SELECT waitlisted FROM read_events WHERE id = 'e1'",
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(unavailable)
+            })
+            .await
+            .unwrap();
+        assert_eq!(waitlisted, 0, "old rows gain the new counter");
+        drop(store);
+        SqliteStore::open(&path).expect("reopening applies nothing twice");
+        let _ = std::fs::remove_file(&path);
+    }
 }

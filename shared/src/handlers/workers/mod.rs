@@ -40,14 +40,6 @@ impl Worker {
             Self::Projection => projection::handle(ctx, batch).await,
         }
     }
-
-    pub fn spec(self) -> &'static WorkerSpec {
-        // Every variant has a row; the unit test below keeps it that way.
-        WORKERS
-            .iter()
-            .find(|s| s.worker == self)
-            .unwrap_or(&WORKERS[0])
-    }
 }
 
 /// Runs `process` on each message's envelope and reports the ones that failed, so that
@@ -116,16 +108,4 @@ pub fn sqs_record(delivery: Delivery<'_>) -> aws_lambda_events::sqs::SqsMessage 
             .insert("type".to_owned(), attribute);
     }
     record
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_worker_has_one_row() {
-        for spec in WORKERS {
-            assert_eq!(spec.worker.spec().binary, spec.binary);
-        }
-    }
 }
