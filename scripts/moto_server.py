@@ -1,27 +1,47 @@
-"""moto server serving one request at a time, for `make test`.
+"""moto server that accepts connections concurrently but runs one request at a time,
+for `make test`.
 
 moto's stock server answers each request on its own thread, but its DynamoDB
 TransactWriteItems deep-copies tables for rollback while other threads write to them:
 under concurrent registrations it fails with "dictionary changed size during
 iteration" and answers 500 with an HTML page. DynamoDB itself serializes
-transactions, so serving requests one at a time is the faithful choice.
+transactions, so running requests one at a time is the faithful choice.
+
+Connections, though, must not queue in the kernel: a single-threaded server speaks
+HTTP/1.0 (a new connection per request) and, with hundreds of concurrent clients,
+overflows its listen backlog; dropped SYNs become multi-second connect timeouts and
+SDK dispatch failures. So every connection gets its thread (and keep-alive), and a
+lock serializes the work.
 
 Usage: moto_server.py PORT   (binds 127.0.0.1 only)
 """
 
 import os
 import sys
+import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import MotoRequestHandler
 from werkzeug.serving import run_simple
+
+
+class OneAtATime:
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            # The body is produced inside the lock: moto may build it lazily.
+            return list(self.app(environ, start_response))
+
 
 port = int(sys.argv[1])
 os.environ.setdefault("MOTO_PORT", str(port))
 run_simple(
     "127.0.0.1",
     port,
-    DomainDispatcherApplication(create_backend_app),
-    threaded=False,
+    OneAtATime(DomainDispatcherApplication(create_backend_app)),
+    threaded=True,
     request_handler=MotoRequestHandler,
 )
