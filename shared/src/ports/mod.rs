@@ -103,6 +103,48 @@ pub trait ReadModel: Send + Sync {
     ) -> Result<Page<(Event, EventStats)>, StoreError>;
 }
 
+/// Where ticket images live (S3; files under `.local/` in embedded mode).
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    /// Writes `bytes` under `key`, replacing what was there: writing the same ticket twice
+    /// is harmless, which keeps the tickets worker idempotent.
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), BlobError>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("blob storage failed")]
+pub struct BlobError(#[source] pub BoxError);
+
+/// An email as the domain writes it; adapters turn it into MIME and send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    /// Set for images the HTML part shows inline (`<img src="cid:…">`).
+    pub content_id: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Sends mail (SES v2; `.eml` files under `.local/mail/` in embedded mode).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("sending mail failed")]
+pub struct MailError(#[source] pub BoxError);
+
 /// Publishes domain events to every subscribed consumer (SNS topic → SQS queues).
 #[async_trait]
 pub trait Bus: Send + Sync {
