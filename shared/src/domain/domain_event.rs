@@ -3,16 +3,48 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::event::Event;
-use super::registration::Registration;
+use super::registration::{Registration, RegistrationStatus};
 
 /// Something that happened, published on the bus after the write that caused it commits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum DomainEvent {
-    UserSignedUp { user_id: Uuid },
-    EventCreated { event: Event },
-    RegistrationConfirmed { registration: Registration },
-    RegistrationWaitlisted { registration: Registration },
+    UserSignedUp {
+        user_id: Uuid,
+    },
+    EventCreated {
+        event: Event,
+    },
+    RegistrationConfirmed {
+        registration: Registration,
+    },
+    RegistrationWaitlisted {
+        registration: Registration,
+    },
+    /// A waitlisted registration took a released seat; `registration` is now confirmed.
+    RegistrationPromoted {
+        registration: Registration,
+    },
+    /// `previous` is the status the registration left, so the projection knows which
+    /// counter to take it from.
+    RegistrationCancelled {
+        registration: Registration,
+        previous: RegistrationStatus,
+    },
+    /// The signed ticket exists: `ticket` is the QR payload, `blob_key` the PNG.
+    TicketIssued {
+        registration: Registration,
+        ticket: String,
+        blob_key: String,
+        /// Issued for a seat that came off the waitlist (the email says so).
+        promoted: bool,
+    },
+    CheckedIn {
+        registration_id: Uuid,
+        event_id: Uuid,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
 }
 
 impl DomainEvent {
@@ -23,6 +55,10 @@ impl DomainEvent {
             Self::EventCreated { .. } => "EventCreated",
             Self::RegistrationConfirmed { .. } => "RegistrationConfirmed",
             Self::RegistrationWaitlisted { .. } => "RegistrationWaitlisted",
+            Self::RegistrationPromoted { .. } => "RegistrationPromoted",
+            Self::RegistrationCancelled { .. } => "RegistrationCancelled",
+            Self::TicketIssued { .. } => "TicketIssued",
+            Self::CheckedIn { .. } => "CheckedIn",
         }
     }
 }

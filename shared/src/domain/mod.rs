@@ -12,5 +12,5 @@ pub use domain_event::{DomainEvent, Envelope};
 pub use error::{DomainError, FieldError};
 pub use event::{Event, EventStatus, NewEvent};
 pub use projection::{sortable_time, EventStats, ProjectionChange, StatsDelta};
-pub use registration::{NewRegistration, Registration, RegistrationStatus};
+pub use registration::{cancellation_events, NewRegistration, Registration, RegistrationStatus};
 pub use user::{Role, Signup, User};

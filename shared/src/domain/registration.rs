@@ -26,6 +26,13 @@ pub struct Registration {
     pub status: RegistrationStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The first scan at the door.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checked_in_at: Option<OffsetDateTime>,
 }
 
 /// A registration request as the API receives it, before validation.
@@ -81,6 +88,7 @@ impl NewRegistration {
             phone,
             status: RegistrationStatus::Confirmed,
             created_at: now,
+            checked_in_at: None,
         })
     }
 }
@@ -88,10 +96,26 @@ impl NewRegistration {
 impl Registration {
     /// The same request, queued for a seat instead of holding one.
     pub fn waitlisted(&self) -> Self {
+        self.with_status(RegistrationStatus::Waitlisted)
+    }
+
+    /// This registration with `status`, as a transition writes it.
+    pub fn with_status(&self, status: RegistrationStatus) -> Self {
         Self {
-            status: RegistrationStatus::Waitlisted,
+            status,
             ..self.clone()
         }
+    }
+
+    /// Whether an attendee (or the organizer) may still cancel: a seat used at the door
+    /// stays used, and cancelling twice is a conflict, not a no-op.
+    pub fn cancellable(&self) -> bool {
+        matches!(
+            self.status,
+            RegistrationStatus::Confirmed
+                | RegistrationStatus::Waitlisted
+                | RegistrationStatus::PendingPayment
+        )
     }
 
     /// The domain event that records this registration being made.
@@ -104,6 +128,56 @@ impl Registration {
         };
         crate::domain::Envelope::new(event, at)
     }
+}
+
+impl RegistrationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "PENDING_PAYMENT",
+            Self::Confirmed => "CONFIRMED",
+            Self::Waitlisted => "WAITLISTED",
+            Self::CheckedIn => "CHECKED_IN",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::PendingPayment,
+            Self::Confirmed,
+            Self::Waitlisted,
+            Self::CheckedIn,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// The events of a cancellation: the cancelled registration (as it was before, so
+/// consumers know which counter it left) and the waitlisted one that took its seat.
+pub fn cancellation_events(
+    before: &Registration,
+    promoted: Option<&Registration>,
+    at: OffsetDateTime,
+) -> Vec<crate::domain::Envelope> {
+    use crate::domain::{DomainEvent, Envelope};
+    let mut events = vec![Envelope::new(
+        DomainEvent::RegistrationCancelled {
+            registration: before.with_status(RegistrationStatus::Cancelled),
+            previous: before.status,
+        },
+        at,
+    )];
+    if let Some(promoted) = promoted {
+        events.push(Envelope::new(
+            DomainEvent::RegistrationPromoted {
+                registration: promoted.with_status(RegistrationStatus::Confirmed),
+            },
+            at,
+        ));
+    }
+    events
 }
 
 fn is_phone(phone: &str) -> bool {
@@ -146,6 +220,45 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["email", "full_name", "phone"]);
+    }
+
+    #[test]
+    fn statuses_round_trip_their_wire_names() {
+        for status in [
+            RegistrationStatus::PendingPayment,
+            RegistrationStatus::Confirmed,
+            RegistrationStatus::Waitlisted,
+            RegistrationStatus::CheckedIn,
+            RegistrationStatus::Cancelled,
+        ] {
+            let wire = serde_json::to_value(status).unwrap();
+            assert_eq!(wire, status.as_str());
+            assert_eq!(RegistrationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(RegistrationStatus::parse("confirmed"), None);
+    }
+
+    #[test]
+    fn only_live_registrations_can_be_cancelled() {
+        let reg = confirm(request("a@b.co", "A", None)).unwrap();
+        assert!(reg.cancellable());
+        assert!(reg.waitlisted().cancellable());
+        assert!(!reg.with_status(RegistrationStatus::CheckedIn).cancellable());
+        assert!(!reg.with_status(RegistrationStatus::Cancelled).cancellable());
+    }
+
+    #[test]
+    fn a_cancellation_with_a_promotion_emits_both_events() {
+        let seat = confirm(request("a@b.co", "A", None)).unwrap();
+        let queued = confirm(request("c@d.co", "C", None)).unwrap().waitlisted();
+        let events = cancellation_events(&seat, Some(&queued), OffsetDateTime::UNIX_EPOCH);
+        let types: Vec<_> = events.iter().map(|e| e.type_name()).collect();
+        assert_eq!(types, ["RegistrationCancelled", "RegistrationPromoted"]);
+        let crate::domain::DomainEvent::RegistrationPromoted { registration } = &events[1].event
+        else {
+            panic!("expected a promotion");
+        };
+        assert_eq!(registration.status, RegistrationStatus::Confirmed);
     }
 
     #[test]

@@ -62,6 +62,10 @@ impl ApiError {
                 StoreError::SlugTaken => "slug_taken",
                 StoreError::EventFull => "event_full",
                 StoreError::DuplicateRegistration => "duplicate_registration",
+                StoreError::AlreadyCancelled => "already_cancelled",
+                StoreError::AlreadyCheckedIn(_) => "already_checked_in",
+                StoreError::RegistrationCancelled => "registration_cancelled",
+                StoreError::NotConfirmed => "not_confirmed",
                 _ => "conflict",
             },
             Self::Busy => "busy",
@@ -88,6 +92,12 @@ impl ApiError {
         });
         if let Self::Invalid(errors) = self {
             problem["errors"] = json!(errors);
+        }
+        if let Self::Conflict(StoreError::AlreadyCheckedIn(at)) = self {
+            // The door needs the first scan's time to tell a double entry from a mistake.
+            problem["checked_in_at"] = json!(at
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok());
         }
         let mut response = Response::builder()
             .status(status)
@@ -126,11 +136,16 @@ impl From<StoreError> for ApiError {
             StoreError::EmailTaken
             | StoreError::SlugTaken
             | StoreError::EventFull
-            | StoreError::DuplicateRegistration => Self::Conflict(error),
+            | StoreError::DuplicateRegistration
+            | StoreError::AlreadyCancelled
+            | StoreError::AlreadyCheckedIn(_)
+            | StoreError::RegistrationCancelled
+            | StoreError::NotConfirmed => Self::Conflict(error),
+            StoreError::RegistrationNotFound => Self::NotFound("registration"),
             // A draft or cancelled event is indistinguishable from a missing one to the public.
             StoreError::EventNotFound | StoreError::EventNotOpen => Self::NotFound("event"),
             StoreError::InvalidCursor => Self::BadQuery("cursor is not valid".into()),
-            StoreError::SeatAvailable => Self::Busy,
+            StoreError::SeatAvailable | StoreError::Contended => Self::Busy,
             StoreError::Corrupt(_) | StoreError::Unavailable(_) => Self::internal(error),
         }
     }

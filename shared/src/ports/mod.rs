@@ -4,10 +4,12 @@
 use std::error::Error as StdError;
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::domain::{Envelope, Event, EventStats, ProjectionChange, Registration, User};
+use crate::domain::{
+    Envelope, Event, EventStats, ProjectionChange, Registration, RegistrationStatus, User,
+};
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -28,6 +30,20 @@ pub enum StoreError {
     /// A waitlisting found a free seat (one was released meanwhile): take the seat instead.
     #[error("a seat is available")]
     SeatAvailable,
+    #[error("no such registration")]
+    RegistrationNotFound,
+    #[error("the registration is already cancelled")]
+    AlreadyCancelled,
+    /// Carries the first scan's time, which the door staff are shown.
+    #[error("the attendee checked in already")]
+    AlreadyCheckedIn(OffsetDateTime),
+    #[error("the registration is cancelled")]
+    RegistrationCancelled,
+    #[error("the registration holds no seat")]
+    NotConfirmed,
+    /// Too many concurrent changes to one event for the bounded retries.
+    #[error("too many concurrent changes")]
+    Contended,
     #[error("the pagination cursor is not valid")]
     InvalidCursor,
     #[error("stored data is corrupt: {0}")]
@@ -39,6 +55,58 @@ pub enum StoreError {
 #[derive(Debug, thiserror::Error)]
 #[error("publishing domain events failed")]
 pub struct BusError(#[source] pub BoxError);
+
+/// What a cancellation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub cancelled: Registration,
+    /// The waitlisted registration that took the released seat, now confirmed.
+    pub promoted: Option<Registration>,
+}
+
+/// Why `registration` cannot be cancelled, if it cannot: one reading of the state for
+/// every adapter (each still guards the write with its own condition).
+pub fn refuse_uncancellable(registration: &Registration) -> Result<(), StoreError> {
+    match (registration.status, registration.checked_in_at) {
+        (RegistrationStatus::Cancelled, _) => Err(StoreError::AlreadyCancelled),
+        (RegistrationStatus::CheckedIn, Some(at)) => Err(StoreError::AlreadyCheckedIn(at)),
+        _ if registration.cancellable() => Ok(()),
+        _ => Err(StoreError::Corrupt(format!(
+            "registration {} is {:?} without a check-in time",
+            registration.id, registration.status
+        ))),
+    }
+}
+
+/// Why `registration` cannot be checked in, if it cannot.
+pub fn refuse_check_in(registration: &Registration) -> Result<(), StoreError> {
+    match (registration.status, registration.checked_in_at) {
+        (RegistrationStatus::Confirmed, _) => Ok(()),
+        (RegistrationStatus::CheckedIn, Some(at)) => Err(StoreError::AlreadyCheckedIn(at)),
+        (RegistrationStatus::Cancelled, _) => Err(StoreError::RegistrationCancelled),
+        (RegistrationStatus::Waitlisted | RegistrationStatus::PendingPayment, _) => {
+            Err(StoreError::NotConfirmed)
+        }
+        (RegistrationStatus::CheckedIn, None) => Err(StoreError::Corrupt(format!(
+            "registration {} is checked in without a time",
+            registration.id
+        ))),
+    }
+}
+
+/// The state of an idempotency key when claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller runs the operation, then calls `complete` or `release`.
+    Acquired,
+    /// Another execution holds the key and has not finished.
+    InFlight { fingerprint: String },
+    /// It ran: a retry answers with `outcome`, if the fingerprints agree.
+    Completed {
+        fingerprint: String,
+        outcome: String,
+    },
+}
 
 /// A page of a listing; `next_cursor` is opaque to everyone but the adapter that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +150,61 @@ pub trait Store: Send + Sync {
     async fn registration(&self, id: Uuid) -> Result<Option<Registration>, StoreError>;
     /// Seats taken, as the write side's counter knows it.
     async fn confirmed_count(&self, event_id: Uuid) -> Result<u32, StoreError>;
+
+    /// Cancels a confirmed or waitlisted registration. When it held a seat and someone is
+    /// waitlisted, the first of them (FIFO) takes the seat in the same transaction, so
+    /// the seat is never free for a newcomer to take. Writes [`cancellation_events`].
+    /// Fails with [`StoreError::RegistrationNotFound`], [`StoreError::AlreadyCancelled`],
+    /// [`StoreError::AlreadyCheckedIn`], or [`StoreError::Contended`].
+    ///
+    /// [`cancellation_events`]: crate::domain::cancellation_events
+    async fn cancel(&self, id: Uuid, at: OffsetDateTime) -> Result<Cancellation, StoreError>;
+    /// Records the first scan of a confirmed registration of `event_id`, atomically, with
+    /// `events`; returns the registration as checked in. Fails with
+    /// [`StoreError::AlreadyCheckedIn`] (the first scan's time),
+    /// [`StoreError::RegistrationCancelled`], [`StoreError::NotConfirmed`] or
+    /// [`StoreError::RegistrationNotFound`] (also for another event's registration).
+    async fn check_in(
+        &self,
+        id: Uuid,
+        event_id: Uuid,
+        at: OffsetDateTime,
+        events: &[Envelope],
+    ) -> Result<Registration, StoreError>;
+    /// Stores the ticket of a confirmed registration once, with `events`: false (and
+    /// nothing written) when it has one already or holds no seat any more.
+    async fn record_ticket(
+        &self,
+        id: Uuid,
+        ticket: &str,
+        events: &[Envelope],
+    ) -> Result<bool, StoreError>;
+    /// The stored ticket payload of a registration, if issued.
+    async fn ticket(&self, id: Uuid) -> Result<Option<String>, StoreError>;
+    /// An event's registrations in the order they were made.
+    async fn registrations(
+        &self,
+        event_id: Uuid,
+        status: Option<RegistrationStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Registration>, StoreError>;
+
+    /// Claims `key` for one execution (an `Idempotency-Key`, or a consumer's event id):
+    /// see [`Claim`]. An in-flight claim older than `lease` is presumed dead and taken
+    /// over; every record is forgotten after `ttl`.
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        ttl: Duration,
+    ) -> Result<Claim, StoreError>;
+    /// Stores the outcome of a claimed execution for the key's later claimants.
+    async fn complete(&self, key: &str, outcome: &str) -> Result<(), StoreError>;
+    /// Drops an in-flight claim whose execution failed, so that a retry runs it again.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
 
     /// Outbox entries not yet marked published, oldest first.
     async fn unpublished(&self, limit: usize) -> Result<Vec<Envelope>, StoreError>;

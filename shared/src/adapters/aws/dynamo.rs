@@ -6,6 +6,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -124,4 +126,38 @@ pub async fn transact(
         }
         return Err(Cancelled::Other(unavailable(error)));
     }
+}
+
+const CURSOR_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
+
+/// The opaque cursor of a `gsi1` query page: the last item's table and index keys.
+pub fn encode_index_cursor(item: &Item) -> String {
+    let keys: HashMap<&str, &str> = CURSOR_KEYS
+        .iter()
+        .filter_map(|name| match item.get(*name) {
+            Some(AttributeValue::S(value)) => Some((*name, value.as_str())),
+            _ => None,
+        })
+        .collect();
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&keys).unwrap_or_default())
+}
+
+/// Accepts only a cursor of exactly `gsi1`'s key shape within the partition `gsi1pk`, so a
+/// forged one is a 400 rather than a DynamoDB validation error or another list's page.
+pub fn decode_index_cursor(raw: &str, gsi1pk: &str) -> Result<Item, StoreError> {
+    let keys: HashMap<String, String> = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(StoreError::InvalidCursor)?;
+    let well_formed = keys.len() == CURSOR_KEYS.len()
+        && CURSOR_KEYS.iter().all(|name| keys.contains_key(*name))
+        && keys.get("gsi1pk").map(String::as_str) == Some(gsi1pk);
+    if !well_formed {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(keys
+        .into_iter()
+        .map(|(name, value)| (name, s(value)))
+        .collect())
 }

@@ -5,23 +5,19 @@
 //! | event summary: listing fields, counters (`gsi1`: published, by date) | `EVENT#<id>` | `SUMMARY` |
 //! | applied-event marker (dedupe) | `APPLIED#<event id>` | `APPLIED` |
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use uuid::Uuid;
 
 use super::dynamo::{
-    entity, item_with_keys, key, n, number, s, transact, unavailable, Cancelled, Item,
+    decode_index_cursor, encode_index_cursor, entity, item_with_keys, key, n, number, s, transact,
+    unavailable, Cancelled, Item,
 };
 use crate::domain::{sortable_time, Event, EventStats, EventStatus, ProjectionChange};
 use crate::ports::{Page, ReadModel, StoreError};
 
 const PUBLISHED: &str = "PUBLISHED";
-const CURSOR_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
 
 pub struct DynamoReadModel {
     client: Client,
@@ -41,9 +37,14 @@ impl DynamoReadModel {
         let builder = match change {
             ProjectionChange::Counters { event_id, delta } => builder
                 .set_key(Some(key(format!("EVENT#{event_id}"), "SUMMARY")))
-                .update_expression("ADD registered :registered, waitlisted :waitlisted")
+                .update_expression(
+                    "ADD registered :registered, waitlisted :waitlisted, \
+                     cancelled :cancelled, checked_in :checked_in",
+                )
                 .expression_attribute_values(":registered", n(delta.registered))
-                .expression_attribute_values(":waitlisted", n(delta.waitlisted)),
+                .expression_attribute_values(":waitlisted", n(delta.waitlisted))
+                .expression_attribute_values(":cancelled", n(delta.cancelled))
+                .expression_attribute_values(":checked_in", n(delta.checked_in)),
             ProjectionChange::Listing(listing) => {
                 // SET each listing field on its own so the counters beside them survive,
                 // whichever of the two arrives first.
@@ -107,7 +108,7 @@ impl ReadModel for DynamoReadModel {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(format!("EVENT#{event_id}"), "SUMMARY")))
-            .projection_expression("registered, waitlisted")
+            .projection_expression("registered, waitlisted, cancelled, checked_in")
             .send()
             .await
             .map_err(unavailable)?;
@@ -119,7 +120,9 @@ impl ReadModel for DynamoReadModel {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<(Event, EventStats)>, StoreError> {
-        let start = cursor.map(decode_cursor).transpose()?;
+        let start = cursor
+            .map(|raw| decode_index_cursor(raw, PUBLISHED))
+            .transpose()?;
         // One extra item tells whether another page exists, so the last page has no cursor.
         let output = self
             .client
@@ -136,7 +139,7 @@ impl ReadModel for DynamoReadModel {
         let mut items = output.items.unwrap_or_default();
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
-            items.last().map(encode_cursor)
+            items.last().map(encode_index_cursor)
         } else {
             None
         };
@@ -152,43 +155,11 @@ impl ReadModel for DynamoReadModel {
 }
 
 fn stats_of(item: Option<&Item>) -> EventStats {
-    let count = |name: &str| {
-        item.and_then(|i| number(i, name))
-            .map_or(0, |n| n.max(0) as u64)
-    };
-    EventStats {
-        registered: count("registered"),
-        waitlisted: count("waitlisted"),
-    }
-}
-
-fn encode_cursor(item: &Item) -> String {
-    let keys: HashMap<&str, &str> = CURSOR_KEYS
-        .iter()
-        .filter_map(|name| match item.get(*name) {
-            Some(AttributeValue::S(value)) => Some((*name, value.as_str())),
-            _ => None,
-        })
-        .collect();
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&keys).unwrap_or_default())
-}
-
-/// Accepts only a cursor of exactly the listing index's key shape, so a forged one is a
-/// 400 rather than a DynamoDB validation error.
-fn decode_cursor(raw: &str) -> Result<Item, StoreError> {
-    let keys: HashMap<String, String> = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(StoreError::InvalidCursor)?;
-    let well_formed = keys.len() == CURSOR_KEYS.len()
-        && CURSOR_KEYS.iter().all(|name| keys.contains_key(*name))
-        && keys.get("gsi1pk").map(String::as_str) == Some(PUBLISHED);
-    if !well_formed {
-        return Err(StoreError::InvalidCursor);
-    }
-    Ok(keys
-        .into_iter()
-        .map(|(name, value)| (name, s(value)))
-        .collect())
+    let count = |name: &str| item.and_then(|i| number(i, name)).unwrap_or(0);
+    EventStats::from_counters(
+        count("registered"),
+        count("waitlisted"),
+        count("cancelled"),
+        count("checked_in"),
+    )
 }

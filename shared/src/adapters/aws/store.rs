@@ -5,26 +5,31 @@
 //! |---|---|---|
 //! | user | `USER#<id>` | `USER` |
 //! | unique email guard | `EMAIL#<email>` | `EMAIL` |
-//! | event (+ `confirmed` seat counter) | `EVENT#<id>` | `EVENT` |
+//! | event (+ `confirmed` seat and `waitlisted` counters) | `EVENT#<id>` | `EVENT` |
 //! | unique slug guard | `SLUG#<slug>` | `SLUG` |
 //! | one registration per (event, email) guard | `EVENT#<id>` | `EMAIL#<email>` |
 //! | registration (`gsi1`: by event, by time) | `REG#<id>` | `REG` |
 //! | outbox entry (`gsi1`: oldest first) | `OUTBOX#<id>` | `OUTBOX` |
+//!
+//! Cancellation, check-in, tickets, the waitlist queue and idempotency records: see
+//! `lifecycle.rs`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::dynamo::{
     entity, item_with_keys, key, n, number, s, string, transact, unavailable, Cancelled, Item,
 };
-use crate::domain::{sortable_time, Envelope, Event, EventStatus, Registration, User};
-use crate::ports::{Store, StoreError};
+use super::lifecycle::{registrations_index_pk, waitlist_entry_sk};
+use crate::domain::{
+    sortable_time, Envelope, Event, EventStatus, Registration, RegistrationStatus, User,
+};
+use crate::ports::{Cancellation, Claim, Page, Store, StoreError};
 
 const OUTBOX_INDEX_PK: &str = "OUTBOX";
 /// Outbox entries expire by TTL long after the sweeper would have republished them; the
@@ -46,6 +51,15 @@ fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// Registrations sort by creation time; the id breaks ties.
+pub(super) fn by_time(registration: &Registration) -> String {
+    format!(
+        "{}#{}",
+        sortable_time(registration.created_at),
+        registration.id
+    )
+}
+
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -54,7 +68,18 @@ impl DynamoStore {
         }
     }
 
-    fn outbox_puts(&self, events: &[Envelope]) -> Result<Vec<TransactWriteItem>, StoreError> {
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(super) fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub(super) fn outbox_puts(
+        &self,
+        events: &[Envelope],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         events
             .iter()
             .map(|envelope| {
@@ -80,7 +105,7 @@ impl DynamoStore {
             .collect()
     }
 
-    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -103,24 +128,24 @@ impl DynamoStore {
         let event_pk = format!("EVENT#{}", registration.event_id);
         let mut guard = key(&event_pk, format!("EMAIL#{}", registration.email));
         guard.insert("registration_id".into(), s(registration.id.to_string()));
-        let by_event = format!(
-            "{}#{}",
-            sortable_time(registration.created_at),
-            registration.id
-        );
         let registration_item = item_with_keys(
             registration,
             &[
                 ("pk", s(format!("REG#{}", registration.id))),
                 ("sk", s("REG")),
-                ("gsi1pk", s(format!("{event_pk}#REGS"))),
-                ("gsi1sk", s(by_event)),
+                ("gsi1pk", s(registrations_index_pk(registration.event_id))),
+                ("gsi1sk", s(by_time(registration))),
             ],
         )?;
         let mut items = vec![
             put_new(&self.table, guard)?,
             put_new(&self.table, registration_item)?,
         ];
+        if registration.status == RegistrationStatus::Waitlisted {
+            let mut entry = key(&event_pk, waitlist_entry_sk(registration));
+            entry.insert("registration_id".into(), s(registration.id.to_string()));
+            items.push(put_new(&self.table, entry)?);
+        }
         items.extend(self.outbox_puts(events)?);
         Ok(items)
     }
@@ -221,6 +246,7 @@ impl Store for DynamoStore {
                 ("pk", s(format!("EVENT#{}", event.id))),
                 ("sk", s("EVENT")),
                 ("confirmed", n(0)),
+                ("waitlisted", n(0)),
             ],
         )?;
         let mut items = vec![
@@ -275,12 +301,15 @@ impl Store for DynamoStore {
         registration: &Registration,
         events: &[Envelope],
     ) -> Result<(), StoreError> {
-        let full_with_waitlist = ConditionCheck::builder()
+        let full_with_waitlist = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(
                 format!("EVENT#{}", registration.event_id),
                 "EVENT",
             )))
+            .update_expression("SET waitlisted = if_not_exists(waitlisted, :zero) + :one")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
             .condition_expression(
                 "#status = :published AND waitlist_enabled = :on AND confirmed >= max_capacity",
             )
@@ -291,7 +320,7 @@ impl Store for DynamoStore {
             .build()
             .map_err(unavailable)?;
         let full_with_waitlist = TransactWriteItem::builder()
-            .condition_check(full_with_waitlist)
+            .update(full_with_waitlist)
             .build();
         self.register_with(full_with_waitlist, registration, events, |event| {
             if event.get("waitlist_enabled") == Some(&AttributeValue::Bool(true)) {
@@ -318,6 +347,63 @@ impl Store for DynamoStore {
         number(&item, "confirmed")
             .and_then(|count| u32::try_from(count).ok())
             .ok_or_else(|| StoreError::Corrupt(format!("event {event_id} has no seat counter")))
+    }
+
+    async fn cancel(&self, id: Uuid, at: OffsetDateTime) -> Result<Cancellation, StoreError> {
+        self.cancel_registration(id, at).await
+    }
+
+    async fn check_in(
+        &self,
+        id: Uuid,
+        event_id: Uuid,
+        at: OffsetDateTime,
+        events: &[Envelope],
+    ) -> Result<Registration, StoreError> {
+        self.check_in_registration(id, event_id, at, events).await
+    }
+
+    async fn record_ticket(
+        &self,
+        id: Uuid,
+        ticket: &str,
+        events: &[Envelope],
+    ) -> Result<bool, StoreError> {
+        self.record_ticket_once(id, ticket, events).await
+    }
+
+    async fn ticket(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        self.stored_ticket(id).await
+    }
+
+    async fn registrations(
+        &self,
+        event_id: Uuid,
+        status: Option<RegistrationStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Registration>, StoreError> {
+        self.registrations_page(event_id, status, limit, cursor)
+            .await
+    }
+
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        ttl: Duration,
+    ) -> Result<Claim, StoreError> {
+        self.claim_key(key, fingerprint, now, lease, ttl).await
+    }
+
+    async fn complete(&self, key: &str, outcome: &str) -> Result<(), StoreError> {
+        self.complete_key(key, outcome).await
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.release_key(key).await
     }
 
     async fn unpublished(&self, limit: usize) -> Result<Vec<Envelope>, StoreError> {

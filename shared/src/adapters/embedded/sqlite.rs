@@ -11,12 +11,16 @@ use base64::Engine;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::{
-    sortable_time, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration, User,
+    cancellation_events, sortable_time, Envelope, Event, EventStats, EventStatus, ProjectionChange,
+    Registration, RegistrationStatus, User,
 };
-use crate::ports::{Page, ReadModel, Store, StoreError};
+use crate::ports::{
+    refuse_check_in, refuse_uncancellable, Cancellation, Claim, Page, ReadModel, Store, StoreError,
+};
 
 /// The schema, one step per version; `PRAGMA user_version` records how many steps a
 /// database file has had, so a `.local/` database from an older build is upgraded in place.
@@ -61,6 +65,41 @@ CREATE TABLE IF NOT EXISTS read_applied (
 );
 ",
     "ALTER TABLE read_events ADD COLUMN waitlisted INTEGER NOT NULL DEFAULT 0;",
+    // Cancellation frees the (event, email) pair, so uniqueness covers live registrations
+    // only; status and creation time become columns for the waitlist order and listings.
+    "
+CREATE TABLE registrations_v3 (
+    id         TEXT PRIMARY KEY,
+    event_id   TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    sort_key   TEXT NOT NULL,
+    data       TEXT NOT NULL
+);
+INSERT INTO registrations_v3 (id, event_id, email, status, sort_key, data)
+    SELECT id, event_id, email, json_extract(data, '$.status'),
+           json_extract(data, '$.created_at') || '#' || id, data
+    FROM registrations;
+DROP TABLE registrations;
+ALTER TABLE registrations_v3 RENAME TO registrations;
+CREATE UNIQUE INDEX registrations_live_email ON registrations (event_id, email)
+    WHERE status <> 'CANCELLED';
+CREATE INDEX registrations_by_event ON registrations (event_id, sort_key);
+CREATE INDEX registrations_by_status ON registrations (event_id, status, sort_key);
+ALTER TABLE read_events ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE read_events ADD COLUMN checked_in INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE tickets (
+    registration_id TEXT PRIMARY KEY,
+    ticket          TEXT NOT NULL
+);
+CREATE TABLE idempotency (
+    key         TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    outcome     TEXT,
+    lease_until INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+",
 ];
 
 /// Store and read model over one SQLite connection. The mutex serializes transactions,
@@ -94,6 +133,47 @@ fn insert_outbox(tx: &rusqlite::Transaction<'_>, events: &[Envelope]) -> Result<
         )
         .map_err(unavailable)?;
     }
+    Ok(())
+}
+
+/// Registrations list in the order they were made; the id breaks ties.
+fn registration_sort_key(registration: &Registration) -> String {
+    format!(
+        "{}#{}",
+        sortable_time(registration.created_at),
+        registration.id
+    )
+}
+
+fn registration_in<P: rusqlite::Params>(
+    tx: &rusqlite::Transaction<'_>,
+    condition: &str,
+    params: P,
+) -> Result<Option<Registration>, StoreError> {
+    tx.query_row(
+        &format!("SELECT data FROM registrations WHERE {condition}"),
+        params,
+        |row| row.get::<_, String>(0),
+    )
+    .optional()
+    .map_err(unavailable)?
+    .map(|json| from_json(&json))
+    .transpose()
+}
+
+fn set_registration(
+    tx: &rusqlite::Transaction<'_>,
+    registration: &Registration,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE registrations SET status = ?2, data = ?3 WHERE id = ?1",
+        params![
+            registration.id.to_string(),
+            registration.status.as_str(),
+            to_json(registration)?
+        ],
+    )
+    .map_err(unavailable)?;
     Ok(())
 }
 
@@ -188,11 +268,14 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             let condition_held = tx.execute(condition, [&event_id]).map_err(unavailable)? == 1;
             let inserted = tx.execute(
-                "INSERT INTO registrations (id, event_id, email, data) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO registrations (id, event_id, email, status, sort_key, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     registration.id.to_string(),
                     event_id,
                     registration.email,
+                    registration.status.as_str(),
+                    registration_sort_key(&registration),
                     to_json(&registration)?
                 ],
             );
@@ -344,6 +427,263 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn cancel(&self, id: Uuid, at: OffsetDateTime) -> Result<Cancellation, StoreError> {
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let before = registration_in(&tx, "id = ?1", [id.to_string()])?
+                .ok_or(StoreError::RegistrationNotFound)?;
+            refuse_uncancellable(&before)?;
+            let cancelled = before.with_status(RegistrationStatus::Cancelled);
+            set_registration(&tx, &cancelled)?;
+            let event_id = before.event_id.to_string();
+            let promoted = if before.status == RegistrationStatus::Waitlisted {
+                None
+            } else {
+                let first_waitlisted = registration_in(
+                    &tx,
+                    "event_id = ?1 AND status = 'WAITLISTED' ORDER BY sort_key LIMIT 1",
+                    [&event_id],
+                )?;
+                match first_waitlisted {
+                    Some(waiting) => {
+                        let promoted = waiting.with_status(RegistrationStatus::Confirmed);
+                        set_registration(&tx, &promoted)?;
+                        Some(promoted)
+                    }
+                    None => {
+                        tx.execute(
+                            "UPDATE events SET confirmed = confirmed - 1 WHERE id = ?1",
+                            [&event_id],
+                        )
+                        .map_err(unavailable)?;
+                        None
+                    }
+                }
+            };
+            insert_outbox(&tx, &cancellation_events(&before, promoted.as_ref(), at))?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Cancellation {
+                cancelled,
+                promoted,
+            })
+        })
+        .await
+    }
+
+    async fn check_in(
+        &self,
+        id: Uuid,
+        event_id: Uuid,
+        at: OffsetDateTime,
+        events: &[Envelope],
+    ) -> Result<Registration, StoreError> {
+        let events = events.to_vec();
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let registration = registration_in(
+                &tx,
+                "id = ?1 AND event_id = ?2",
+                [id.to_string(), event_id.to_string()],
+            )?
+            .ok_or(StoreError::RegistrationNotFound)?;
+            refuse_check_in(&registration)?;
+            let checked_in = Registration {
+                status: RegistrationStatus::CheckedIn,
+                checked_in_at: Some(at),
+                ..registration
+            };
+            set_registration(&tx, &checked_in)?;
+            insert_outbox(&tx, &events)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(checked_in)
+        })
+        .await
+    }
+
+    async fn record_ticket(
+        &self,
+        id: Uuid,
+        ticket: &str,
+        events: &[Envelope],
+    ) -> Result<bool, StoreError> {
+        let (ticket, events) = (ticket.to_owned(), events.to_vec());
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let recorded = tx
+                .execute(
+                    "INSERT INTO tickets (registration_id, ticket)
+                     SELECT id, ?2 FROM registrations WHERE id = ?1 AND status = 'CONFIRMED'
+                     ON CONFLICT (registration_id) DO NOTHING",
+                    params![id.to_string(), ticket],
+                )
+                .map_err(unavailable)?
+                == 1;
+            if recorded {
+                insert_outbox(&tx, &events)?;
+                tx.commit().map_err(unavailable)?;
+            }
+            Ok(recorded)
+        })
+        .await
+    }
+
+    async fn ticket(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT ticket FROM tickets WHERE registration_id = ?1",
+                [id.to_string()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn registrations(
+        &self,
+        event_id: Uuid,
+        status: Option<RegistrationStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Registration>, StoreError> {
+        let after = cursor
+            .map(|raw| {
+                URL_SAFE_NO_PAD
+                    .decode(raw)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or(StoreError::InvalidCursor)
+            })
+            .transpose()?
+            .unwrap_or_default();
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT data, sort_key FROM registrations
+                     WHERE event_id = ?1 AND (?2 IS NULL OR status = ?2) AND sort_key > ?3
+                     ORDER BY sort_key LIMIT ?4",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map(
+                    params![
+                        event_id.to_string(),
+                        status.map(RegistrationStatus::as_str),
+                        after,
+                        limit as i64 + 1
+                    ],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+                )
+                .map_err(unavailable)?;
+            let mut items = Vec::with_capacity(limit + 1);
+            for row in rows {
+                let (data, sort_key) = row.map_err(unavailable)?;
+                items.push((from_json::<Registration>(&data)?, sort_key));
+            }
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items
+                    .last()
+                    .map(|(_, sort_key)| URL_SAFE_NO_PAD.encode(sort_key))
+            } else {
+                None
+            };
+            Ok(Page {
+                items: items.into_iter().map(|(r, _)| r).collect(),
+                next_cursor,
+            })
+        })
+        .await
+    }
+
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+        ttl: Duration,
+    ) -> Result<Claim, StoreError> {
+        let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let now_s = now.unix_timestamp();
+            // A new key, an abandoned in-flight claim, or an expired record: ours now.
+            let acquired = tx
+                .execute(
+                    "INSERT INTO idempotency (key, fingerprint, outcome, lease_until, expires_at)
+                     VALUES (?1, ?2, NULL, ?3, ?4)
+                     ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint,
+                       outcome = NULL, lease_until = excluded.lease_until,
+                       expires_at = excluded.expires_at
+                     WHERE expires_at <= ?5 OR (outcome IS NULL AND lease_until <= ?5)",
+                    params![
+                        key,
+                        fingerprint,
+                        (now + lease).unix_timestamp(),
+                        (now + ttl).unix_timestamp(),
+                        now_s
+                    ],
+                )
+                .map_err(unavailable)?
+                == 1;
+            let claim = if acquired {
+                Claim::Acquired
+            } else {
+                let (fingerprint, outcome): (String, Option<String>) = tx
+                    .query_row(
+                        "SELECT fingerprint, outcome FROM idempotency WHERE key = ?1",
+                        [&key],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .map_err(unavailable)?;
+                match outcome {
+                    Some(outcome) => Claim::Completed {
+                        fingerprint,
+                        outcome,
+                    },
+                    None => Claim::InFlight { fingerprint },
+                }
+            };
+            tx.commit().map_err(unavailable)?;
+            Ok(claim)
+        })
+        .await
+    }
+
+    async fn complete(&self, key: &str, outcome: &str) -> Result<(), StoreError> {
+        let (key, outcome) = (key.to_owned(), outcome.to_owned());
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE idempotency SET outcome = ?2 WHERE key = ?1",
+                params![key, outcome],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "DELETE FROM idempotency WHERE key = ?1 AND outcome IS NULL",
+                [key],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn unpublished(&self, limit: usize) -> Result<Vec<Envelope>, StoreError> {
         self.run(move |conn| {
             let mut statement = conn
@@ -405,10 +745,19 @@ impl ReadModel for SqliteStore {
                 }
                 ProjectionChange::Counters { event_id, delta } => {
                     tx.execute(
-                        "INSERT INTO read_events (id, registered, waitlisted) VALUES (?1, ?2, ?3)
+                        "INSERT INTO read_events (id, registered, waitlisted, cancelled, checked_in)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (id) DO UPDATE SET registered = registered + excluded.registered,
-                           waitlisted = waitlisted + excluded.waitlisted",
-                        params![event_id.to_string(), delta.registered, delta.waitlisted],
+                           waitlisted = waitlisted + excluded.waitlisted,
+                           cancelled = cancelled + excluded.cancelled,
+                           checked_in = checked_in + excluded.checked_in",
+                        params![
+                            event_id.to_string(),
+                            delta.registered,
+                            delta.waitlisted,
+                            delta.cancelled,
+                            delta.checked_in
+                        ],
                     )
                     .map_err(unavailable)?;
                 }
@@ -423,7 +772,7 @@ impl ReadModel for SqliteStore {
         self.run(move |conn| {
             let stats = conn
                 .query_row(
-                    "SELECT registered, waitlisted FROM read_events WHERE id = ?1",
+                    "SELECT registered, waitlisted, cancelled, checked_in FROM read_events WHERE id = ?1",
                     [event_id.to_string()],
                     |row| stats_at(row, 0),
                 )
@@ -446,7 +795,7 @@ impl ReadModel for SqliteStore {
                 .unwrap_or_default();
             let mut statement = conn
                 .prepare_cached(
-                    "SELECT listing, sort_key, registered, waitlisted FROM read_events
+                    "SELECT listing, sort_key, registered, waitlisted, cancelled, checked_in FROM read_events
                      WHERE published = 1 AND (sort_key, id) > (?1, ?2)
                      ORDER BY sort_key, id LIMIT ?3",
                 )
@@ -483,13 +832,15 @@ impl ReadModel for SqliteStore {
     }
 }
 
-/// The counters in two consecutive columns from `first`.
+/// The counters in four consecutive columns from `first`.
 fn stats_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<EventStats> {
-    let count = |i: usize| row.get::<_, i64>(i).map(|n| n.max(0) as u64);
-    Ok(EventStats {
-        registered: count(first)?,
-        waitlisted: count(first + 1)?,
-    })
+    let count = |i: usize| row.get::<_, i64>(first + i);
+    Ok(EventStats::from_counters(
+        count(0)?,
+        count(1)?,
+        count(2)?,
+        count(3)?,
+    ))
 }
 
 fn encode_cursor(sort_key: &str, id: Uuid) -> Result<String, StoreError> {
