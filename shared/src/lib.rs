@@ -12,5 +12,6 @@ pub mod handlers;
 pub mod http;
 pub mod ports;
 pub mod runtime;
+pub mod tickets;
 
 pub use app::AppContext;
