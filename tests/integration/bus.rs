@@ -106,6 +106,7 @@ fn confirmed(event_id: Uuid) -> Envelope {
         phone: None,
         status: RegistrationStatus::Confirmed,
         created_at: OffsetDateTime::now_utc(),
+        checked_in_at: None,
     };
     Envelope::new(
         DomainEvent::RegistrationConfirmed { registration },

@@ -59,6 +59,13 @@ conformance!(
     listings_page_by_date_with_cursors,
     the_waitlist_takes_only_a_full_event_with_its_waitlist_on,
     waitlisted_counts_beside_registered,
+    cancelling_a_seat_nobody_waits_for_frees_it,
+    cancelling_a_seat_promotes_the_waitlist_in_order,
+    cancelling_a_waitlisted_registration_keeps_the_seats,
+    a_registration_checks_in_once,
+    a_ticket_is_recorded_once,
+    registrations_list_by_event_with_filter_and_cursor,
+    idempotency_claims_run_once,
 );
 
 fn now() -> OffsetDateTime {
@@ -107,6 +114,7 @@ fn registration(event_id: Uuid, email: &str) -> Registration {
         phone: None,
         status: RegistrationStatus::Confirmed,
         created_at: now(),
+        checked_in_at: None,
     }
 }
 
@@ -284,7 +292,7 @@ fn count_one(event_id: Uuid) -> ProjectionChange {
         event_id,
         delta: StatsDelta {
             registered: 1,
-            waitlisted: 0,
+            ..StatsDelta::default()
         },
     }
 }
@@ -306,7 +314,8 @@ async fn projections_apply_once_per_event(s: Stores) {
         s.read.stats(event_id).await.unwrap(),
         EventStats {
             registered: 2,
-            waitlisted: 0
+            waitlisted: 0,
+            ..EventStats::default()
         }
     );
     assert_eq!(
@@ -333,7 +342,8 @@ async fn counters_survive_any_delivery_order(s: Stores) {
         s.read.stats(event.id).await.unwrap(),
         EventStats {
             registered: 2,
-            waitlisted: 0
+            waitlisted: 0,
+            ..EventStats::default()
         }
     );
     let page = s.read.published(10, None).await.unwrap();
@@ -343,7 +353,8 @@ async fn counters_survive_any_delivery_order(s: Stores) {
             event.clone(),
             EventStats {
                 registered: 2,
-                waitlisted: 0
+                waitlisted: 0,
+                ..EventStats::default()
             }
         )]
     );
@@ -476,8 +487,8 @@ async fn waitlisted_counts_beside_registered(s: Stores) {
     let waitlisted_one = ProjectionChange::Counters {
         event_id,
         delta: StatsDelta {
-            registered: 0,
             waitlisted: 1,
+            ..StatsDelta::default()
         },
     };
     s.read
@@ -490,7 +501,311 @@ async fn waitlisted_counts_beside_registered(s: Stores) {
         s.read.stats(event_id).await.unwrap(),
         EventStats {
             registered: 1,
-            waitlisted: 2
+            waitlisted: 2,
+            ..EventStats::default()
         }
+    );
+}
+
+/// `registration` made `seconds` after `base`, so FIFO order is explicit.
+fn made_at(event_id: Uuid, email: &str, base: OffsetDateTime, seconds: i64) -> Registration {
+    Registration {
+        created_at: base + Duration::seconds(seconds),
+        ..registration(event_id, email)
+    }
+}
+
+async fn seat(s: &Stores, registration: &Registration) {
+    s.store
+        .register(registration, &confirmed(registration))
+        .await
+        .expect("seat");
+}
+
+async fn queue(s: &Stores, registration: &Registration) -> Registration {
+    let waitlisted = registration.waitlisted();
+    s.store
+        .waitlist(&waitlisted, &[waitlisted.made(now())])
+        .await
+        .expect("waitlist");
+    waitlisted
+}
+
+async fn status_of(s: &Stores, id: Uuid) -> RegistrationStatus {
+    s.store
+        .registration(id)
+        .await
+        .unwrap()
+        .expect("registration")
+        .status
+}
+
+async fn outbox_types(s: &Stores) -> Vec<&'static str> {
+    s.store
+        .unpublished(1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(Envelope::type_name)
+        .collect()
+}
+
+async fn cancelling_a_seat_nobody_waits_for_frees_it(s: Stores) {
+    let event = published_event(&s, 1).await;
+    let ann = registration(event.id, "ann@example.org");
+    seat(&s, &ann).await;
+    let cancellation = s.store.cancel(ann.id, now()).await.unwrap();
+    assert_eq!(cancellation.cancelled.status, RegistrationStatus::Cancelled);
+    assert_eq!(cancellation.promoted, None);
+    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 0);
+    assert_eq!(status_of(&s, ann.id).await, RegistrationStatus::Cancelled);
+    assert!(outbox_types(&s).await.contains(&"RegistrationCancelled"));
+    assert!(matches!(
+        s.store.cancel(ann.id, now()).await,
+        Err(StoreError::AlreadyCancelled)
+    ));
+    assert!(matches!(
+        s.store.cancel(Uuid::now_v7(), now()).await,
+        Err(StoreError::RegistrationNotFound)
+    ));
+    // The seat and the email are free again.
+    let again = registration(event.id, "ann@example.org");
+    seat(&s, &again).await;
+    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 1);
+}
+
+async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
+    let event = event_with_waitlist(EventStatus::Published);
+    s.store.create_event(&event, &[]).await.unwrap();
+    let base = now();
+    let holder = made_at(event.id, "holder@example.org", base, 0);
+    seat(&s, &holder).await;
+    // Queued out of order: the earlier creation time is first in line.
+    let second = queue(&s, &made_at(event.id, "second@example.org", base, 2)).await;
+    let first = queue(&s, &made_at(event.id, "first@example.org", base, 1)).await;
+
+    let cancellation = s.store.cancel(holder.id, now()).await.unwrap();
+    let promoted = cancellation.promoted.expect("a promotion");
+    assert_eq!(promoted.id, first.id);
+    assert_eq!(promoted.status, RegistrationStatus::Confirmed);
+    assert_eq!(status_of(&s, first.id).await, RegistrationStatus::Confirmed);
+    assert_eq!(
+        status_of(&s, second.id).await,
+        RegistrationStatus::Waitlisted
+    );
+    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 1);
+    assert!(outbox_types(&s).await.contains(&"RegistrationPromoted"));
+
+    let next = s.store.cancel(first.id, now()).await.unwrap();
+    assert_eq!(next.promoted.map(|r| r.id), Some(second.id));
+    let last = s.store.cancel(second.id, now()).await.unwrap();
+    assert_eq!(last.promoted, None);
+    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 0);
+}
+
+async fn cancelling_a_waitlisted_registration_keeps_the_seats(s: Stores) {
+    let event = event_with_waitlist(EventStatus::Published);
+    s.store.create_event(&event, &[]).await.unwrap();
+    let base = now();
+    let holder = made_at(event.id, "holder@example.org", base, 0);
+    seat(&s, &holder).await;
+    let leaving = queue(&s, &made_at(event.id, "leaving@example.org", base, 1)).await;
+    let staying = queue(&s, &made_at(event.id, "staying@example.org", base, 2)).await;
+    let cancellation = s.store.cancel(leaving.id, now()).await.unwrap();
+    assert_eq!(cancellation.promoted, None);
+    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 1);
+    // The one who left is out of the line: the next seat goes to the one who stayed.
+    let next = s.store.cancel(holder.id, now()).await.unwrap();
+    assert_eq!(next.promoted.map(|r| r.id), Some(staying.id));
+}
+
+async fn a_registration_checks_in_once(s: Stores) {
+    let event = event_with_waitlist(EventStatus::Published);
+    s.store.create_event(&event, &[]).await.unwrap();
+    let ann = registration(event.id, "ann@example.org");
+    seat(&s, &ann).await;
+    let queued = queue(&s, &registration(event.id, "queued@example.org")).await;
+    let scan = |id: Uuid, event_id: Uuid, at: OffsetDateTime| {
+        let store = s.store.clone();
+        async move {
+            let events = [Envelope::new(
+                DomainEvent::CheckedIn {
+                    registration_id: id,
+                    event_id,
+                    at,
+                },
+                at,
+            )];
+            store.check_in(id, event_id, at, &events).await
+        }
+    };
+    let first_scan = now();
+    let checked_in = scan(ann.id, event.id, first_scan).await.unwrap();
+    assert_eq!(checked_in.status, RegistrationStatus::CheckedIn);
+    assert_eq!(checked_in.checked_in_at, Some(first_scan));
+    assert_eq!(checked_in.full_name, "Ann Lee");
+    match scan(ann.id, event.id, first_scan + Duration::minutes(5)).await {
+        Err(StoreError::AlreadyCheckedIn(at)) => assert_eq!(at, first_scan),
+        other => panic!("expected already checked in, got {other:?}"),
+    }
+    assert!(outbox_types(&s).await.contains(&"CheckedIn"));
+    assert!(matches!(
+        scan(ann.id, Uuid::now_v7(), now()).await,
+        Err(StoreError::RegistrationNotFound)
+    ));
+    assert!(matches!(
+        scan(queued.id, event.id, now()).await,
+        Err(StoreError::NotConfirmed)
+    ));
+    assert!(matches!(
+        s.store.cancel(ann.id, now()).await,
+        Err(StoreError::AlreadyCheckedIn(_))
+    ));
+    s.store.cancel(queued.id, now()).await.unwrap();
+    assert!(matches!(
+        scan(queued.id, event.id, now()).await,
+        Err(StoreError::RegistrationCancelled)
+    ));
+}
+
+async fn a_ticket_is_recorded_once(s: Stores) {
+    let event = published_event(&s, 2).await;
+    let ann = registration(event.id, "ann@example.org");
+    seat(&s, &ann).await;
+    assert_eq!(s.store.ticket(ann.id).await.unwrap(), None);
+    assert!(s
+        .store
+        .record_ticket(ann.id, "EVR1.first", &[])
+        .await
+        .unwrap());
+    assert!(!s
+        .store
+        .record_ticket(ann.id, "EVR1.second", &[])
+        .await
+        .unwrap());
+    assert_eq!(
+        s.store.ticket(ann.id).await.unwrap().as_deref(),
+        Some("EVR1.first")
+    );
+    let gone = registration(event.id, "gone@example.org");
+    seat(&s, &gone).await;
+    s.store.cancel(gone.id, now()).await.unwrap();
+    assert!(
+        !s.store.record_ticket(gone.id, "EVR1.x", &[]).await.unwrap(),
+        "a cancelled registration gets no ticket"
+    );
+}
+
+async fn registrations_list_by_event_with_filter_and_cursor(s: Stores) {
+    let event = event_with_waitlist(EventStatus::Published);
+    let event = Event {
+        max_capacity: 3,
+        ..event
+    };
+    s.store.create_event(&event, &[]).await.unwrap();
+    let other = published_event(&s, 5).await;
+    seat(&s, &registration(other.id, "elsewhere@example.org")).await;
+    let base = now();
+    let mut made = Vec::new();
+    for i in 0..5 {
+        let r = made_at(event.id, &format!("p{i}@example.org"), base, i);
+        if i < 3 {
+            seat(&s, &r).await;
+            made.push(r);
+        } else {
+            made.push(queue(&s, &r).await);
+        }
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = s
+            .store
+            .registrations(event.id, None, 2, cursor.as_deref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, made.iter().map(|r| r.id).collect::<Vec<_>>());
+    let waitlisted = s
+        .store
+        .registrations(event.id, Some(RegistrationStatus::Waitlisted), 1, None)
+        .await
+        .unwrap();
+    assert_eq!(waitlisted.items.len(), 1);
+    assert_eq!(waitlisted.items[0].id, made[3].id);
+    let rest = s
+        .store
+        .registrations(
+            event.id,
+            Some(RegistrationStatus::Waitlisted),
+            1,
+            waitlisted.next_cursor.as_deref(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [made[4].id]
+    );
+    assert_eq!(rest.next_cursor, None);
+    assert!(matches!(
+        s.store
+            .registrations(event.id, None, 2, Some("forged"))
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
+
+async fn idempotency_claims_run_once(s: Stores) {
+    use evreg::ports::Claim;
+    let key = format!("test:{}", Uuid::now_v7());
+    let (lease, ttl) = (Duration::seconds(30), Duration::hours(24));
+    let t0 = now();
+    assert_eq!(
+        s.store.claim(&key, "body-a", t0, lease, ttl).await.unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        s.store.claim(&key, "body-a", t0, lease, ttl).await.unwrap(),
+        Claim::InFlight {
+            fingerprint: "body-a".into()
+        }
+    );
+    s.store.complete(&key, "the answer").await.unwrap();
+    assert_eq!(
+        s.store.claim(&key, "body-b", t0, lease, ttl).await.unwrap(),
+        Claim::Completed {
+            fingerprint: "body-a".into(),
+            outcome: "the answer".into()
+        }
+    );
+    // Released claims run again; abandoned ones are taken over after their lease;
+    // every record is forgotten after its TTL.
+    let released = format!("test:{}", Uuid::now_v7());
+    s.store.claim(&released, "f", t0, lease, ttl).await.unwrap();
+    s.store.release(&released).await.unwrap();
+    assert_eq!(
+        s.store.claim(&released, "f", t0, lease, ttl).await.unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        s.store
+            .claim(&released, "f", t0 + lease, lease, ttl)
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        s.store
+            .claim(&key, "body-b", t0 + ttl, lease, ttl)
+            .await
+            .unwrap(),
+        Claim::Acquired
     );
 }
