@@ -10,6 +10,7 @@ pub mod auth;
 pub mod domain;
 pub mod handlers;
 pub mod http;
+pub mod mail;
 pub mod ports;
 pub mod runtime;
 pub mod tickets;

@@ -6,4 +6,5 @@ mod conformance;
 mod dev_server;
 mod e2e;
 mod handlers;
+mod mail;
 mod template;

@@ -4,4 +4,5 @@ pub mod api;
 pub mod apps;
 pub mod emulator;
 pub mod esm;
+pub mod mailbox;
 pub mod provision;

@@ -4,10 +4,12 @@
 mod dynamo;
 mod read_model;
 mod secrets;
+mod ses;
 mod sns;
 mod store;
 
 pub use read_model::DynamoReadModel;
 pub use secrets::load_key_ring;
+pub use ses::SesMailer;
 pub use sns::SnsBus;
 pub use store::DynamoStore;
