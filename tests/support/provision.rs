@@ -1,11 +1,13 @@
 //! Creates the stateful resources of `template.yaml` (DynamoDB tables, SNS topics, SQS
-//! queues, SNS subscriptions) in the AWS emulator an `SdkConfig` points at, read straight
-//! from the template, so the local resources cannot drift from what `sam deploy` creates.
+//! queues, SNS subscriptions, S3 buckets) in the AWS emulator an `SdkConfig` points at, read
+//! straight from the template, so the local resources cannot drift from what `sam deploy`
+//! creates.
 //!
-//! Physical names are `{prefix}-{LogicalId}`, so parallel test runs never collide. Resource
-//! types with no local counterpart (functions, IAM, alarms, the HTTP API, queue policies) are
-//! skipped. A property this module does not know fails loudly instead of being dropped, so
-//! a template change that would make the emulator differ from AWS is noticed here.
+//! Physical names are `{prefix}-{LogicalId}` (lowercased for buckets), so parallel test
+//! runs never collide. Resource types with no local counterpart (functions, IAM, alarms, the
+//! HTTP API, queue policies) are skipped. A property this module does not know fails loudly
+//! instead of being dropped, so a template change that would make the emulator differ from
+//! AWS is noticed here.
 //!
 //! The same parsing serves the template consistency tests: [`http_routes`] and
 //! [`subscriptions`] read what the template wires, to compare with `ROUTES` and `WORKERS`.
@@ -33,6 +35,7 @@ const TOPIC: &str = "AWS::SNS::Topic";
 const QUEUE: &str = "AWS::SQS::Queue";
 const SUBSCRIPTION: &str = "AWS::SNS::Subscription";
 const FUNCTION: &str = "AWS::Serverless::Function";
+const BUCKET: &str = "AWS::S3::Bucket";
 
 /// How long a created table may take to become ACTIVE (emulators: at once).
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -51,6 +54,8 @@ pub struct Provisioned {
     pub worker_queues: BTreeMap<String, String>,
     /// Logical id → subscription ARN.
     pub subscriptions: BTreeMap<String, String>,
+    /// Logical id → bucket name.
+    pub buckets: BTreeMap<String, String>,
 }
 
 impl Provisioned {
@@ -66,6 +71,11 @@ impl Provisioned {
     /// The `ReadTable` name (empty if the template has none).
     pub fn read_table(&self) -> &str {
         self.table("ReadTable")
+    }
+
+    /// The `TicketsBucket` name (empty if the template has none).
+    pub fn tickets_bucket(&self) -> &str {
+        self.buckets.get("TicketsBucket").map_or("", String::as_str)
     }
 
     /// The queue URL the given worker binary consumes, if the template has one.
@@ -99,6 +109,12 @@ impl Provisioned {
         for name in self.tables.values() {
             if let Err(e) = dynamodb.delete_table().table_name(name).send().await {
                 errors.push(format!("DeleteTable {name}: {}", sdk_error(&e)));
+            }
+        }
+        let s3 = evreg::adapters::aws::s3_client(sdk);
+        for name in self.buckets.values() {
+            if let Err(e) = empty_and_delete_bucket(&s3, name).await {
+                errors.push(e.to_string());
             }
         }
         if errors.is_empty() {
@@ -468,7 +484,7 @@ fn sdk_error(error: &(dyn Error + 'static)) -> String {
     aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string()
 }
 
-/// Creates the template's tables, topics, queues and subscriptions in the emulator `sdk`
+/// Creates the template's tables, topics, queues, subscriptions and buckets in the emulator `sdk`
 /// points at (`AWS_ENDPOINT_URL`), named `{prefix}-{LogicalId}`.
 pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Provisioned> {
     let template = load_template()?;
@@ -652,6 +668,19 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Prov
         out.subscriptions.insert(id.to_owned(), arn);
     }
 
+    let s3 = evreg::adapters::aws::s3_client(sdk);
+    for bucket in resources.iter().filter(|r| r.kind == BUCKET) {
+        let bucket_name = bucket_name(prefix, bucket.id);
+        create_bucket(&s3, bucket, &bucket_name).await?;
+        let id = bucket.id.to_owned();
+        physical.refs.insert(id.clone(), bucket_name.clone());
+        physical.attributes.insert(
+            (id.clone(), "Arn".into()),
+            format!("arn:aws:s3:::{bucket_name}"),
+        );
+        out.buckets.insert(id, bucket_name);
+    }
+
     for function in resources.iter().filter(|r| r.kind == FUNCTION) {
         let queues = function.sqs_event_queues()?;
         let queue = match queues.as_slice() {
@@ -758,6 +787,93 @@ async fn create_table(
                 .map_err(|e| format!("UpdateTimeToLive {table_name}: {}", sdk_error(&e)))?;
         }
     }
+    Ok(())
+}
+
+/// `{prefix}-{logicalid}` within S3's naming rules: lowercase letters, digits and hyphens,
+/// at most 63 characters, starting and ending with a letter or digit.
+fn bucket_name(prefix: &str, logical_id: &str) -> String {
+    let name: String = format!("{prefix}-{logical_id}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    name.trim_matches('-').to_owned()
+}
+
+async fn create_bucket(
+    client: &aws_sdk_s3::Client,
+    bucket: &Resource<'_>,
+    bucket_name: &str,
+) -> Result<()> {
+    bucket.check_properties(&[
+        // No local effect: the emulator's buckets are private and unencrypted, which the
+        // code cannot tell apart from these settings.
+        "PublicAccessBlockConfiguration",
+        "OwnershipControls",
+        "BucketEncryption",
+        "LifecycleConfiguration",
+        "VersioningConfiguration",
+        "Tags",
+    ])?;
+    let mut request = client.create_bucket().bucket(bucket_name);
+    // us-east-1 is the one region that refuses an explicit location constraint.
+    let region = client.config().region().map(|r| r.as_ref().to_owned());
+    if let Some(region) = region.filter(|r| r != "us-east-1") {
+        request = request.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    region.as_str(),
+                ))
+                .build(),
+        );
+    }
+    request
+        .send()
+        .await
+        .map_err(|e| format!("CreateBucket {bucket_name}: {}", sdk_error(&e)))?;
+    Ok(())
+}
+
+/// S3 refuses to delete a bucket that holds objects.
+async fn empty_and_delete_bucket(client: &aws_sdk_s3::Client, bucket_name: &str) -> Result<()> {
+    loop {
+        let listing = client
+            .list_objects_v2()
+            .bucket(bucket_name)
+            .send()
+            .await
+            .map_err(|e| format!("ListObjectsV2 {bucket_name}: {}", sdk_error(&e)))?;
+        let keys: Vec<String> = listing
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        if keys.is_empty() {
+            break;
+        }
+        for key in keys {
+            client
+                .delete_object()
+                .bucket(bucket_name)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| format!("DeleteObject {bucket_name}/{key}: {}", sdk_error(&e)))?;
+        }
+    }
+    client
+        .delete_bucket()
+        .bucket(bucket_name)
+        .send()
+        .await
+        .map_err(|e| format!("DeleteBucket {bucket_name}: {}", sdk_error(&e)))?;
     Ok(())
 }
 

@@ -3,12 +3,14 @@
 
 mod dynamo;
 mod read_model;
+mod s3;
 mod secrets;
 mod ses;
 mod sns;
 mod store;
 
 pub use read_model::DynamoReadModel;
+pub use s3::{s3_client, S3Blobs};
 pub use secrets::load_key_ring;
 pub use ses::SesMailer;
 pub use sns::SnsBus;
