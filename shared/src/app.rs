@@ -5,18 +5,43 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use crate::auth::{Passwords, TokenService};
+use uuid::Uuid;
+
+use crate::auth::{KeyRing, Passwords, TokenService};
 use crate::domain::Envelope;
-use crate::ports::{Bus, Clock, ReadModel, Store};
+use crate::ports::{Blobs, Bus, Clock, Mailer, ReadModel, Store};
+use crate::tickets::AttendeeKeys;
 
 #[derive(Clone)]
 pub struct AppContext {
     pub store: Arc<dyn Store>,
     pub read_model: Arc<dyn ReadModel>,
     pub bus: Arc<dyn Bus>,
+    pub blobs: Arc<dyn Blobs>,
+    pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,
     pub passwords: Passwords,
+    pub attendee_keys: AttendeeKeys,
+    /// The API's public base URL, for the links in attendees' emails.
+    pub public_url: String,
+}
+
+/// Every secret a function needs: SSM parameters in AWS, files under `.local/secrets/`
+/// in embedded mode.
+#[derive(Clone)]
+pub struct Secrets {
+    pub jwt: KeyRing,
+    pub attendee: AttendeeKeys,
+}
+
+impl Secrets {
+    pub fn generate() -> Self {
+        Self {
+            jwt: KeyRing::generate("dev-1"),
+            attendee: AttendeeKeys::generate(),
+        }
+    }
 }
 
 /// Outbox entries younger than this are left to the request that wrote them, so the
@@ -25,6 +50,15 @@ pub const SWEEP_GRACE: Duration = Duration::seconds(30);
 const SWEEP_BATCH: usize = 100;
 
 impl AppContext {
+    /// Where an attendee views or cancels a registration without an account.
+    pub fn manage_url(&self, registration_id: Uuid) -> String {
+        format!(
+            "{}/registrations/{registration_id}?token={}",
+            self.public_url.trim_end_matches('/'),
+            self.attendee_keys.manage_token(registration_id)
+        )
+    }
+
     /// Publishes the events of a committed write and marks them delivered. A failure loses
     /// nothing — the events stay in the outbox and the sweeper republishes them — so it is
     /// logged, not returned: the write the client asked for has happened.

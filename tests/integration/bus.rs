@@ -8,12 +8,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use evreg::adapters::embedded::{BusMonitor, EmbeddedBus, SqliteStore};
-use evreg::auth::{KeyRing, Passwords, TokenService};
 use evreg::domain::{
     DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
     RegistrationStatus,
 };
-use evreg::ports::{Bus, BusError, Clock, Page, ReadModel, StoreError, SystemClock};
+use evreg::ports::{Bus, BusError, Clock, Page, ReadModel, StoreError};
 use evreg::AppContext;
 use evreg_tests::apps::FAST_QUEUES;
 use time::{Duration, OffsetDateTime};
@@ -89,9 +88,7 @@ fn harness() -> Harness {
         store: Arc::new(store),
         read_model: read.clone(),
         bus: Arc::new(bus),
-        clock: Arc::new(SystemClock),
-        tokens: TokenService::new(&KeyRing::generate("k")).unwrap(),
-        passwords: Passwords::default(),
+        ..(*evreg_tests::apps::embedded().ctx).clone()
     });
     let monitor = queues.start(ctx.clone());
     Harness { ctx, read, monitor }

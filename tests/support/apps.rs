@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use std::path::PathBuf;
+
 use evreg::adapters::embedded::{QueueSettings, SqliteStore};
-use evreg::auth::KeyRing;
-use evreg::runtime::dev_server::Embedded;
+use evreg::app::Secrets;
+use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
 use evreg::runtime::lambda::{aws_context, AwsResources};
 use evreg::AppContext;
 
@@ -24,9 +26,31 @@ pub const FAST_QUEUES: QueueSettings = QueueSettings {
     batch_size: 10,
 };
 
+/// Links in test emails point here; nothing listens.
+pub const TEST_PUBLIC_URL: &str = "https://evreg.test";
+
+/// A fresh, empty directory for one test's files (tickets, mail), under `target/`.
+pub fn scratch_dir(label: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-files")
+        .join(crate::emulator::unique_prefix(label));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
 pub fn embedded() -> Embedded {
+    embedded_in(scratch_dir("embedded"))
+}
+
+/// The embedded app keeping its tickets and mail under `files`.
+pub fn embedded_in(files: PathBuf) -> Embedded {
     let store = SqliteStore::in_memory().expect("in-memory sqlite");
-    Embedded::start(store, &KeyRing::generate("test-1"), FAST_QUEUES).expect("embedded app")
+    let config = EmbeddedConfig {
+        files,
+        public_url: TEST_PUBLIC_URL.to_owned(),
+        queues: FAST_QUEUES,
+    };
+    Embedded::start(store, &Secrets::generate(), config).expect("embedded app")
 }
 
 /// evreg over the AWS adapters, against freshly provisioned emulator resources.
@@ -43,12 +67,17 @@ impl AwsApp {
         let resources = provision(&sdk, &emulator::unique_prefix(label))
             .await
             .expect("provisioning the emulator from template.yaml");
+        let mail_from = format!("tickets@{}.evreg.test", resources.prefix.to_lowercase());
+        crate::mailbox::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), &mail_from).await;
         let names = AwsResources {
             write_table: resources.write_table().to_owned(),
             read_table: resources.read_table().to_owned(),
             topic_arn: resources.topic_arn.clone(),
+            tickets_bucket: resources.tickets_bucket().to_owned(),
+            mail_from,
+            public_url: TEST_PUBLIC_URL.to_owned(),
         };
-        let ctx = aws_context(&sdk, &names, &KeyRing::generate("test-1")).expect("aws context");
+        let ctx = aws_context(&sdk, &names, &Secrets::generate()).expect("aws context");
         Some(Self {
             ctx: Arc::new(ctx),
             sdk,

@@ -20,12 +20,15 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use tokio::net::TcpListener;
 
-use crate::adapters::embedded::{BusMonitor, EmbeddedBus, QueueSettings, SqliteStore};
-use crate::app::AppContext;
+use crate::adapters::embedded::{
+    BusMonitor, EmbeddedBus, FileBlobs, MailboxDir, QueueSettings, SqliteStore,
+};
+use crate::app::{AppContext, Secrets};
 use crate::auth::{KeyRing, Passwords, TokenService};
 use crate::handlers::routes::match_route;
 use crate::http::ApiError;
 use crate::ports::SystemClock;
+use crate::tickets::AttendeeKeys;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -39,22 +42,37 @@ pub struct Embedded {
     pub bus: BusMonitor,
 }
 
+/// Where the embedded adapters keep files, and how they are reached.
+pub struct EmbeddedConfig {
+    /// Tickets under `<files>/tickets/`, mail under `<files>/mail/`.
+    pub files: PathBuf,
+    pub public_url: String,
+    pub queues: QueueSettings,
+}
+
+/// The sender of the embedded mailbox's `.eml` files.
+const DEV_MAIL_FROM: &str = "evreg <no-reply@evreg.localhost>";
+
 impl Embedded {
     /// Wires the embedded adapters and starts the worker consumers on the current runtime.
     pub fn start(
         store: SqliteStore,
-        keys: &KeyRing,
-        queues: QueueSettings,
+        secrets: &Secrets,
+        config: EmbeddedConfig,
     ) -> Result<Self, BoxError> {
-        let (bus, consumers) = EmbeddedBus::new(queues);
+        let (bus, consumers) = EmbeddedBus::new(config.queues);
         let store = Arc::new(store);
         let ctx = Arc::new(AppContext {
             store: store.clone(),
             read_model: store,
             bus: Arc::new(bus),
+            blobs: Arc::new(FileBlobs::new(config.files.join("tickets"))),
+            mailer: Arc::new(MailboxDir::new(config.files.join("mail"), DEV_MAIL_FROM)),
             clock: Arc::new(SystemClock),
-            tokens: TokenService::new(keys)?,
+            tokens: TokenService::new(&secrets.jwt)?,
             passwords: Passwords::default(),
+            attendee_keys: secrets.attendee.clone(),
+            public_url: config.public_url,
         });
         let bus = consumers.start(ctx.clone());
         Ok(Self { ctx, bus })
@@ -154,16 +172,28 @@ async fn to_lambda_request(
 }
 
 /// Dev secrets live in `<data dir>/secrets/`, generated on first run, never in the repo.
-pub fn load_or_generate_keys(data_dir: &Path) -> Result<KeyRing, BoxError> {
+pub fn load_or_generate_secrets(data_dir: &Path) -> Result<Secrets, BoxError> {
     let dir = data_dir.join("secrets");
-    let path = dir.join("jwt-keys.json");
-    if let Ok(json) = std::fs::read_to_string(&path) {
-        return Ok(KeyRing::from_json(&json)?);
-    }
     std::fs::create_dir_all(&dir)?;
-    let ring = KeyRing::generate("dev-1");
-    write_private(&path, &serde_json::to_string_pretty(&ring)?)?;
-    Ok(ring)
+    let jwt_path = dir.join("jwt-keys.json");
+    let jwt = match std::fs::read_to_string(&jwt_path) {
+        Ok(json) => KeyRing::from_json(&json)?,
+        Err(_) => {
+            let ring = KeyRing::generate("dev-1");
+            write_private(&jwt_path, &serde_json::to_string_pretty(&ring)?)?;
+            ring
+        }
+    };
+    let attendee_path = dir.join("attendee-secret");
+    let attendee = match std::fs::read_to_string(&attendee_path) {
+        Ok(text) => AttendeeKeys::from_base64(&text)?,
+        Err(_) => {
+            let keys = AttendeeKeys::generate();
+            write_private(&attendee_path, &keys.to_base64())?;
+            keys
+        }
+    };
+    Ok(Secrets { jwt, attendee })
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -199,11 +229,19 @@ impl DevSettings {
 /// The dev server's `main`: state in `<data dir>/evreg.sqlite3`, API on 127.0.0.1:`PORT`.
 pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let keys = load_or_generate_keys(&settings.data_dir)?;
+    let secrets = load_or_generate_secrets(&settings.data_dir)?;
     let store = SqliteStore::open(&settings.data_dir.join("evreg.sqlite3"))?;
-    let app = Embedded::start(store, &keys, QueueSettings::default())?;
     let listener = TcpListener::bind(("127.0.0.1", settings.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
+    let app = Embedded::start(
+        store,
+        &secrets,
+        EmbeddedConfig {
+            files: settings.data_dir.clone(),
+            public_url: url.clone(),
+            queues: QueueSettings::default(),
+        },
+    )?;
 
     tokio::spawn(sweep_forever(app.ctx.clone()));
     println!(

@@ -8,9 +8,11 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{service_fn, Request};
 
-use crate::adapters::aws::{load_key_ring, DynamoReadModel, DynamoStore, SnsBus};
-use crate::app::AppContext;
-use crate::auth::{KeyRing, Passwords, TokenService};
+use crate::adapters::aws::{
+    load_secrets, s3_client, DynamoReadModel, DynamoStore, S3Blobs, SesMailer, SnsBus,
+};
+use crate::app::{AppContext, Secrets};
+use crate::auth::{Passwords, TokenService};
 use crate::handlers::routes::into_response;
 use crate::http::ApiResult;
 use crate::ports::{BoxError, SystemClock};
@@ -22,6 +24,11 @@ pub struct AwsResources {
     pub write_table: String,
     pub read_table: String,
     pub topic_arn: String,
+    pub tickets_bucket: String,
+    /// The verified SES sender.
+    pub mail_from: String,
+    /// The API's public base URL, for links in emails.
+    pub public_url: String,
 }
 
 impl AwsResources {
@@ -30,6 +37,9 @@ impl AwsResources {
             write_table: env("WRITE_TABLE")?,
             read_table: env("READ_TABLE")?,
             topic_arn: env("TOPIC_ARN")?,
+            tickets_bucket: env("TICKETS_BUCKET")?,
+            mail_from: env("MAIL_FROM")?,
+            public_url: env("PUBLIC_URL")?,
         })
     }
 }
@@ -42,7 +52,7 @@ fn env(name: &str) -> Result<String, BoxError> {
 pub fn aws_context(
     sdk: &SdkConfig,
     resources: &AwsResources,
-    keys: &KeyRing,
+    secrets: &Secrets,
 ) -> Result<AppContext, BoxError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     Ok(AppContext {
@@ -52,18 +62,30 @@ pub fn aws_context(
             aws_sdk_sns::Client::new(sdk),
             &resources.topic_arn,
         )),
+        blobs: Arc::new(S3Blobs::new(s3_client(sdk), &resources.tickets_bucket)),
+        mailer: Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(sdk),
+            &resources.mail_from,
+        )),
         clock: Arc::new(SystemClock),
-        tokens: TokenService::new(keys)?,
+        tokens: TokenService::new(&secrets.jwt)?,
         passwords: Passwords::default(),
+        attendee_keys: secrets.attendee.clone(),
+        public_url: resources.public_url.clone(),
     })
 }
 
-/// Everything a cold start reads: SDK config, resource names, and the JWT keys from SSM.
+/// Everything a cold start reads: SDK config, resource names, and the secrets from SSM.
 pub async fn context_from_env() -> Result<Arc<AppContext>, BoxError> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let resources = AwsResources::from_env()?;
-    let keys = load_key_ring(&aws_sdk_ssm::Client::new(&sdk), &env("JWT_KEYS_PARAMETER")?).await?;
-    Ok(Arc::new(aws_context(&sdk, &resources, &keys)?))
+    let secrets = load_secrets(
+        &aws_sdk_ssm::Client::new(&sdk),
+        &env("JWT_KEYS_PARAMETER")?,
+        &env("ATTENDEE_SECRET_PARAMETER")?,
+    )
+    .await?;
+    Ok(Arc::new(aws_context(&sdk, &resources, &secrets)?))
 }
 
 /// `main` of a route Lambda: `run_route(|ctx, req| async move { x::handle(&ctx, req).await })`.

@@ -2,6 +2,7 @@
 //! `SdkConfig`, so `AWS_ENDPOINT_URL` points them all at an emulator.
 
 mod dynamo;
+mod lifecycle;
 mod read_model;
 mod s3;
 mod secrets;
@@ -11,7 +12,7 @@ mod store;
 
 pub use read_model::DynamoReadModel;
 pub use s3::{s3_client, S3Blobs};
-pub use secrets::load_key_ring;
+pub use secrets::load_secrets;
 pub use ses::SesMailer;
 pub use sns::SnsBus;
 pub use store::DynamoStore;

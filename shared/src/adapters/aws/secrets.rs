@@ -1,20 +1,32 @@
+use crate::app::Secrets;
 use crate::auth::keys::KeyRing;
 use crate::ports::BoxError;
+use crate::tickets::AttendeeKeys;
 
-/// Reads the JWT key ring from an SSM SecureString parameter, once per cold start.
-pub async fn load_key_ring(
+/// Reads the JWT key ring and the attendee secret from SSM SecureString parameters in one
+/// round trip, once per cold start.
+pub async fn load_secrets(
     ssm: &aws_sdk_ssm::Client,
-    parameter: &str,
-) -> Result<KeyRing, BoxError> {
+    jwt_parameter: &str,
+    attendee_parameter: &str,
+) -> Result<Secrets, BoxError> {
     let output = ssm
-        .get_parameter()
-        .name(parameter)
+        .get_parameters()
+        .names(jwt_parameter)
+        .names(attendee_parameter)
         .with_decryption(true)
         .send()
         .await?;
-    let value = output
-        .parameter
-        .and_then(|p| p.value)
-        .ok_or_else(|| format!("SSM parameter {parameter} has no value"))?;
-    Ok(KeyRing::from_json(&value)?)
+    let value = |name: &str| {
+        output
+            .parameters()
+            .iter()
+            .find(|p| p.name() == Some(name))
+            .and_then(|p| p.value())
+            .ok_or_else(|| format!("SSM parameter {name} is missing or empty"))
+    };
+    Ok(Secrets {
+        jwt: KeyRing::from_json(value(jwt_parameter)?)?,
+        attendee: AttendeeKeys::from_base64(value(attendee_parameter)?)?,
+    })
 }
