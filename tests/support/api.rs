@@ -12,7 +12,11 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
+    /// The body as JSON (a JSON string for any other text, null for binary).
     pub body: Value,
+    pub bytes: Vec<u8>,
+    /// Lower-cased names.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -20,17 +24,82 @@ impl Reply {
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or_default()
     }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn new(status: u16, headers: Vec<(String, String)>, bytes: Vec<u8>) -> Self {
+        let body =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| match std::str::from_utf8(&bytes) {
+                Ok(text) => Value::String(text.to_owned()),
+                Err(_) => Value::Null,
+            });
+        Self {
+            status,
+            body,
+            bytes,
+            headers,
+        }
+    }
+}
+
+/// A request with any headers (`call` covers the common bearer-token case).
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    /// With the query string, if any.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", format!("Bearer {token}"))
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
 }
 
 #[async_trait]
 pub trait Api: Send + Sync {
+    async fn send(&self, request: ApiRequest) -> Reply;
+
     async fn call(
         &self,
         method: Method,
         path: &str,
         token: Option<&str>,
         body: Option<Value>,
-    ) -> Reply;
+    ) -> Reply {
+        let mut request = ApiRequest::new(method, path);
+        if let Some(token) = token {
+            request = request.bearer(token);
+        }
+        request.body = body;
+        self.send(request).await
+    }
 
     async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.call(Method::GET, path, token, None).await
@@ -42,12 +111,12 @@ pub trait Api: Send + Sync {
 }
 
 /// The API Gateway HTTP API (payload v2) event for a request, as a Lambda receives it.
-pub fn apigw_event(
-    method: &Method,
-    path_and_query: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Value {
+pub fn apigw_event(request: &ApiRequest) -> Value {
+    let (method, path_and_query, body) = (
+        &request.method,
+        request.path.as_str(),
+        request.body.as_ref(),
+    );
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -58,8 +127,8 @@ pub fn apigw_event(
         .map(|r| r.path)
         .unwrap_or_default();
     let mut headers = json!({ "content-type": "application/json", "host": "api.test" });
-    if let Some(token) = token {
-        headers["authorization"] = json!(format!("Bearer {token}"));
+    for (name, value) in &request.headers {
+        headers[name.as_str()] = json!(value);
     }
     let query_params: serde_json::Map<String, Value> = url_pairs(query)
         .into_iter()
@@ -96,17 +165,28 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs a Lambda response body back into JSON.
+/// A Lambda response as the client sees it.
 pub fn reply_of(response: http::Response<lambda_http::Body>) -> Reply {
     let status = response.status().as_u16();
-    let body = match response.body() {
-        lambda_http::Body::Text(text) => {
-            serde_json::from_str(text).unwrap_or(Value::String(text.clone()))
-        }
-        lambda_http::Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
-        _ => Value::Null,
+    let headers = header_pairs(response.headers());
+    let bytes = match response.body() {
+        lambda_http::Body::Text(text) => text.as_bytes().to_vec(),
+        lambda_http::Body::Binary(bytes) => bytes.clone(),
+        _ => Vec::new(),
     };
-    Reply { status, body }
+    Reply::new(status, headers, bytes)
+}
+
+fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Invokes the route handlers exactly as their Lambdas do, from API Gateway v2 events.
@@ -116,19 +196,13 @@ pub struct LambdaApi {
 
 #[async_trait]
 impl Api for LambdaApi {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
-        let event = apigw_event(&method, path, token, body.as_ref());
-        let request = lambda_http::request::from_str(&event.to_string())
+    async fn send(&self, request: ApiRequest) -> Reply {
+        let event = apigw_event(&request);
+        let lambda_request = lambda_http::request::from_str(&event.to_string())
             .expect("a valid API Gateway v2 event");
-        let bare_path = path.split('?').next().unwrap_or(path);
-        let (route, _) = match_route(&method, bare_path).expect("known route");
-        reply_of(route.handle(&self.ctx, request).await)
+        let bare_path = request.path.split('?').next().unwrap_or_default();
+        let (route, _) = match_route(&request.method, bare_path).expect("known route");
+        reply_of(route.handle(&self.ctx, lambda_request).await)
     }
 }
 
@@ -149,28 +223,20 @@ impl HttpApi {
 
 #[async_trait]
 impl Api for HttpApi {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
-        let mut request = self
+    async fn send(&self, request: ApiRequest) -> Reply {
+        let mut http = self
             .client
-            .request(method, format!("{}{path}", self.base_url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+            .request(request.method, format!("{}{}", self.base_url, request.path));
+        for (name, value) in &request.headers {
+            http = http.header(name, value);
         }
-        if let Some(body) = body {
-            request = request.json(&body);
+        if let Some(body) = &request.body {
+            http = http.json(body);
         }
-        let response = request.send().await.expect("the dev server answers");
+        let response = http.send().await.expect("the dev server answers");
         let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        Reply {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        }
+        let headers = header_pairs(response.headers());
+        let bytes = response.bytes().await.unwrap_or_default().to_vec();
+        Reply::new(status, headers, bytes)
     }
 }

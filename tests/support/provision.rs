@@ -111,12 +111,9 @@ impl Provisioned {
                 errors.push(format!("DeleteTable {name}: {}", sdk_error(&e)));
             }
         }
-        let s3 = evreg::adapters::aws::s3_client(sdk);
-        for name in self.buckets.values() {
-            if let Err(e) = empty_and_delete_bucket(&s3, name).await {
-                errors.push(e.to_string());
-            }
-        }
+        // Buckets stay: moto keeps deleted objects in the model list its
+        // `/moto-api/data.json` serializes (where the tests read sent mail), and a
+        // deleted bucket's object makes that endpoint fail. The emulator dies with the run.
         if errors.is_empty() {
             Ok(())
         } else {
@@ -838,42 +835,6 @@ async fn create_bucket(
         .send()
         .await
         .map_err(|e| format!("CreateBucket {bucket_name}: {}", sdk_error(&e)))?;
-    Ok(())
-}
-
-/// S3 refuses to delete a bucket that holds objects.
-async fn empty_and_delete_bucket(client: &aws_sdk_s3::Client, bucket_name: &str) -> Result<()> {
-    loop {
-        let listing = client
-            .list_objects_v2()
-            .bucket(bucket_name)
-            .send()
-            .await
-            .map_err(|e| format!("ListObjectsV2 {bucket_name}: {}", sdk_error(&e)))?;
-        let keys: Vec<String> = listing
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect();
-        if keys.is_empty() {
-            break;
-        }
-        for key in keys {
-            client
-                .delete_object()
-                .bucket(bucket_name)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| format!("DeleteObject {bucket_name}/{key}: {}", sdk_error(&e)))?;
-        }
-    }
-    client
-        .delete_bucket()
-        .bucket(bucket_name)
-        .send()
-        .await
-        .map_err(|e| format!("DeleteBucket {bucket_name}: {}", sdk_error(&e)))?;
     Ok(())
 }
 

@@ -6,5 +6,5 @@ mod request;
 mod response;
 
 pub use problem::ApiError;
-pub use request::{json_body, path_uuid, query_param};
+pub use request::{header, json_body, page_limit, path_uuid, query_param};
 pub use response::{json, ApiResult};

@@ -12,6 +12,18 @@ pub enum ApiError {
     MalformedBody(String),
     #[error("a query parameter is not valid: {0}")]
     BadQuery(String),
+    #[error("a header is not valid: {0}")]
+    BadHeader(String),
+    #[error("the ticket is not a ticket")]
+    MalformedTicket,
+    #[error("the ticket's signature does not verify")]
+    ForgedTicket,
+    #[error("the ticket is for another event")]
+    WrongEvent,
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still in progress")]
+    RequestInProgress,
     #[error("the request is not valid")]
     Invalid(Vec<FieldError>),
     #[error("authentication is required")]
@@ -35,8 +47,15 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MalformedBody(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MalformedBody(_)
+            | Self::BadQuery(_)
+            | Self::BadHeader(_)
+            | Self::MalformedTicket => StatusCode::BAD_REQUEST,
+            Self::Invalid(_)
+            | Self::ForgedTicket
+            | Self::WrongEvent
+            | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RequestInProgress => StatusCode::CONFLICT,
             Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
@@ -51,6 +70,12 @@ impl ApiError {
         match self {
             Self::MalformedBody(_) => "malformed_body",
             Self::BadQuery(_) => "invalid_query",
+            Self::BadHeader(_) => "invalid_header",
+            Self::MalformedTicket => "malformed_ticket",
+            Self::ForgedTicket => "invalid_ticket",
+            Self::WrongEvent => "wrong_event",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RequestInProgress => "request_in_progress",
             Self::Invalid(_) => "validation_failed",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
@@ -102,7 +127,7 @@ impl ApiError {
         let mut response = Response::builder()
             .status(status)
             .header(http::header::CONTENT_TYPE, "application/problem+json");
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if status == StatusCode::SERVICE_UNAVAILABLE || matches!(self, Self::RequestInProgress) {
             response = response.header(http::header::RETRY_AFTER, "1");
         }
         response

@@ -30,6 +30,23 @@ pub fn path_uuid(req: &Request, name: &str, resource: &'static str) -> Result<Uu
         .ok_or(ApiError::NotFound(resource))
 }
 
+/// The `limit` query parameter of a list: `default` when absent, 400 outside 1..=`max`.
+pub fn page_limit(req: &Request, default: usize, max: usize) -> Result<usize, ApiError> {
+    let limit = query_param::<usize>(req, "limit")?.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::BadQuery(format!(
+            "limit must be between 1 and {max}"
+        )))
+    }
+}
+
+/// A header's value as text; absent or not visible ASCII is `None`.
+pub fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 /// An optional query parameter parsed as `T`; present but unparsable is a 400.
 pub fn query_param<T: std::str::FromStr>(req: &Request, name: &str) -> Result<Option<T>, ApiError> {
     match req

@@ -62,6 +62,8 @@ pub struct Cancellation {
     pub cancelled: Registration,
     /// The waitlisted registration that took the released seat, now confirmed.
     pub promoted: Option<Registration>,
+    /// What was written to the outbox, for the caller to publish.
+    pub events: Vec<Envelope>,
 }
 
 /// Why `registration` cannot be cancelled, if it cannot: one reading of the state for

@@ -118,3 +118,20 @@ where
     }))
     .await
 }
+
+/// `main` of the scheduled outbox sweeper; the EventBridge event's content is irrelevant.
+pub async fn run_sweeper() -> Result<(), lambda_http::Error> {
+    logging::init_json();
+    let ctx = context_from_env().await?;
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
+        let ctx = ctx.clone();
+        async move {
+            let republished = ctx.sweep_outbox().await?;
+            if republished > 0 {
+                tracing::warn!(republished, "republished events left in the outbox");
+            }
+            Ok::<_, lambda_http::Error>(serde_json::json!({ "republished": republished }))
+        }
+    }))
+    .await
+}

@@ -169,12 +169,14 @@ impl DynamoStore {
                 )?);
                 None
             };
-            items.extend(self.outbox_puts(&cancellation_events(&before, promoted.as_ref(), at))?);
+            let events = cancellation_events(&before, promoted.as_ref(), at);
+            items.extend(self.outbox_puts(&events)?);
             match transact(self.client(), items).await {
                 Ok(()) => {
                     return Ok(Cancellation {
                         cancelled: before.with_status(RegistrationStatus::Cancelled),
                         promoted: promoted.map(|p| p.with_status(RegistrationStatus::Confirmed)),
+                        events,
                     })
                 }
                 // Someone changed the registration, the waitlist or the counts: look again.

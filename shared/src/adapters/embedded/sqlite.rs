@@ -462,11 +462,13 @@ impl Store for SqliteStore {
                     }
                 }
             };
-            insert_outbox(&tx, &cancellation_events(&before, promoted.as_ref(), at))?;
+            let events = cancellation_events(&before, promoted.as_ref(), at);
+            insert_outbox(&tx, &events)?;
             tx.commit().map_err(unavailable)?;
             Ok(Cancellation {
                 cancelled,
                 promoted,
+                events,
             })
         })
         .await

@@ -5,18 +5,13 @@ use lambda_http::Request;
 
 use super::views::{EventWithStats, ListPage};
 use crate::app::AppContext;
-use crate::http::{json, query_param, ApiError, ApiResult};
+use crate::http::{json, page_limit, query_param, ApiResult};
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let limit = query_param::<usize>(&req, "limit")?.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadQuery(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let cursor = query_param::<String>(&req, "cursor")?;
 
     let page = ctx.read_model.published(limit, cursor.as_deref()).await?;

@@ -2,14 +2,22 @@
 //! and which Lambda binary serves it. The dev server dispatches from it, and a test keeps
 //! `template.yaml` in step with it.
 
+pub mod access;
 pub mod auth_login;
 pub mod auth_signup;
+pub mod checkins_create;
 pub mod events_create;
 pub mod events_get;
 pub mod events_list;
+pub mod events_registrations;
+pub mod events_ticket_key;
 pub mod health;
+pub mod idempotency;
 pub mod me;
+pub mod registrations_cancel;
 pub mod registrations_create;
+pub mod registrations_get;
+pub mod registrations_ticket;
 pub mod views;
 
 use http::Method;
@@ -28,6 +36,12 @@ pub enum Route {
     EventsList,
     EventsGet,
     RegistrationsCreate,
+    EventsRegistrations,
+    EventsTicketKey,
+    RegistrationsGet,
+    RegistrationsCancel,
+    RegistrationsTicket,
+    CheckinsCreate,
 }
 
 #[derive(Debug)]
@@ -73,6 +87,42 @@ pub const ROUTES: &[RouteSpec] = &[
         "/events/{id}/registrations",
         "registrations-create",
     ),
+    spec(
+        Route::EventsRegistrations,
+        Method::GET,
+        "/events/{id}/registrations",
+        "events-registrations",
+    ),
+    spec(
+        Route::EventsTicketKey,
+        Method::GET,
+        "/events/{id}/ticket-key",
+        "events-ticket-key",
+    ),
+    spec(
+        Route::RegistrationsGet,
+        Method::GET,
+        "/registrations/{id}",
+        "registrations-get",
+    ),
+    spec(
+        Route::RegistrationsCancel,
+        Method::DELETE,
+        "/registrations/{id}",
+        "registrations-cancel",
+    ),
+    spec(
+        Route::RegistrationsTicket,
+        Method::GET,
+        "/registrations/{id}/ticket",
+        "registrations-ticket",
+    ),
+    spec(
+        Route::CheckinsCreate,
+        Method::POST,
+        "/checkins",
+        "checkins-create",
+    ),
 ];
 
 impl Route {
@@ -86,6 +136,12 @@ impl Route {
             Self::EventsList => events_list::handle(ctx, req).await,
             Self::EventsGet => events_get::handle(ctx, req).await,
             Self::RegistrationsCreate => registrations_create::handle(ctx, req).await,
+            Self::EventsRegistrations => events_registrations::handle(ctx, req).await,
+            Self::EventsTicketKey => events_ticket_key::handle(ctx, req).await,
+            Self::RegistrationsGet => registrations_get::handle(ctx, req).await,
+            Self::RegistrationsCancel => registrations_cancel::handle(ctx, req).await,
+            Self::RegistrationsTicket => registrations_ticket::handle(ctx, req).await,
+            Self::CheckinsCreate => checkins_create::handle(ctx, req).await,
         };
         into_response(result)
     }

@@ -1,11 +1,15 @@
 //! POST /events/{id}/registrations — an attendee takes a seat, or a place on the waitlist
 //! when the event is full and has one. The store's transactions decide, atomically, whether
 //! a seat is left, whether the waitlist is open and whether the email is already in.
+//! Honours `Idempotency-Key`. The response carries the attendee's manage token.
 
 use http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
+use serde::Serialize;
+
+use super::idempotency::idempotent;
 use crate::app::AppContext;
 use crate::domain::{NewRegistration, Registration, RegistrationStatus};
 use crate::http::{json, json_body, path_uuid, ApiError, ApiResult};
@@ -15,15 +19,34 @@ use crate::ports::StoreError;
 /// seat was released in the last few milliseconds; more than a handful means heavy churn.
 const SEAT_RACES: usize = 5;
 
+#[derive(Serialize)]
+struct Created {
+    #[serde(flatten)]
+    registration: Registration,
+    /// Lets the attendee view and cancel this registration without an account.
+    manage_token: String,
+}
+
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id = path_uuid(&req, "id", "event")?;
-    let request: NewRegistration = json_body(&req)?;
+    idempotent(ctx, &req, || register(ctx, &req)).await
+}
+
+async fn register(ctx: &AppContext, req: &Request) -> ApiResult {
+    let event_id = path_uuid(req, "id", "event")?;
+    let request: NewRegistration = json_body(req)?;
 
     let now = ctx.clock.now();
     let confirmed = request.confirmed(Uuid::now_v7(), event_id, now)?;
     let registration = seat_or_waitlist(ctx, confirmed).await?;
 
-    json(StatusCode::CREATED, &registration)
+    let manage_token = ctx.attendee_keys.manage_token(registration.id);
+    json(
+        StatusCode::CREATED,
+        &Created {
+            registration,
+            manage_token,
+        },
+    )
 }
 
 async fn seat_or_waitlist(

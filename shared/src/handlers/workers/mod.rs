@@ -1,7 +1,9 @@
 //! The worker table: which worker consumes which domain events. The SNS filter policies in
 //! `template.yaml` and the embedded bus's routing both follow it (a test checks the template).
 
+pub mod email;
 pub mod projection;
+pub mod tickets;
 
 use std::future::Future;
 
@@ -13,6 +15,8 @@ use crate::domain::Envelope;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Worker {
     Projection,
+    Tickets,
+    Email,
 }
 
 #[derive(Debug)]
@@ -24,20 +28,41 @@ pub struct WorkerSpec {
     pub consumes: &'static [&'static str],
 }
 
-pub const WORKERS: &[WorkerSpec] = &[WorkerSpec {
-    worker: Worker::Projection,
-    binary: "worker-projection",
-    consumes: &[
-        "EventCreated",
-        "RegistrationConfirmed",
-        "RegistrationWaitlisted",
-    ],
-}];
+pub const WORKERS: &[WorkerSpec] = &[
+    WorkerSpec {
+        worker: Worker::Projection,
+        binary: "worker-projection",
+        consumes: &[
+            "EventCreated",
+            "RegistrationConfirmed",
+            "RegistrationWaitlisted",
+            "RegistrationPromoted",
+            "RegistrationCancelled",
+            "CheckedIn",
+        ],
+    },
+    WorkerSpec {
+        worker: Worker::Tickets,
+        binary: "worker-tickets",
+        consumes: &["RegistrationConfirmed", "RegistrationPromoted"],
+    },
+    WorkerSpec {
+        worker: Worker::Email,
+        binary: "worker-email",
+        consumes: &[
+            "TicketIssued",
+            "RegistrationWaitlisted",
+            "RegistrationCancelled",
+        ],
+    },
+];
 
 impl Worker {
     pub async fn handle(self, ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
         match self {
             Self::Projection => projection::handle(ctx, batch).await,
+            Self::Tickets => tickets::handle(ctx, batch).await,
+            Self::Email => email::handle(ctx, batch).await,
         }
     }
 }

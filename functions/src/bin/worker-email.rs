@@ -1,0 +1,9 @@
+//! Lambda for the email worker (`evreg::handlers::workers::email`), fed by its SQS queue.
+
+use evreg::handlers::workers::email;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    evreg::runtime::lambda::run_worker(|ctx, batch| async move { email::handle(&ctx, batch).await })
+        .await
+}

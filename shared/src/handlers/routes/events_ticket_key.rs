@@ -1,0 +1,41 @@
+//! GET /events/{id}/ticket-key — the event's Ed25519 public key, so a door device can
+//! verify tickets offline. Public: a public key proves nothing but signatures.
+
+use http::StatusCode;
+use lambda_http::Request;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::app::AppContext;
+use crate::domain::EventStatus;
+use crate::http::{json, path_uuid, ApiError, ApiResult};
+
+#[derive(Serialize)]
+struct TicketKey {
+    event_id: Uuid,
+    algorithm: &'static str,
+    /// The ticket format the key verifies (the payload's prefix).
+    format: &'static str,
+    /// Unpadded base64url of the 32-byte key.
+    public_key: String,
+}
+
+pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+    let event_id = path_uuid(&req, "id", "event")?;
+
+    ctx.store
+        .event(event_id)
+        .await?
+        .filter(|event| event.status != EventStatus::Draft)
+        .ok_or(ApiError::NotFound("event"))?;
+
+    json(
+        StatusCode::OK,
+        &TicketKey {
+            event_id,
+            algorithm: "Ed25519",
+            format: "EVR1",
+            public_key: ctx.attendee_keys.ticket_public_key(event_id).to_base64url(),
+        },
+    )
+}

@@ -1,0 +1,125 @@
+//! `Idempotency-Key` for POST routes: the first request with a key runs and its response
+//! is stored; a retry with the same key and body gets that response again without a
+//! second write; the same key with another body is a 422; a retry while the first still
+//! runs is a 409 with `Retry-After`. The claim is a conditional put in the store, so two
+//! concurrent requests with one key run the operation once.
+
+use std::future::Future;
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::Duration;
+
+use super::into_response;
+use crate::app::AppContext;
+use crate::http::{header, ApiError, ApiResult};
+use crate::ports::Claim;
+
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+/// Set on a response replayed from the store.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// How long a key answers retries.
+pub const KEY_TTL: Duration = Duration::hours(24);
+/// A claim older than this belongs to a request that died (Lambda's timeout is far
+/// shorter), so a retry may run again.
+const LEASE: Duration = Duration::seconds(60);
+const MAX_KEY_CHARS: usize = 255;
+
+/// A response as stored for replay.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    status: u16,
+    content_type: Option<String>,
+    body: String,
+}
+
+/// Runs `operation` at most once per `Idempotency-Key` (none given: just runs it).
+pub async fn idempotent<F, Fut>(ctx: &AppContext, req: &Request, operation: F) -> ApiResult
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult>,
+{
+    let Some(raw_key) = header(req, IDEMPOTENCY_KEY_HEADER) else {
+        return operation().await;
+    };
+    let key = raw_key.trim();
+    if key.is_empty() || key.len() > MAX_KEY_CHARS {
+        return Err(ApiError::BadHeader(format!(
+            "Idempotency-Key must be 1 to {MAX_KEY_CHARS} characters"
+        )));
+    }
+    // Keys are the client's: scoped to the route and path, so one key cannot replay
+    // another endpoint's answer.
+    let record = format!("http:{} {}:{key}", req.method(), req.uri().path());
+    let fingerprint = fingerprint(req);
+
+    match ctx
+        .store
+        .claim(&record, &fingerprint, ctx.clock.now(), LEASE, KEY_TTL)
+        .await?
+    {
+        Claim::Acquired => {}
+        Claim::InFlight { fingerprint: first }
+        | Claim::Completed {
+            fingerprint: first, ..
+        } if first != fingerprint => return Err(ApiError::IdempotencyKeyReused),
+        Claim::InFlight { .. } => return Err(ApiError::RequestInProgress),
+        Claim::Completed { outcome, .. } => return replay(&outcome),
+    }
+
+    let response = into_response(operation().await);
+    if response.status().is_server_error() {
+        // Nothing was decided: a retry should run again rather than replay a failure.
+        if let Err(error) = ctx.store.release(&record).await {
+            tracing::warn!(%error, "releasing an idempotency key failed; it expires with its lease");
+        }
+        return Ok(response);
+    }
+    let stored = Stored {
+        status: response.status().as_u16(),
+        content_type: response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: match response.body() {
+            Body::Text(text) => text.clone(),
+            _ => String::new(),
+        },
+    };
+    let outcome = serde_json::to_string(&stored).map_err(ApiError::internal)?;
+    ctx.store.complete(&record, &outcome).await?;
+    Ok(response)
+}
+
+/// What makes two requests "the same": method, path and body bytes.
+fn fingerprint(req: &Request) -> String {
+    let body: &[u8] = match req.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    let digest = Sha256::new()
+        .chain_update(req.method().as_str())
+        .chain_update(b" ")
+        .chain_update(req.uri().path())
+        .chain_update(b"\n")
+        .chain_update(body)
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn replay(outcome: &str) -> ApiResult {
+    let stored: Stored = serde_json::from_str(outcome).map_err(ApiError::internal)?;
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(stored.status).map_err(ApiError::internal)?)
+        .header(REPLAYED_HEADER, "true");
+    if let Some(content_type) = stored.content_type {
+        response = response.header(http::header::CONTENT_TYPE, content_type);
+    }
+    response
+        .body(Body::Text(stored.body))
+        .map_err(ApiError::internal)
+}
