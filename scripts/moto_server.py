@@ -13,9 +13,14 @@ overflows its listen backlog; dropped SYNs become multi-second connect timeouts 
 SDK dispatch failures. So every connection gets its thread (and keep-alive), and a
 lock serializes the work.
 
+It also answers GET /_evreg/ses/raw-messages with the raw mail SES accepted (all
+accounts and regions): moto's own /moto-api/data.json serializes every model of the
+run, which takes tens of seconds once the tests have filled DynamoDB and SQS.
+
 Usage: moto_server.py PORT   (binds 127.0.0.1 only)
 """
 
+import json
 import os
 import sys
 import threading
@@ -25,6 +30,28 @@ from moto.server import MotoRequestHandler
 from werkzeug.serving import run_simple
 
 
+SENT_MAIL_PATH = "/_evreg/ses/raw-messages"
+
+
+def sent_raw_messages():
+    from moto.ses.models import RawMessage, ses_backends
+
+    messages = []
+    for account in ses_backends.values():
+        for backend in account.values():
+            for message in backend.sent_messages:
+                if isinstance(message, RawMessage):
+                    messages.append(
+                        {
+                            "id": message.id,
+                            "source": message.source,
+                            "destinations": message.destinations,
+                            "raw_data": message.raw_data,
+                        }
+                    )
+    return messages
+
+
 class OneAtATime:
     def __init__(self, app):
         self.app = app
@@ -32,6 +59,10 @@ class OneAtATime:
 
     def __call__(self, environ, start_response):
         with self.lock:
+            if environ.get("PATH_INFO") == SENT_MAIL_PATH:
+                body = json.dumps(sent_raw_messages()).encode()
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [body]
             # The body is produced inside the lock: moto may build it lazily.
             return list(self.app(environ, start_response))
 

@@ -12,7 +12,7 @@ use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
 use evreg::runtime::lambda::{aws_context, AwsResources};
 use evreg::AppContext;
 
-use evreg::handlers::workers::Worker;
+use evreg::handlers::workers::{Worker, WORKERS};
 
 use crate::api::{Api, LambdaApi};
 use crate::emulator;
@@ -87,21 +87,29 @@ impl AwsApp {
 }
 
 impl AwsApp {
-    pub fn projection_queue(&self) -> &str {
+    /// The URL of `worker`'s queue.
+    pub fn queue_of(&self, worker: Worker) -> &str {
+        let binary = WORKERS
+            .iter()
+            .find(|spec| spec.worker == worker)
+            .map(|spec| spec.binary)
+            .expect("every worker is in WORKERS");
         self.resources
-            .worker_queue("worker-projection")
-            .expect("template.yaml has a projection queue")
+            .worker_queue(binary)
+            .expect("template.yaml has a queue per worker")
     }
 
-    /// The projection worker fed from its queue as Lambda's event source mapping would.
+    pub fn projection_queue(&self) -> &str {
+        self.queue_of(Worker::Projection)
+    }
+
+    /// `worker` fed from its queue as Lambda's event source mapping would.
+    pub async fn mapping(&self, worker: Worker) -> EventSourceMapping {
+        EventSourceMapping::new(&self.sdk, self.queue_of(worker), worker, self.ctx.clone()).await
+    }
+
     pub async fn projection_mapping(&self) -> EventSourceMapping {
-        EventSourceMapping::new(
-            &self.sdk,
-            self.projection_queue(),
-            Worker::Projection,
-            self.ctx.clone(),
-        )
-        .await
+        self.mapping(Worker::Projection).await
     }
 
     /// The HTTP API as API Gateway invokes the route Lambdas.

@@ -42,27 +42,18 @@ impl SentMail {
     }
 }
 
-/// Every raw message the emulator has accepted, in sending order.
+/// Every raw message the emulator has accepted, in sending order. Read from the endpoint
+/// `scripts/moto_server.py` adds, because moto's `/moto-api/data.json` serializes every model
+/// of the run (tens of seconds once the suite has filled the tables and queues).
 pub async fn sent_mail(endpoint: &str) -> Vec<SentMail> {
-    #[derive(Deserialize)]
-    struct Data {
-        #[serde(default)]
-        ses: Ses,
-    }
-    #[derive(Default, Deserialize)]
-    struct Ses {
-        #[serde(default, rename = "RawMessage")]
-        raw_messages: Vec<SentMail>,
-    }
-    let url = format!("{}/moto-api/data.json", endpoint.trim_end_matches('/'));
-    let data: Data = reqwest::get(&url)
+    let url = format!("{}/_evreg/ses/raw-messages", endpoint.trim_end_matches('/'));
+    reqwest::get(&url)
         .await
         .and_then(|r| r.error_for_status())
-        .expect("GET moto-api/data.json")
+        .expect("GET the emulator's sent mail (scripts/moto_server.py)")
         .json()
         .await
-        .expect("moto's data.json");
-    data.ses.raw_messages
+        .expect("sent mail as JSON")
 }
 
 /// The messages sent to `recipient`.
