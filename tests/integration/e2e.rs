@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
-use evreg::runtime::dev_server;
-use evreg_tests::api::{Api, HttpApi};
-use evreg_tests::apps::{self, AwsApp};
+use evreg::domain::RegistrationStatus;
+use evreg_tests::api::{new_organizer, Api, ApiRequest};
+use evreg_tests::apps::{embedded_over_http, AwsApp};
+use http::Method;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -151,7 +152,8 @@ where
 
 /// Contention with a waitlist: 200 concurrent registrations, 20 of them repeating an email,
 /// for 50 seats → exactly 50 confirmed, every other unique email waitlisted, every repeat
-/// refused; the write side's seat counter and the read model agree.
+/// refused; then 10 concurrent cancellations → exactly 10 promotions, FIFO, still 50 seats
+/// taken; the seat counter, the registrations and the read model agree.
 async fn waitlist_contention_scenario<S, F>(
     api: Arc<dyn Api>,
     ctx: Arc<evreg::AppContext>,
@@ -163,6 +165,7 @@ async fn waitlist_contention_scenario<S, F>(
     const SEATS: usize = 50;
     const REQUESTS: usize = 200;
     const REPEATS: usize = 20;
+    const CANCELLATIONS: usize = 10;
     let token = new_organizer(api.as_ref()).await;
     let created = api
         .post(
@@ -183,6 +186,7 @@ async fn waitlist_contention_scenario<S, F>(
         })
         .collect();
     let mut outcomes: HashMap<String, usize> = HashMap::new();
+    let mut seats = Vec::new();
     for attempt in attempts {
         let reply = attempt.await.expect("request task");
         let outcome = match reply.status {
@@ -190,11 +194,21 @@ async fn waitlist_contention_scenario<S, F>(
             409 => reply.code().to_owned(),
             other => panic!("unexpected {other}: {:?}", reply.body),
         };
+        if outcome == "CONFIRMED" {
+            seats.push((
+                reply.body["id"].as_str().expect("id").to_owned(),
+                reply.body["manage_token"]
+                    .as_str()
+                    .expect("token")
+                    .to_owned(),
+            ));
+        }
         *outcomes.entry(outcome).or_default() += 1;
     }
+    let waitlisted = REQUESTS - REPEATS - SEATS;
     let expected = HashMap::from([
         ("CONFIRMED".to_owned(), SEATS),
-        ("WAITLISTED".to_owned(), REQUESTS - REPEATS - SEATS),
+        ("WAITLISTED".to_owned(), waitlisted),
         ("duplicate_registration".to_owned(), REPEATS),
     ]);
     assert_eq!(outcomes, expected);
@@ -204,11 +218,75 @@ async fn waitlist_contention_scenario<S, F>(
         SEATS,
         "the seat counter agrees"
     );
+    let queue_before = by_status(&ctx, id, RegistrationStatus::Waitlisted).await;
+
+    // 10 attendees cancel at once, with their manage tokens: each seat passes to the head
+    // of the waitlist, so exactly 10 are promoted, in order, and no seat is ever free.
+    let cancellations: Vec<_> = seats[..CANCELLATIONS]
+        .iter()
+        .map(|(registration, token)| {
+            let api = api.clone();
+            let request = ApiRequest::new(Method::DELETE, format!("/registrations/{registration}"))
+                .header("x-manage-token", token.as_str());
+            tokio::spawn(async move { api.send(request).await })
+        })
+        .collect();
+    for cancellation in cancellations {
+        let reply = cancellation.await.expect("request task");
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        assert_eq!(reply.body["status"], "CANCELLED");
+    }
+    let confirmed = by_status(&ctx, id, RegistrationStatus::Confirmed).await;
+    let still_waiting = by_status(&ctx, id, RegistrationStatus::Waitlisted).await;
+    let cancelled = by_status(&ctx, id, RegistrationStatus::Cancelled).await;
+    assert_eq!(
+        confirmed.len(),
+        SEATS,
+        "every released seat was taken again"
+    );
+    assert_eq!(cancelled.len(), CANCELLATIONS);
+    assert_eq!(
+        still_waiting,
+        queue_before[CANCELLATIONS..],
+        "the first {CANCELLATIONS} in line were promoted, the rest keep their order"
+    );
+    assert!(queue_before[..CANCELLATIONS]
+        .iter()
+        .all(|promoted| confirmed.contains(promoted)));
+    // The invariant: the seat counter is the number of seat-holding registrations.
+    assert_eq!(
+        ctx.store.confirmed_count(id).await.unwrap() as usize,
+        confirmed.len()
+    );
 
     settle().await;
     let event = api.get(&format!("/events/{event_id}"), None).await;
     assert_eq!(event.body["registered"], SEATS);
-    assert_eq!(event.body["waitlisted"], REQUESTS - REPEATS - SEATS);
+    assert_eq!(event.body["waitlisted"], waitlisted - CANCELLATIONS);
+    assert_eq!(event.body["cancelled"], CANCELLATIONS);
+}
+
+/// The ids of the event's registrations in `status`, in the order they were made, from
+/// the store's own listing (every page).
+async fn by_status(
+    ctx: &evreg::AppContext,
+    event_id: Uuid,
+    status: RegistrationStatus,
+) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = ctx
+            .store
+            .registrations(event_id, Some(status), 100, cursor.as_deref())
+            .await
+            .expect("listing");
+        ids.extend(page.items.iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return ids,
+        }
+    }
 }
 
 #[tokio::test]
@@ -318,34 +396,4 @@ async fn embedded_mode_waitlist_under_contention_over_http() {
     let (app, api, server) = embedded_over_http().await;
     waitlist_contention_scenario(api, app.ctx.clone(), || app.bus.until_idle()).await;
     server.abort();
-}
-
-/// The embedded app served by the dev server's own `serve` on a free 127.0.0.1 port.
-async fn embedded_over_http() -> (
-    evreg::runtime::dev_server::Embedded,
-    Arc<dyn Api>,
-    tokio::task::JoinHandle<Result<(), dev_server::BoxError>>,
-) {
-    let app = apps::embedded();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(dev_server::serve(listener, app.ctx.clone()));
-    (app, Arc::new(HttpApi::new(base_url)), server)
-}
-
-/// Signs up a fresh organizer and returns their access token.
-async fn new_organizer(api: &dyn Api) -> String {
-    let email = format!("organizer-{}@example.org", Uuid::new_v4().simple());
-    let credentials = json!({ "email": email, "password": "correct horse battery" });
-    assert_eq!(
-        api.post("/auth/signup", None, credentials.clone())
-            .await
-            .status,
-        201
-    );
-    let login = api.post("/auth/login", None, credentials).await;
-    login.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
 }

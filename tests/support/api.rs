@@ -240,3 +240,20 @@ impl Api for HttpApi {
         Reply::new(status, headers, bytes)
     }
 }
+
+/// Signs up a fresh organizer and returns their access token.
+pub async fn new_organizer(api: &dyn Api) -> String {
+    let email = format!("organizer-{}@example.org", uuid::Uuid::new_v4().simple());
+    let credentials = json!({ "email": email, "password": "correct horse battery" });
+    assert_eq!(
+        api.post("/auth/signup", None, credentials.clone())
+            .await
+            .status,
+        201
+    );
+    let login = api.post("/auth/login", None, credentials).await;
+    login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}

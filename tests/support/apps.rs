@@ -119,3 +119,18 @@ impl AwsApp {
         })
     }
 }
+
+/// The embedded app served by the dev server's own `serve` on a free 127.0.0.1 port.
+pub async fn embedded_over_http() -> (
+    Embedded,
+    Arc<dyn Api>,
+    tokio::task::JoinHandle<Result<(), evreg::runtime::dev_server::BoxError>>,
+) {
+    let app = embedded();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let base_url = format!("http://{}", listener.local_addr().expect("bound"));
+    let server = tokio::spawn(evreg::runtime::dev_server::serve(listener, app.ctx.clone()));
+    (app, Arc::new(crate::api::HttpApi::new(base_url)), server)
+}

@@ -25,9 +25,10 @@ use super::store::{by_time, DynamoStore};
 use crate::domain::{cancellation_events, Envelope, Registration, RegistrationStatus};
 use crate::ports::{refuse_check_in, refuse_uncancellable, Cancellation, Claim, Page, StoreError};
 
-/// Each round means the event changed between reading the waitlist and writing; a few
-/// rounds absorb bursts, more means the caller should come back (503).
-const CANCEL_RACES: usize = 8;
+/// Each round means the event changed between reading the waitlist and writing: concurrent
+/// cancellations all aim at the head of the waitlist and one wins per round, so the budget
+/// covers a burst of that many; beyond it the caller comes back (503).
+const CANCEL_RACES: u32 = 24;
 
 pub(super) fn waitlist_entry_sk(registration: &Registration) -> String {
     format!("WAIT#{}", by_time(registration))
@@ -133,7 +134,12 @@ impl DynamoStore {
         id: Uuid,
         at: OffsetDateTime,
     ) -> Result<Cancellation, StoreError> {
-        for _ in 0..CANCEL_RACES {
+        for round in 0..CANCEL_RACES {
+            if round > 0 {
+                // Jittered, so the losers of a round do not collide again in lockstep.
+                let jitter = rand::random::<u64>() % (5 * u64::from(round.min(8)));
+                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+            }
             let before = self.load_registration(id).await?;
             refuse_uncancellable(&before)?;
             let event_pk = format!("EVENT#{}", before.event_id);
