@@ -7,5 +7,6 @@ mod conformance;
 mod dev_server;
 mod e2e;
 mod handlers;
+mod journey;
 mod mail;
 mod template;

@@ -1,0 +1,507 @@
+//! The attendee's journey in AWS mode, end to end over the emulator: register → the tickets
+//! worker signs and stores a QR PNG in S3 → the email worker mails it with the manage link
+//! → the door scans it once. Plus the delivery guarantees around it: duplicate deliveries
+//! make one ticket and one email, a failing mailer dead-letters only its own message, and
+//! the outbox sweeper delivers what a failed publish left behind.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lambda_events::sqs::SqsEvent;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use evreg::domain::{DomainEvent, Envelope};
+use evreg::handlers::workers::{sqs_record, Delivery, Worker};
+use evreg::ports::{Bus, BusError, Clock, Mail, MailError, Mailer};
+use evreg::tickets::{verify_ticket, TicketPublicKey};
+use evreg::AppContext;
+use evreg_tests::api::{Api, ApiRequest, LambdaApi};
+use evreg_tests::apps::{AwsApp, TEST_PUBLIC_URL};
+use evreg_tests::esm::EventSourceMapping;
+use evreg_tests::mailbox::sent_to;
+use http::Method;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+const CAPACITY: usize = 5;
+
+/// The emulator's base URL, where `scripts/moto_server.py` shows the mail SES "sent".
+fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set in AWS mode")
+}
+
+/// An attendee address no other test of the run (one emulator) uses.
+fn unique_email(name: &str) -> String {
+    format!("{name}-{}@example.org", Uuid::new_v4().simple())
+}
+
+/// Signs up a fresh organizer and returns their access token.
+async fn new_organizer(api: &dyn Api) -> String {
+    let email = unique_email("organizer");
+    let credentials = json!({ "email": email, "password": "correct horse battery" });
+    let signup = api.post("/auth/signup", None, credentials.clone()).await;
+    assert_eq!(signup.status, 201, "{:?}", signup.body);
+    let login = api.post("/auth/login", None, credentials).await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// A fresh organizer's PUBLISHED event: (organizer token, event id).
+async fn published_event(api: &dyn Api) -> (String, Uuid) {
+    let token = new_organizer(api).await;
+    let created = api
+        .post(
+            "/events",
+            Some(&token),
+            json!({
+                "name": "Rust Meetup", "date": "2027-03-01T18:00:00Z", "venue": "Hall A",
+                "max_capacity": CAPACITY, "status": "PUBLISHED"
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let event_id = created.body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("event id");
+    (token, event_id)
+}
+
+/// A confirmed registration: (registration id, manage token).
+async fn register(api: &dyn Api, event_id: Uuid, email: &str, name: &str) -> (Uuid, String) {
+    let reply = api
+        .post(
+            &format!("/events/{event_id}/registrations"),
+            None,
+            json!({ "email": email, "full_name": name }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert_eq!(reply.body["status"], "CONFIRMED");
+    let id = reply.body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("registration id");
+    let token = reply.body["manage_token"]
+        .as_str()
+        .expect("manage token")
+        .to_owned();
+    (id, token)
+}
+
+/// The ticket PNG the tickets worker stored in S3, if any.
+async fn ticket_in_s3(app: &AwsApp, event_id: Uuid, registration_id: Uuid) -> Option<Vec<u8>> {
+    let s3 = evreg::adapters::aws::s3_client(&app.sdk);
+    let object = s3
+        .get_object()
+        .bucket(app.resources.tickets_bucket())
+        .key(format!("tickets/{event_id}/{registration_id}.png"))
+        .send()
+        .await;
+    match object {
+        Ok(object) => Some(
+            object
+                .body
+                .collect()
+                .await
+                .expect("S3 object body")
+                .into_bytes()
+                .to_vec(),
+        ),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => None,
+        Err(e) => panic!("get_object: {e:?}"),
+    }
+}
+
+/// What a phone camera reads from the ticket image.
+fn scan_qr(png: &[u8]) -> String {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let image = image::load_from_memory(png)
+        .expect("a decodable image")
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "exactly one QR code in the ticket");
+    let (_, payload) = grids[0].decode().expect("a readable QR code");
+    payload
+}
+
+/// Receives every visible message of `queue_url` without deleting any (they stay in flight
+/// for the queue's visibility timeout), with what an event source mapping would hand on.
+async fn receive_all(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut all = Vec::new();
+    loop {
+        let messages = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .expect("receive message")
+            .messages
+            .unwrap_or_default();
+        if messages.is_empty()
+            && queue_count(
+                sqs,
+                queue_url,
+                QueueAttributeName::ApproximateNumberOfMessages,
+            )
+            .await
+                == 0
+        {
+            return all;
+        }
+        all.extend(messages);
+    }
+}
+
+async fn queue_count(sqs: &aws_sdk_sqs::Client, queue_url: &str, which: QueueAttributeName) -> u64 {
+    sqs.get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(which.clone())
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes()
+        .and_then(|a| a.get(&which))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .expect("a queue ARN")
+}
+
+/// The batch Lambda's event source mapping would build from `messages`.
+fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
+    let mut batch = SqsEvent::default();
+    batch.records = messages
+        .iter()
+        .map(|m| {
+            sqs_record(Delivery {
+                message_id: m.message_id().unwrap_or_default(),
+                receipt_handle: m.receipt_handle().unwrap_or_default(),
+                body: m.body().unwrap_or_default(),
+                type_name: m
+                    .message_attributes()
+                    .and_then(|a| a.get("type"))
+                    .and_then(|t| t.string_value()),
+                receive_count: m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(1),
+                queue_arn,
+            })
+        })
+        .collect();
+    batch
+}
+
+fn envelope_of(message: &aws_sdk_sqs::types::Message) -> Envelope {
+    serde_json::from_str(message.body().unwrap_or_default()).expect("a domain event envelope")
+}
+
+#[tokio::test]
+async fn aws_mode_the_attendee_journey_end_to_end() {
+    let Some(app) = AwsApp::start("journey").await else {
+        return;
+    };
+    let api = app.api();
+    let (organizer, event_id) = published_event(api.as_ref()).await;
+    let email = unique_email("ann");
+    let (registration_id, manage_token) = register(api.as_ref(), event_id, &email, "Ann Lee").await;
+    assert!(
+        ticket_in_s3(&app, event_id, registration_id)
+            .await
+            .is_none(),
+        "no ticket before the tickets worker ran"
+    );
+
+    // The tickets worker signs the ticket and stores its QR code in S3.
+    assert!(app.mapping(Worker::Tickets).await.drain().await >= 1);
+    let png = ticket_in_s3(&app, event_id, registration_id)
+        .await
+        .expect("the ticket PNG is in S3");
+    let payload = scan_qr(&png);
+
+    // A door device verifies it offline, knowing only the event's public key.
+    let key = api
+        .get(&format!("/events/{event_id}/ticket-key"), None)
+        .await;
+    assert_eq!(key.status, 200, "{:?}", key.body);
+    assert_eq!(key.body["algorithm"], "Ed25519");
+    let public_key =
+        TicketPublicKey::from_base64url(key.body["public_key"].as_str().expect("public_key"))
+            .expect("a valid public key");
+    let claims = verify_ticket(&payload, &public_key).expect("the ticket verifies offline");
+    assert_eq!(
+        (claims.event_id, claims.registration_id),
+        (event_id, registration_id)
+    );
+
+    // The attendee fetches the same image with the manage token; nobody else can.
+    let ticket_path = format!("/registrations/{registration_id}/ticket");
+    let mine = api
+        .send(ApiRequest::new(Method::GET, &ticket_path).header("x-manage-token", &manage_token))
+        .await;
+    assert_eq!(mine.status, 200, "{:?}", mine.body);
+    assert_eq!(mine.header("content-type"), Some("image/png"));
+    assert!(mine.bytes == png, "the API serves the PNG stored in S3");
+    let anonymous = api.send(ApiRequest::new(Method::GET, &ticket_path)).await;
+    assert_eq!(anonymous.status, 401, "{:?}", anonymous.body);
+    // A well-formed token, but another registration's.
+    let other_token = app.ctx.attendee_keys.manage_token(Uuid::now_v7());
+    let wrong = api
+        .send(ApiRequest::new(Method::GET, &ticket_path).header("x-manage-token", &other_token))
+        .await;
+    assert_eq!(wrong.status, 403, "{:?}", wrong.body);
+
+    // The email worker mails the ticket with the manage link.
+    assert!(app.mapping(Worker::Email).await.drain().await >= 1);
+    let mail = sent_to(&endpoint(), &email).await;
+    assert_eq!(mail.len(), 1, "exactly one mail to the attendee");
+    let manage_url =
+        format!("{TEST_PUBLIC_URL}/registrations/{registration_id}?token={manage_token}");
+    assert_eq!(app.ctx.manage_url(registration_id), manage_url);
+    let text = mail[0].text().expect("a text part");
+    assert!(
+        text.contains(&manage_url),
+        "text lacks the manage link: {text}"
+    );
+    let html = mail[0].html().expect("an HTML part");
+    assert!(
+        html.contains(&manage_url),
+        "HTML lacks the manage link: {html}"
+    );
+    let images: Vec<_> = mail[0]
+        .parts()
+        .into_iter()
+        .filter(|p| p.content_type == "image/png")
+        .collect();
+    assert_eq!(images.len(), 1, "one PNG attachment");
+    assert!(images[0].body == png, "the attachment is the ticket in S3");
+
+    // The door scans it: once in, then refused with the first scan's time.
+    let scan = json!({ "ticket": payload });
+    let first = api.post("/checkins", Some(&organizer), scan.clone()).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(first.body["full_name"], "Ann Lee");
+    assert_eq!(first.body["status"], "CHECKED_IN");
+    assert_eq!(first.body["registration_id"], registration_id.to_string());
+    let first_at = first.body["checked_in_at"].as_str().expect("checked_in_at");
+    let again = api.post("/checkins", Some(&organizer), scan).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "already_checked_in"),
+        "{:?}",
+        again.body
+    );
+    assert_eq!(again.body["checked_in_at"].as_str(), Some(first_at));
+
+    // The read model counts the check-in.
+    app.projection_mapping().await.drain().await;
+    let event = api.get(&format!("/events/{event_id}"), None).await;
+    assert_eq!(event.status, 200, "{:?}", event.body);
+    assert_eq!(event.body["checked_in"], 1, "{:?}", event.body);
+    assert_eq!(event.body["registered"], 1, "{:?}", event.body);
+}
+
+#[tokio::test]
+async fn aws_mode_duplicate_deliveries_make_one_ticket_and_one_email() {
+    let Some(app) = AwsApp::start("dupes").await else {
+        return;
+    };
+    let api = app.api();
+    let (_, event_id) = published_event(api.as_ref()).await;
+    let email = unique_email("dup");
+    let (registration_id, _) = register(api.as_ref(), event_id, &email, "Dee Upton").await;
+    let sqs = aws_sdk_sqs::Client::new(&app.sdk);
+
+    // The same RegistrationConfirmed delivered twice to the tickets worker.
+    let tickets_queue = app.queue_of(Worker::Tickets).to_owned();
+    let received = receive_all(&sqs, &tickets_queue).await;
+    assert_eq!(received.len(), 1, "one RegistrationConfirmed");
+    assert!(matches!(
+        envelope_of(&received[0]).event,
+        DomainEvent::RegistrationConfirmed { ref registration } if registration.id == registration_id
+    ));
+    let arn = queue_arn(&sqs, &tickets_queue).await;
+    for _ in 0..2 {
+        let response = Worker::Tickets
+            .handle(&app.ctx, batch_of(&received, &arn))
+            .await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    assert!(ticket_in_s3(&app, event_id, registration_id)
+        .await
+        .is_some());
+
+    // One TicketIssued reached the email queue.
+    let email_queue = app.queue_of(Worker::Email).to_owned();
+    let issued = receive_all(&sqs, &email_queue).await;
+    assert_eq!(issued.len(), 1, "exactly one TicketIssued");
+    assert!(matches!(
+        envelope_of(&issued[0]).event,
+        DomainEvent::TicketIssued { ref registration, .. } if registration.id == registration_id
+    ));
+
+    // Delivered twice to the email worker, it is mailed once.
+    let arn = queue_arn(&sqs, &email_queue).await;
+    for _ in 0..2 {
+        let response = Worker::Email
+            .handle(&app.ctx, batch_of(&issued, &arn))
+            .await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    assert_eq!(sent_to(&endpoint(), &email).await.len(), 1);
+}
+
+/// The real mailer, except that mail to `poisoned` fails.
+struct Failing {
+    inner: Arc<dyn Mailer>,
+    poisoned: String,
+}
+
+#[async_trait]
+impl Mailer for Failing {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        if mail.to.contains(&self.poisoned) {
+            return Err(MailError("injected mailer failure".into()));
+        }
+        self.inner.send(mail).await
+    }
+}
+
+#[tokio::test]
+async fn aws_mode_a_failing_mailer_fails_only_its_message_and_dead_letters() {
+    let Some(app) = AwsApp::start("mailfail").await else {
+        return;
+    };
+    let api = app.api();
+    let (_, event_id) = published_event(api.as_ref()).await;
+    let good = unique_email("good");
+    let poisoned = unique_email("poisoned");
+    register(api.as_ref(), event_id, &good, "Good").await;
+    let (poisoned_id, _) = register(api.as_ref(), event_id, &poisoned, "Poisoned").await;
+    assert_eq!(app.mapping(Worker::Tickets).await.drain().await, 2);
+
+    let failing = AppContext {
+        mailer: Arc::new(Failing {
+            inner: app.ctx.mailer.clone(),
+            poisoned: poisoned.clone(),
+        }),
+        ..(*app.ctx).clone()
+    };
+    let esm = EventSourceMapping::new(
+        &app.sdk,
+        app.queue_of(Worker::Email),
+        Worker::Email,
+        Arc::new(failing),
+    )
+    .await
+    .with_immediate_retries();
+    let (mut deliveries, mut failures) = (0, 0);
+    loop {
+        match esm.poll_once().await {
+            (0, _) => break,
+            (received, failed) => {
+                assert!(failed <= 1, "only the poisoned message fails");
+                deliveries += received;
+                failures += failed;
+            }
+        }
+    }
+    assert_eq!(
+        (deliveries, failures),
+        (1 + 5, 5),
+        "the good message once, the poisoned one maxReceiveCount times"
+    );
+
+    assert_eq!(sent_to(&endpoint(), &good).await.len(), 1);
+    assert!(sent_to(&endpoint(), &poisoned).await.is_empty());
+    let sqs = aws_sdk_sqs::Client::new(&app.sdk);
+    let dlq = app.resources.queues.get("EmailDLQ").expect("EmailDLQ");
+    let dead = receive_all(&sqs, dlq).await;
+    assert_eq!(dead.len(), 1, "only the poisoned message is dead-lettered");
+    assert!(matches!(
+        envelope_of(&dead[0]).event,
+        DomainEvent::TicketIssued { ref registration, .. } if registration.id == poisoned_id
+    ));
+}
+
+/// A bus that is always down.
+struct DownBus;
+
+#[async_trait]
+impl Bus for DownBus {
+    async fn publish(&self, _: &[Envelope]) -> Result<(), BusError> {
+        Err(BusError("injected outage".into()))
+    }
+}
+
+struct LaterClock(Duration);
+
+impl Clock for LaterClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + self.0
+    }
+}
+
+#[tokio::test]
+async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
+    let Some(app) = AwsApp::start("sweeper").await else {
+        return;
+    };
+    let (_, event_id) = published_event(app.api().as_ref()).await;
+    let down = LambdaApi {
+        ctx: Arc::new(AppContext {
+            bus: Arc::new(DownBus),
+            ..(*app.ctx).clone()
+        }),
+    };
+    let email = unique_email("swept");
+    let (registration_id, _) = register(&down, event_id, &email, "Swept").await;
+    let left = app.ctx.store.unpublished(100).await.unwrap();
+    assert!(
+        left.iter().any(|e| matches!(
+            e.event,
+            DomainEvent::RegistrationConfirmed { ref registration } if registration.id == registration_id
+        )),
+        "the outbox holds the RegistrationConfirmed: {left:?}"
+    );
+
+    // Nothing reached the queues; the sweeper, once the grace period is over, delivers it.
+    assert_eq!(app.mapping(Worker::Tickets).await.drain().await, 0);
+    let later = AppContext {
+        clock: Arc::new(LaterClock(evreg::app::SWEEP_GRACE + Duration::seconds(1))),
+        ..(*app.ctx).clone()
+    };
+    assert!(later.sweep_outbox().await.unwrap() >= 1);
+    assert!(app.ctx.store.unpublished(100).await.unwrap().is_empty());
+
+    assert_eq!(app.mapping(Worker::Tickets).await.drain().await, 1);
+    assert_eq!(app.mapping(Worker::Email).await.drain().await, 1);
+    let mail = sent_to(&endpoint(), &email).await;
+    assert_eq!(mail.len(), 1, "the confirmation reached the attendee");
+    let manage_url = app.ctx.manage_url(registration_id);
+    assert!(mail[0].text().is_some_and(|t| t.contains(&manage_url)));
+}
