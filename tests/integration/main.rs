@@ -1,6 +1,7 @@
 //! evreg integration tests: one binary (one link of the AWS SDK), one module per area.
 //! AWS-mode tests need the emulator that `make test` starts (`AWS_ENDPOINT_URL`).
 
+mod attendee;
 mod blobs;
 mod bus;
 mod conformance;

@@ -1,0 +1,394 @@
+//! The attendee's side under concurrency and attack, in both modes (route handlers over the
+//! emulator as API Gateway invokes them; the embedded dev server over real HTTP): check-in
+//! at the door, forged tickets, Idempotency-Key retries, manage-token access.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use evreg::tickets::{verify_ticket, AttendeeKeys, TicketPublicKey};
+use evreg::AppContext;
+use evreg_tests::api::{new_organizer, Api, ApiRequest, Reply};
+use evreg_tests::apps::{embedded_over_http, AwsApp};
+use http::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+macro_rules! both_modes {
+    ($($scenario:ident),* $(,)?) => {
+        mod aws {
+            $(#[tokio::test] async fn $scenario() {
+                let Some(app) = super::AwsApp::start("attendee").await else { return };
+                super::$scenario(app.api(), app.ctx.clone()).await;
+            })*
+        }
+        mod embedded {
+            $(#[tokio::test] async fn $scenario() {
+                let (app, api, server) = super::embedded_over_http().await;
+                super::$scenario(api, app.ctx.clone()).await;
+                server.abort();
+            })*
+        }
+    };
+}
+
+both_modes!(
+    fifty_scans_of_one_ticket_check_in_once,
+    forged_and_foreign_tickets_are_refused,
+    concurrent_retries_with_one_idempotency_key_register_once,
+    only_the_manage_token_or_the_organizer_reach_a_registration,
+);
+
+struct Setup {
+    organizer: String,
+    event_id: String,
+}
+
+async fn published_event(api: &dyn Api, capacity: u32) -> Setup {
+    let organizer = new_organizer(api).await;
+    let created = api
+        .post(
+            "/events",
+            Some(&organizer),
+            json!({ "name": format!("Door test {}", Uuid::new_v4().simple()),
+                    "date": "2027-06-01T18:00:00Z", "venue": "Hall",
+                    "max_capacity": capacity, "status": "PUBLISHED", "waitlist_enabled": true }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    Setup {
+        organizer,
+        event_id: created.body["id"].as_str().expect("id").to_owned(),
+    }
+}
+
+async fn register(api: &dyn Api, event_id: &str, email: &str) -> Reply {
+    let reply = api
+        .post(
+            &format!("/events/{event_id}/registrations"),
+            None,
+            json!({ "email": email, "full_name": "Ann Lee" }),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    reply
+}
+
+fn uuid_of(reply: &Reply) -> Uuid {
+    reply.body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("an id")
+}
+
+fn scan(ticket: &str) -> ApiRequest {
+    ApiRequest::new(Method::POST, "/checkins").json(json!({ "ticket": ticket }))
+}
+
+/// 50 door devices scan one ticket at once: exactly one is let in; the other 49 are told
+/// when the first scan happened.
+async fn fifty_scans_of_one_ticket_check_in_once(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+    let setup = published_event(api.as_ref(), 10).await;
+    let registration = register(api.as_ref(), &setup.event_id, "door@example.org").await;
+    let event_id: Uuid = setup.event_id.parse().expect("uuid");
+    // The payload the tickets worker puts in the QR (deterministic for the registration).
+    let ticket = ctx
+        .attendee_keys
+        .issue_ticket(event_id, uuid_of(&registration));
+
+    let scans: Vec<_> = (0..50)
+        .map(|_| {
+            let (api, request) = (api.clone(), scan(&ticket).bearer(&setup.organizer));
+            tokio::spawn(async move { api.send(request).await })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for scan in scans {
+        replies.push(scan.await.expect("scan task"));
+    }
+    let admitted: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(admitted.len(), 1, "exactly one scan admits");
+    assert_eq!(admitted[0].body["full_name"], "Ann Lee");
+    assert_eq!(admitted[0].body["status"], "CHECKED_IN");
+    let first_scan = &admitted[0].body["checked_in_at"];
+    let refused: Vec<_> = replies.iter().filter(|r| r.status == 409).collect();
+    assert_eq!(refused.len(), 49);
+    assert!(refused
+        .iter()
+        .all(|r| r.code() == "already_checked_in" && &r.body["checked_in_at"] == first_scan));
+
+    // Door staff need a role: anonymous scans are refused before anything is recorded.
+    assert_eq!(api.send(scan(&ticket)).await.status, 401);
+}
+
+/// A door device verifies offline with only the event's public key; the server refuses
+/// anything that does not verify or belongs elsewhere, and records nothing.
+async fn forged_and_foreign_tickets_are_refused(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+    let setup = published_event(api.as_ref(), 10).await;
+    let other = published_event(api.as_ref(), 10).await;
+    let registration = register(api.as_ref(), &setup.event_id, "door@example.org").await;
+    let (event_id, registration_id): (Uuid, Uuid) = (
+        setup.event_id.parse().expect("uuid"),
+        uuid_of(&registration),
+    );
+    let ticket = ctx.attendee_keys.issue_ticket(event_id, registration_id);
+
+    let key = api
+        .get(&format!("/events/{}/ticket-key", setup.event_id), None)
+        .await;
+    assert_eq!(
+        (key.status, &key.body["algorithm"]),
+        (200, &json!("Ed25519"))
+    );
+    let public_key = TicketPublicKey::from_base64url(key.body["public_key"].as_str().expect("key"))
+        .expect("a public key");
+    let claims = verify_ticket(&ticket, &public_key).expect("verifies offline");
+    assert_eq!(
+        (claims.event_id, claims.registration_id),
+        (event_id, registration_id)
+    );
+
+    let (prefix, encoded) = ticket.split_once('.').expect("EVR1.<payload>");
+    let bytes = URL_SAFE_NO_PAD.decode(encoded).expect("base64url");
+    let reencode = |bytes: &[u8]| format!("{prefix}.{}", URL_SAFE_NO_PAD.encode(bytes));
+    let mut flipped = bytes.clone();
+    flipped[20] ^= 0x01;
+    // The other event's ticket, relabelled as this event's: its signature is the other key's.
+    let foreign = ctx
+        .attendee_keys
+        .issue_ticket(other.event_id.parse().expect("uuid"), registration_id);
+    let mut relabelled = URL_SAFE_NO_PAD
+        .decode(foreign.split_once('.').expect("payload").1)
+        .expect("base64url");
+    relabelled[..16].copy_from_slice(event_id.as_bytes());
+    // A well-formed ticket from someone else's secret (another deployment, an attacker).
+    let stranger = AttendeeKeys::generate().issue_ticket(event_id, registration_id);
+
+    let cases: [(&str, String, u16, &str); 6] = [
+        ("flipped byte", reencode(&flipped), 422, "invalid_ticket"),
+        ("relabelled", reencode(&relabelled), 422, "invalid_ticket"),
+        ("other secret", stranger, 422, "invalid_ticket"),
+        (
+            "truncated",
+            ticket[..ticket.len() - 4].to_owned(),
+            400,
+            "malformed_ticket",
+        ),
+        ("not a ticket", "hello".to_owned(), 400, "malformed_ticket"),
+        ("empty", String::new(), 400, "malformed_ticket"),
+    ];
+    for (case, forged, status, code) in cases {
+        assert!(
+            verify_ticket(&forged, &public_key).is_err(),
+            "{case}: verifies offline"
+        );
+        let reply = api.send(scan(&forged).bearer(&setup.organizer)).await;
+        assert_eq!((reply.status, reply.code()), (status, code), "{case}");
+    }
+    // A genuine ticket shown at another event's door.
+    let wrong_door = api
+        .send(
+            ApiRequest::new(Method::POST, "/checkins")
+                .bearer(&setup.organizer)
+                .json(json!({ "ticket": ticket, "event_id": other.event_id })),
+        )
+        .await;
+    assert_eq!((wrong_door.status, wrong_door.code()), (422, "wrong_event"));
+    // Organizers check in their own events only.
+    let stranger_organizer = new_organizer(api.as_ref()).await;
+    let not_theirs = api.send(scan(&ticket).bearer(&stranger_organizer)).await;
+    assert_eq!(not_theirs.status, 403);
+
+    let unchanged = ctx
+        .store
+        .registration(registration_id)
+        .await
+        .expect("store")
+        .expect("registration");
+    assert_eq!(
+        unchanged.checked_in_at, None,
+        "no refused scan was recorded"
+    );
+    let admitted = api.send(scan(&ticket).bearer(&setup.organizer)).await;
+    assert_eq!(admitted.status, 200, "{:?}", admitted.body);
+}
+
+/// A client retrying one registration 20 times at once with one Idempotency-Key gets one
+/// registration and one answer, however the retries interleave.
+async fn concurrent_retries_with_one_idempotency_key_register_once(
+    api: Arc<dyn Api>,
+    ctx: Arc<AppContext>,
+) {
+    let setup = published_event(api.as_ref(), 10).await;
+    let path = format!("/events/{}/registrations", setup.event_id);
+    let key = Uuid::new_v4().to_string();
+    let body = json!({ "email": "retry@example.org", "full_name": "Rita Retry" });
+    let request = ApiRequest::new(Method::POST, path.as_str())
+        .header("idempotency-key", key.as_str())
+        .json(body.clone());
+
+    let retries: Vec<_> = (0..20)
+        .map(|_| {
+            let (api, request) = (api.clone(), request.clone());
+            tokio::spawn(async move { until_settled(api.as_ref(), request).await })
+        })
+        .collect();
+    let mut answers: HashMap<String, usize> = HashMap::new();
+    for retry in retries {
+        let reply = retry.await.expect("retry task");
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        *answers.entry(reply.body.to_string()).or_default() += 1;
+    }
+    assert_eq!(
+        answers.len(),
+        1,
+        "every retry got the first answer: {answers:?}"
+    );
+    let event_id: Uuid = setup.event_id.parse().expect("uuid");
+    let page = ctx
+        .store
+        .registrations(event_id, None, 10, None)
+        .await
+        .expect("listing");
+    assert_eq!(page.items.len(), 1, "one registration was written");
+
+    let replayed = api.send(request.clone()).await;
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    let changed = api
+        .send(
+            ApiRequest::new(Method::POST, path.as_str())
+                .header("idempotency-key", key.as_str())
+                .json(json!({ "email": "other@example.org", "full_name": "Other" })),
+        )
+        .await;
+    assert_eq!(
+        (changed.status, changed.code()),
+        (422, "idempotency_key_reused")
+    );
+    // Refusals are answers too: a retried duplicate is the same 409, not a new write.
+    let dup_key = Uuid::new_v4().to_string();
+    let duplicate = ApiRequest::new(Method::POST, path.as_str())
+        .header("idempotency-key", dup_key.as_str())
+        .json(body);
+    let first = api.send(duplicate.clone()).await;
+    let again = api.send(duplicate).await;
+    assert_eq!(
+        (first.status, first.code()),
+        (409, "duplicate_registration")
+    );
+    assert_eq!((again.status, again.body), (first.status, first.body));
+    let blank = api
+        .send(ApiRequest::new(Method::POST, path.as_str()).header("idempotency-key", " "))
+        .await;
+    assert_eq!((blank.status, blank.code()), (400, "invalid_header"));
+}
+
+/// What a well-behaved client does with `409 request_in_progress`: wait as told, retry.
+async fn until_settled(api: &dyn Api, request: ApiRequest) -> Reply {
+    loop {
+        let reply = api.send(request.clone()).await;
+        if reply.code() != "request_in_progress" {
+            return reply;
+        }
+        assert!(reply.header("retry-after").is_some());
+        // Retry-After says 1 s; a test client may be more eager.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn only_the_manage_token_or_the_organizer_reach_a_registration(
+    api: Arc<dyn Api>,
+    _ctx: Arc<AppContext>,
+) {
+    let setup = published_event(api.as_ref(), 10).await;
+    let registration = register(api.as_ref(), &setup.event_id, "own@example.org").await;
+    let other = register(api.as_ref(), &setup.event_id, "other@example.org").await;
+    let id = registration.body["id"].as_str().expect("id");
+    let token = registration.body["manage_token"].as_str().expect("token");
+    let other_token = other.body["manage_token"].as_str().expect("token");
+    let path = format!("/registrations/{id}");
+
+    let by_link = api.get(&format!("{path}?token={token}"), None).await;
+    assert_eq!(
+        (by_link.status, &by_link.body["email"]),
+        (200, &json!("own@example.org"))
+    );
+    assert!(by_link.body.get("manage_token").is_none());
+    let anonymous = api.get(&path, None).await;
+    assert_eq!(anonymous.status, 401);
+    let borrowed = api.get(&format!("{path}?token={other_token}"), None).await;
+    assert_eq!(
+        borrowed.status, 403,
+        "one attendee's token opens only their registration"
+    );
+    let organizer = api.get(&path, Some(&setup.organizer)).await;
+    assert_eq!(organizer.status, 200);
+    let stranger = new_organizer(api.as_ref()).await;
+    assert_eq!(api.get(&path, Some(&stranger)).await.status, 403);
+    let unknown = api
+        .get(
+            &format!("/registrations/{}?token={token}", Uuid::now_v7()),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+
+    let listed = api
+        .get(
+            &format!("/events/{}/registrations?status=CONFIRMED", setup.event_id),
+            Some(&setup.organizer),
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        api.get(
+            &format!("/events/{}/registrations", setup.event_id),
+            Some(&stranger)
+        )
+        .await
+        .status,
+        403
+    );
+    let csv = api
+        .send(
+            ApiRequest::new(
+                Method::GET,
+                format!("/events/{}/registrations", setup.event_id),
+            )
+            .bearer(&setup.organizer)
+            .header("accept", "text/csv"),
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/csv")));
+    let text = String::from_utf8(csv.bytes.clone()).expect("utf-8");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,email,full_name,phone,status,created_at,checked_in_at")
+    );
+    assert_eq!(
+        lines.filter(|line| line.contains("@example.org")).count(),
+        2
+    );
+
+    let cancel = ApiRequest::new(Method::DELETE, path.as_str()).header("x-manage-token", token);
+    let cancelled = api.send(cancel.clone()).await;
+    assert_eq!(
+        (cancelled.status, &cancelled.body["status"]),
+        (200, &json!("CANCELLED"))
+    );
+    let twice = api.send(cancel).await;
+    assert_eq!((twice.status, twice.code()), (409, "already_cancelled"));
+    let again: Value = register(api.as_ref(), &setup.event_id, "own@example.org")
+        .await
+        .body;
+    assert_eq!(
+        again["status"], "CONFIRMED",
+        "a cancelled email may register again"
+    );
+}
