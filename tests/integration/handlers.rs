@@ -31,21 +31,6 @@ fn with_token(mut event: Value, token: &str) -> Value {
     event
 }
 
-fn with_event_id(mut event: Value, id: &str) -> Value {
-    let old = event["pathParameters"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let path = event["rawPath"]
-        .as_str()
-        .unwrap_or_default()
-        .replace(&old, id);
-    event["rawPath"] = Value::String(path);
-    event["requestContext"]["http"]["path"] = event["rawPath"].clone();
-    event["pathParameters"]["id"] = Value::String(id.to_owned());
-    event
-}
-
 async fn every_fixture_through_its_handler(ctx: Arc<AppContext>) {
     let health = invoke(&ctx, &fixture("health")).await;
     assert_eq!(
@@ -84,24 +69,16 @@ async fn every_fixture_through_its_handler(ctx: Arc<AppContext>) {
 
     let unknown = invoke(&ctx, &fixture("events-get")).await;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
-    let got = invoke(&ctx, &with_event_id(fixture("events-get"), &event_id)).await;
+    let got = invoke(&ctx, &with_id(fixture("events-get"), &event_id)).await;
     assert_eq!(
         (got.status, &got.body["slug"]),
         (200, &Value::from("rust-meetup"))
     );
 
-    let registered = invoke(
-        &ctx,
-        &with_event_id(fixture("registrations-create"), &event_id),
-    )
-    .await;
+    let registered = invoke(&ctx, &with_id(fixture("registrations-create"), &event_id)).await;
     assert_eq!(registered.status, 201, "{:?}", registered.body);
     assert_eq!(registered.body["email"], "ann@example.org");
-    let duplicate = invoke(
-        &ctx,
-        &with_event_id(fixture("registrations-create"), &event_id),
-    )
-    .await;
+    let duplicate = invoke(&ctx, &with_id(fixture("registrations-create"), &event_id)).await;
     assert_eq!(
         (duplicate.status, duplicate.code()),
         (409, "duplicate_registration")
@@ -112,6 +89,114 @@ async fn every_fixture_through_its_handler(ctx: Arc<AppContext>) {
     let listed = invoke(&ctx, &fixture("events-list")).await;
     assert_eq!(listed.status, 200);
     assert!(listed.body["items"].is_array());
+}
+
+/// `event` with its `{id}` path parameter (and paths) set to `id`.
+fn with_id(mut event: Value, id: &str) -> Value {
+    let old = event["pathParameters"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for pointer in ["/rawPath", "/requestContext/http/path"] {
+        if let Some(path) = event.pointer_mut(pointer) {
+            *path = Value::String(path.as_str().unwrap_or_default().replace(&old, id));
+        }
+    }
+    event["pathParameters"]["id"] = Value::String(id.to_owned());
+    event
+}
+
+/// `event` with the fixture's placeholder (`REPLACE_WITH_…`) replaced wherever it occurs.
+fn replacing(event: &Value, placeholder: &str, value: &str) -> Value {
+    serde_json::from_str(&event.to_string().replace(placeholder, value)).expect("still JSON")
+}
+
+/// The fixtures of the attendee routes — the registration's, the event's list and ticket
+/// key, check-in — with their placeholders filled in from a real registration.
+async fn the_attendee_fixtures_through_their_handlers(ctx: Arc<AppContext>) {
+    let signup = invoke(&ctx, &fixture("auth-signup")).await;
+    assert_eq!(signup.status, 201, "{:?}", signup.body);
+    let login = invoke(&ctx, &fixture("auth-login")).await;
+    let token = login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let created = invoke(&ctx, &with_token(fixture("events-create"), &token)).await;
+    let event_id = created.body["id"].as_str().expect("id").to_owned();
+    let registered = invoke(&ctx, &with_id(fixture("registrations-create"), &event_id)).await;
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+    let registration_id = registered.body["id"].as_str().expect("id").to_owned();
+    let manage_token = registered.body["manage_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let for_attendee = |name: &str| {
+        replacing(
+            &with_id(fixture(name), &registration_id),
+            "REPLACE_WITH_MANAGE_TOKEN",
+            &manage_token,
+        )
+    };
+
+    let got = invoke(&ctx, &for_attendee("registrations-get")).await;
+    assert_eq!((got.status, &got.body["id"]), (200, &registered.body["id"]));
+    let unknown = invoke(&ctx, &fixture("registrations-get")).await;
+    assert_eq!(unknown.status, 404, "the fixture's own id names nothing");
+
+    let listed = invoke(
+        &ctx,
+        &replacing(
+            &with_id(fixture("events-registrations"), &event_id),
+            "REPLACE_WITH_ACCESS_TOKEN",
+            &token,
+        ),
+    )
+    .await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(listed.body["items"][0]["id"], registered.body["id"]);
+
+    let key = invoke(&ctx, &with_id(fixture("events-ticket-key"), &event_id)).await;
+    assert_eq!(
+        (key.status, &key.body["algorithm"]),
+        (200, &Value::from("Ed25519"))
+    );
+
+    let ticket = ctx.attendee_keys.issue_ticket(
+        event_id.parse().expect("uuid"),
+        registration_id.parse().expect("uuid"),
+    );
+    let checkin = replacing(
+        &replacing(
+            &fixture("checkins-create"),
+            "REPLACE_WITH_QR_PAYLOAD",
+            &ticket,
+        ),
+        "REPLACE_WITH_ACCESS_TOKEN",
+        &token,
+    );
+    let admitted = invoke(&ctx, &checkin).await;
+    assert_eq!(admitted.status, 200, "{:?}", admitted.body);
+    let placeholder = invoke(
+        &ctx,
+        &replacing(
+            &fixture("checkins-create"),
+            "REPLACE_WITH_ACCESS_TOKEN",
+            &token,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (placeholder.status, placeholder.code()),
+        (400, "malformed_ticket")
+    );
+
+    // Checked in: the seat is used, so it cannot be cancelled any more.
+    let cancel = invoke(&ctx, &for_attendee("registrations-cancel")).await;
+    assert_eq!((cancel.status, cancel.code()), (409, "already_checked_in"));
+    // The fixture's ticket route answers for this registration (its image may not exist
+    // yet: the tickets worker runs behind the bus).
+    let image = invoke(&ctx, &for_attendee("registrations-ticket")).await;
+    assert!(matches!(image.status, 200 | 404), "{:?}", image.body);
 }
 
 /// The SQS sample through the projection worker, twice: at-least-once delivery counts once.
@@ -164,5 +249,6 @@ macro_rules! both_modes {
 
 both_modes!(
     every_fixture_through_its_handler,
+    the_attendee_fixtures_through_their_handlers,
     the_projection_worker_takes_the_sqs_sample_once
 );
