@@ -12,9 +12,10 @@ use evreg::domain::{
     DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
     RegistrationStatus,
 };
-use evreg::ports::{Bus, BusError, Clock, Page, ReadModel, StoreError};
+use evreg::ports::{Bus, BusError, Page, ReadModel, StoreError};
 use evreg::AppContext;
 use evreg_tests::apps::FAST_QUEUES;
+use evreg_tests::clock::LaterClock;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -214,14 +215,6 @@ impl Bus for OutageBus {
             return Err(BusError("injected outage".into()));
         }
         self.inner.publish(events).await
-    }
-}
-
-struct LaterClock(Duration);
-
-impl Clock for LaterClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + self.0
     }
 }
 

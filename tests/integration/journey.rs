@@ -11,11 +11,12 @@ use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use evreg::domain::{DomainEvent, Envelope};
 use evreg::handlers::workers::{sqs_record, Delivery, Worker};
-use evreg::ports::{Bus, BusError, Clock, Mail, MailError, Mailer};
+use evreg::ports::{Bus, BusError, Mail, MailError, Mailer};
 use evreg::tickets::{verify_ticket, TicketPublicKey};
 use evreg::AppContext;
-use evreg_tests::api::{Api, ApiRequest, LambdaApi};
-use evreg_tests::apps::{AwsApp, TEST_PUBLIC_URL};
+use evreg_tests::api::{new_organizer, Api, ApiRequest, LambdaApi};
+use evreg_tests::apps::{self, AwsApp, TEST_PUBLIC_URL};
+use evreg_tests::clock::LaterClock;
 use evreg_tests::esm::EventSourceMapping;
 use evreg_tests::mailbox::sent_to;
 use http::Method;
@@ -33,20 +34,6 @@ fn endpoint() -> String {
 /// An attendee address no other test of the run (one emulator) uses.
 fn unique_email(name: &str) -> String {
     format!("{name}-{}@example.org", Uuid::new_v4().simple())
-}
-
-/// Signs up a fresh organizer and returns their access token.
-async fn new_organizer(api: &dyn Api) -> String {
-    let email = unique_email("organizer");
-    let credentials = json!({ "email": email, "password": "correct horse battery" });
-    let signup = api.post("/auth/signup", None, credentials.clone()).await;
-    assert_eq!(signup.status, 201, "{:?}", signup.body);
-    let login = api.post("/auth/login", None, credentials).await;
-    assert_eq!(login.status, 200, "{:?}", login.body);
-    login.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
 }
 
 /// A fresh organizer's PUBLISHED event: (organizer token, event id).
@@ -458,14 +445,6 @@ impl Bus for DownBus {
     }
 }
 
-struct LaterClock(Duration);
-
-impl Clock for LaterClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + self.0
-    }
-}
-
 #[tokio::test]
 async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
     let Some(app) = AwsApp::start("sweeper").await else {
@@ -504,4 +483,132 @@ async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
     assert_eq!(mail.len(), 1, "the confirmation reached the attendee");
     let manage_url = app.ctx.manage_url(registration_id);
     assert!(mail[0].text().is_some_and(|t| t.contains(&manage_url)));
+}
+
+/// The journey in embedded mode, over real HTTP: the ticket image lands under
+/// `<files>/blobs/`, the confirmation as an `.eml` under `<files>/mail/`.
+#[tokio::test]
+async fn embedded_mode_the_ticket_and_the_mail_land_in_local_files() {
+    let files = apps::scratch_dir("journey");
+    let app = apps::embedded_in(files.clone());
+    let (api, server) = apps::serve_over_http(app.ctx.clone()).await;
+    let (organizer, event_id) = published_event(api.as_ref()).await;
+    let email = unique_email("local");
+    let (registration_id, token) = register(api.as_ref(), event_id, &email, "Lou Local").await;
+    app.bus.until_idle().await;
+
+    let stored =
+        std::fs::read(files.join(format!("blobs/tickets/{event_id}/{registration_id}.png")))
+            .expect("the ticket image on disk");
+    let served = api
+        .send(
+            ApiRequest::new(
+                Method::GET,
+                format!("/registrations/{registration_id}/ticket"),
+            )
+            .header("x-manage-token", token.as_str()),
+        )
+        .await;
+    assert_eq!((served.status, &served.bytes), (200, &stored));
+    let ticket = scan_qr(&stored);
+    let key = api
+        .get(&format!("/events/{event_id}/ticket-key"), None)
+        .await;
+    let public_key =
+        TicketPublicKey::from_base64url(key.body["public_key"].as_str().expect("key")).unwrap();
+    assert_eq!(
+        verify_ticket(&ticket, &public_key).unwrap().registration_id,
+        registration_id
+    );
+
+    let mail = evreg::adapters::embedded::mailbox::read_all(&files.join("mail")).unwrap();
+    assert_eq!(mail.len(), 1, "one confirmation");
+    let text = evreg_tests::mailbox::text_part(&mail[0].1, "text/plain").expect("a text part");
+    assert!(text.contains(&app.ctx.manage_url(registration_id)));
+
+    let admitted = api
+        .send(
+            ApiRequest::new(Method::POST, "/checkins")
+                .bearer(&organizer)
+                .json(json!({ "ticket": ticket })),
+        )
+        .await;
+    assert_eq!(admitted.status, 200, "{:?}", admitted.body);
+    app.bus.until_idle().await;
+    let event = api.get(&format!("/events/{event_id}"), None).await;
+    assert_eq!(event.body["checked_in"], 1);
+    assert!(app.bus.dead_letters().is_empty());
+    server.abort();
+}
+
+/// A send that died mid-way (its claim left in flight) blocks duplicates only for the
+/// lease: a delivery after it takes over and sends.
+#[tokio::test]
+async fn embedded_mode_a_send_that_died_is_taken_over_after_its_lease() {
+    let files = apps::scratch_dir("lease");
+    let app = apps::embedded_in(files.clone());
+    let api = LambdaApi {
+        ctx: app.ctx.clone(),
+    };
+    let (_, event_id) = published_event(&api).await;
+    let (registration_id, _) = register(&api, event_id, &unique_email("lease"), "Lee").await;
+    app.bus.until_idle().await;
+    let registration = app
+        .ctx
+        .store
+        .registration(registration_id)
+        .await
+        .unwrap()
+        .expect("registration");
+    let waitlisted = Envelope::new(
+        DomainEvent::RegistrationWaitlisted { registration },
+        OffsetDateTime::now_utc(),
+    );
+    // The claim a crashed send leaves behind.
+    let claim = format!("email:{}", waitlisted.id);
+    app.ctx
+        .store
+        .claim(
+            &claim,
+            "",
+            OffsetDateTime::now_utc(),
+            Duration::seconds(30),
+            Duration::days(1),
+        )
+        .await
+        .unwrap();
+    let body = serde_json::to_string(&waitlisted).unwrap();
+    let batch = || {
+        let mut batch = SqsEvent::default();
+        batch.records = vec![sqs_record(Delivery {
+            message_id: "m-1",
+            receipt_handle: "r-1",
+            body: &body,
+            type_name: Some(waitlisted.type_name()),
+            receive_count: 2,
+            queue_arn: "arn:aws:sqs:us-east-1:000000000000:email",
+        })];
+        batch
+    };
+    let mails = || {
+        evreg::adapters::embedded::mailbox::read_all(&files.join("mail"))
+            .unwrap()
+            .len()
+    };
+    let before = mails();
+
+    let blocked = Worker::Email.handle(&app.ctx, batch()).await;
+    assert_eq!(
+        blocked.batch_item_failures.len(),
+        1,
+        "in flight: retried later"
+    );
+    assert_eq!(mails(), before);
+    let after_lease = AppContext {
+        clock: Arc::new(LaterClock(Duration::seconds(31))),
+        ..(*app.ctx).clone()
+    };
+    let taken_over = Worker::Email.handle(&after_lease, batch()).await;
+    assert!(taken_over.batch_item_failures.is_empty());
+    assert_eq!(mails(), before + 1);
 }

@@ -120,17 +120,21 @@ impl AwsApp {
     }
 }
 
+type Server = tokio::task::JoinHandle<Result<(), evreg::runtime::dev_server::BoxError>>;
+
 /// The embedded app served by the dev server's own `serve` on a free 127.0.0.1 port.
-pub async fn embedded_over_http() -> (
-    Embedded,
-    Arc<dyn Api>,
-    tokio::task::JoinHandle<Result<(), evreg::runtime::dev_server::BoxError>>,
-) {
+pub async fn embedded_over_http() -> (Embedded, Arc<dyn Api>, Server) {
     let app = embedded();
+    let (api, server) = serve_over_http(app.ctx.clone()).await;
+    (app, api, server)
+}
+
+/// `ctx` served by the dev server's `serve` on a free 127.0.0.1 port; abort the handle to stop.
+pub async fn serve_over_http(ctx: Arc<AppContext>) -> (Arc<dyn Api>, Server) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
     let base_url = format!("http://{}", listener.local_addr().expect("bound"));
-    let server = tokio::spawn(evreg::runtime::dev_server::serve(listener, app.ctx.clone()));
-    (app, Arc::new(crate::api::HttpApi::new(base_url)), server)
+    let server = tokio::spawn(evreg::runtime::dev_server::serve(listener, ctx));
+    (Arc::new(crate::api::HttpApi::new(base_url)), server)
 }

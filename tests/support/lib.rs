@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod apps;
+pub mod clock;
 pub mod emulator;
 pub mod esm;
 pub mod mailbox;

@@ -44,7 +44,7 @@ pub struct Embedded {
 
 /// Where the embedded adapters keep files, and how they are reached.
 pub struct EmbeddedConfig {
-    /// Tickets under `<files>/tickets/`, mail under `<files>/mail/`.
+    /// Blobs (ticket images) under `<files>/blobs/`, mail under `<files>/mail/`.
     pub files: PathBuf,
     pub public_url: String,
     pub queues: QueueSettings,
@@ -66,7 +66,7 @@ impl Embedded {
             store: store.clone(),
             read_model: store,
             bus: Arc::new(bus),
-            blobs: Arc::new(FileBlobs::new(config.files.join("tickets"))),
+            blobs: Arc::new(FileBlobs::new(config.files.join("blobs"))),
             mailer: Arc::new(MailboxDir::new(config.files.join("mail"), DEV_MAIL_FROM)),
             clock: Arc::new(SystemClock),
             tokens: TokenService::new(&secrets.jwt)?,

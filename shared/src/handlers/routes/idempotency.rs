@@ -22,9 +22,9 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// How long a key answers retries.
 pub const KEY_TTL: Duration = Duration::hours(24);
-/// A claim older than this belongs to a request that died (Lambda's timeout is far
-/// shorter), so a retry may run again.
-const LEASE: Duration = Duration::seconds(60);
+/// A claim older than this belongs to a request that died (the function's timeout is
+/// 10 s), so a retry may run again.
+const LEASE: Duration = Duration::seconds(30);
 const MAX_KEY_CHARS: usize = 255;
 
 /// A response as stored for replay.

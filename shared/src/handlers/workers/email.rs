@@ -13,8 +13,9 @@ use crate::mail;
 use crate::ports::{BoxError, Claim, Mail};
 use crate::tickets::qr_png;
 
-/// A send claimed longer ago than this died with its function; the retry sends again.
-const SEND_LEASE: Duration = Duration::minutes(5);
+/// A send claimed longer ago than this died with its function (its timeout is 10 s); the
+/// next delivery (the queue redelivers after 60 s) takes over and sends.
+const SEND_LEASE: Duration = Duration::seconds(30);
 /// Longer than any redelivery: the queue's retries end within minutes, a sweep within days.
 const SENT_MEMORY: Duration = Duration::days(14);
 
