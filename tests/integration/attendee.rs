@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use evreg::tickets::{verify_ticket, AttendeeKeys, TicketPublicKey};
 use evreg::AppContext;
-use evreg_tests::api::{new_organizer, Api, ApiRequest, Reply};
+use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest, Reply};
 use evreg_tests::apps::{embedded_over_http, AwsApp};
 use http::Method;
 use serde_json::{json, Value};
@@ -47,19 +47,15 @@ struct Setup {
 
 async fn published_event(api: &dyn Api, capacity: u32) -> Setup {
     let organizer = new_organizer(api).await;
-    let created = api
-        .post(
-            "/events",
-            Some(&organizer),
-            json!({ "name": format!("Door test {}", Uuid::new_v4().simple()),
-                    "date": "2027-06-01T18:00:00Z", "venue": "Hall",
-                    "max_capacity": capacity, "status": "PUBLISHED", "waitlist_enabled": true }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
+    let event_id = create_event(
+        api,
+        &organizer,
+        json!({ "max_capacity": capacity, "waitlist_enabled": true }),
+    )
+    .await;
     Setup {
         organizer,
-        event_id: created.body["id"].as_str().expect("id").to_owned(),
+        event_id: event_id.to_string(),
     }
 }
 

@@ -14,10 +14,10 @@ use evreg::handlers::workers::{sqs_record, Delivery, Worker};
 use evreg::ports::{Bus, BusError, Mail, MailError, Mailer};
 use evreg::tickets::{verify_ticket, TicketPublicKey};
 use evreg::AppContext;
-use evreg_tests::api::{new_organizer, Api, ApiRequest, LambdaApi};
+use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest, LambdaApi};
 use evreg_tests::apps::{self, AwsApp, TEST_PUBLIC_URL};
 use evreg_tests::clock::LaterClock;
-use evreg_tests::esm::EventSourceMapping;
+use evreg_tests::esm::{batch_of, EventSourceMapping};
 use evreg_tests::mailbox::sent_to;
 use http::Method;
 use serde_json::json;
@@ -39,21 +39,7 @@ fn unique_email(name: &str) -> String {
 /// A fresh organizer's PUBLISHED event: (organizer token, event id).
 async fn published_event(api: &dyn Api) -> (String, Uuid) {
     let token = new_organizer(api).await;
-    let created = api
-        .post(
-            "/events",
-            Some(&token),
-            json!({
-                "name": "Rust Meetup", "date": "2027-03-01T18:00:00Z", "venue": "Hall A",
-                "max_capacity": CAPACITY, "status": "PUBLISHED"
-            }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let event_id = created.body["id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .expect("event id");
+    let event_id = create_event(api, &token, json!({ "max_capacity": CAPACITY })).await;
     (token, event_id)
 }
 
@@ -175,32 +161,6 @@ async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> String {
         .and_then(|a| a.get(&QueueAttributeName::QueueArn))
         .cloned()
         .expect("a queue ARN")
-}
-
-/// The batch Lambda's event source mapping would build from `messages`.
-fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
-    let mut batch = SqsEvent::default();
-    batch.records = messages
-        .iter()
-        .map(|m| {
-            sqs_record(Delivery {
-                message_id: m.message_id().unwrap_or_default(),
-                receipt_handle: m.receipt_handle().unwrap_or_default(),
-                body: m.body().unwrap_or_default(),
-                type_name: m
-                    .message_attributes()
-                    .and_then(|a| a.get("type"))
-                    .and_then(|t| t.string_value()),
-                receive_count: m
-                    .attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(1),
-                queue_arn,
-            })
-        })
-        .collect();
-    batch
 }
 
 fn envelope_of(message: &aws_sdk_sqs::types::Message) -> Envelope {

@@ -257,3 +257,21 @@ pub async fn new_organizer(api: &dyn Api) -> String {
         .expect("token")
         .to_owned()
 }
+
+/// Creates a PUBLISHED event as `token`'s organizer: a unique name (so a unique slug), a
+/// date and a venue, with `fields` on top; returns its id.
+pub async fn create_event(api: &dyn Api, token: &str, fields: Value) -> uuid::Uuid {
+    let mut body = json!({
+        "name": format!("Event {}", uuid::Uuid::new_v4().simple()),
+        "date": "2027-03-01T18:00:00Z", "venue": "Hall A", "status": "PUBLISHED",
+    });
+    if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), fields) {
+        body.extend(fields);
+    }
+    let created = api.post("/events", Some(token), body).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created.body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("event id")
+}

@@ -74,28 +74,7 @@ impl EventSourceMapping {
         if messages.is_empty() {
             return (0, 0);
         }
-        let mut batch = SqsEvent::default();
-        batch.records = messages
-            .iter()
-            .map(|m| {
-                let receive_count = m
-                    .attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(1);
-                sqs_record(Delivery {
-                    message_id: m.message_id().unwrap_or_default(),
-                    receipt_handle: m.receipt_handle().unwrap_or_default(),
-                    body: m.body().unwrap_or_default(),
-                    type_name: m
-                        .message_attributes()
-                        .and_then(|a| a.get("type"))
-                        .and_then(|t| t.string_value()),
-                    receive_count,
-                    queue_arn: &self.queue_arn,
-                })
-            })
-            .collect();
+        let batch = batch_of(&messages, &self.queue_arn);
         let response = self.worker.handle(&self.ctx, batch).await;
         let failed: Vec<&str> = response
             .batch_item_failures
@@ -168,4 +147,30 @@ impl EventSourceMapping {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
     }
+}
+
+/// The batch Lambda's event source mapping would build from received `messages`.
+pub fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
+    let mut batch = SqsEvent::default();
+    batch.records = messages
+        .iter()
+        .map(|m| {
+            sqs_record(Delivery {
+                message_id: m.message_id().unwrap_or_default(),
+                receipt_handle: m.receipt_handle().unwrap_or_default(),
+                body: m.body().unwrap_or_default(),
+                type_name: m
+                    .message_attributes()
+                    .and_then(|a| a.get("type"))
+                    .and_then(|t| t.string_value()),
+                receive_count: m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(1),
+                queue_arn,
+            })
+        })
+        .collect();
+    batch
 }

@@ -161,3 +161,23 @@ pub fn decode_index_cursor(raw: &str, gsi1pk: &str) -> Result<Item, StoreError> 
         .map(|(name, value)| (name, s(value)))
         .collect())
 }
+
+/// A page from a `gsi1` query that read one item past `limit`: that extra item only says
+/// another page exists, and the cursor points after the last item kept.
+pub fn page_of<T>(
+    mut items: Vec<Item>,
+    limit: usize,
+    entity_of: impl Fn(Item) -> Result<T, StoreError>,
+) -> Result<crate::ports::Page<T>, StoreError> {
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(encode_index_cursor)
+    } else {
+        None
+    };
+    let items = items
+        .into_iter()
+        .map(entity_of)
+        .collect::<Result<_, StoreError>>()?;
+    Ok(crate::ports::Page { items, next_cursor })
+}

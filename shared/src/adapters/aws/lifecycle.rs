@@ -18,8 +18,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::dynamo::{
-    decode_index_cursor, encode_index_cursor, entity, key, n, s, string, transact, unavailable,
-    Cancelled, Item,
+    decode_index_cursor, entity, key, n, page_of, s, string, transact, unavailable, Cancelled, Item,
 };
 use super::store::{by_time, DynamoStore};
 use crate::domain::{cancellation_events, Envelope, Registration, RegistrationStatus};
@@ -307,17 +306,7 @@ impl DynamoStore {
                 break;
             }
         }
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(encode_index_cursor)
-        } else {
-            None
-        };
-        let items = items
-            .into_iter()
-            .map(entity)
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Page { items, next_cursor })
+        page_of(items, limit, entity)
     }
 
     pub(super) async fn claim_key(

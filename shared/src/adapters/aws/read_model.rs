@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
 use super::dynamo::{
-    decode_index_cursor, encode_index_cursor, entity, item_with_keys, key, n, number, s, transact,
-    unavailable, Cancelled, Item,
+    decode_index_cursor, entity, item_with_keys, key, n, number, page_of, s, transact, unavailable,
+    Cancelled, Item,
 };
 use crate::domain::{sortable_time, Event, EventStats, EventStatus, ProjectionChange};
 use crate::ports::{Page, ReadModel, StoreError};
@@ -136,21 +136,10 @@ impl ReadModel for DynamoReadModel {
             .send()
             .await
             .map_err(unavailable)?;
-        let mut items = output.items.unwrap_or_default();
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(encode_index_cursor)
-        } else {
-            None
-        };
-        let items = items
-            .into_iter()
-            .map(|item| {
-                let stats = stats_of(Some(&item));
-                Ok((entity::<Event>(item)?, stats))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Page { items, next_cursor })
+        page_of(output.items.unwrap_or_default(), limit, |item| {
+            let stats = stats_of(Some(&item));
+            Ok((entity::<Event>(item)?, stats))
+        })
     }
 }
 
