@@ -90,7 +90,11 @@ where
         },
     };
     let outcome = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-    ctx.store.complete(&record, &outcome).await?;
+    // The operation happened; failing to remember its answer must not hide it from this
+    // client. A retry then finds the claim in flight until its lease ends, and runs again.
+    if let Err(error) = ctx.store.complete(&record, &outcome).await {
+        tracing::warn!(%error, "storing an idempotent response failed");
+    }
     Ok(response)
 }
 
