@@ -17,7 +17,8 @@ pub struct Stores {
     pub read: Arc<dyn ReadModel>,
 }
 
-fn sqlite() -> Stores {
+/// Fresh stores, for conformance cases in other files too.
+pub fn sqlite() -> Stores {
     let store = Arc::new(evreg::adapters::embedded::SqliteStore::in_memory().expect("sqlite"));
     Stores {
         store: store.clone(),
@@ -25,7 +26,7 @@ fn sqlite() -> Stores {
     }
 }
 
-async fn dynamodb() -> Option<Stores> {
+pub async fn dynamodb() -> Option<Stores> {
     let app = AwsApp::start("conformance").await?;
     Some(Stores {
         store: app.ctx.store.clone(),

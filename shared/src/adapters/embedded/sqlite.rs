@@ -109,23 +109,26 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+pub(crate) fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Unavailable(Box::new(e))
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
 }
 
-fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
+pub(crate) fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn insert_outbox(tx: &rusqlite::Transaction<'_>, events: &[Envelope]) -> Result<(), StoreError> {
+pub(crate) fn insert_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    events: &[Envelope],
+) -> Result<(), StoreError> {
     for envelope in events {
         tx.execute(
             "INSERT INTO outbox (id, envelope) VALUES (?1, ?2)",
@@ -218,7 +221,7 @@ impl SqliteStore {
     }
 
     /// Runs `work` on the connection on a blocking thread, off the async executor.
-    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,

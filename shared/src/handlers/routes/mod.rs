@@ -24,6 +24,7 @@ use http::Method;
 use lambda_http::{Body, Request, Response};
 
 use crate::app::AppContext;
+use crate::domain::Role;
 use crate::http::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,24 @@ pub enum Route {
     CheckinsCreate,
 }
 
+/// Who may call a route: the one statement of it. Handlers enforce it (they know the
+/// resource's owner); the authorization matrix test holds every handler to its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// A signed-in user with one of these roles.
+    Roles(&'static [Role]),
+    /// The event's owner (an ORGANIZER) or an ADMIN.
+    EventOwner,
+    /// STAFF, the event's owner, or an ADMIN.
+    EventStaff,
+    /// The attendee with the registration's manage token, the event's owner, or an ADMIN.
+    Attendee,
+}
+
 #[derive(Debug)]
 pub struct RouteSpec {
     pub route: Route,
@@ -52,76 +71,117 @@ pub struct RouteSpec {
     pub path: &'static str,
     /// The binary under `functions/src/bin/` (and `BuildProperties.Binary` in the template).
     pub binary: &'static str,
+    pub access: Access,
 }
 
-const fn spec(route: Route, method: Method, path: &'static str, binary: &'static str) -> RouteSpec {
+const fn spec(
+    route: Route,
+    method: Method,
+    path: &'static str,
+    binary: &'static str,
+    access: Access,
+) -> RouteSpec {
     RouteSpec {
         route,
         method,
         path,
         binary,
+        access,
     }
 }
 
 pub const ROUTES: &[RouteSpec] = &[
-    spec(Route::Health, Method::GET, "/health", "health"),
+    spec(
+        Route::Health,
+        Method::GET,
+        "/health",
+        "health",
+        Access::Public,
+    ),
     spec(
         Route::AuthSignup,
         Method::POST,
         "/auth/signup",
         "auth-signup",
+        Access::Public,
     ),
-    spec(Route::AuthLogin, Method::POST, "/auth/login", "auth-login"),
-    spec(Route::Me, Method::GET, "/me", "me"),
+    spec(
+        Route::AuthLogin,
+        Method::POST,
+        "/auth/login",
+        "auth-login",
+        Access::Public,
+    ),
+    spec(Route::Me, Method::GET, "/me", "me", Access::SignedIn),
     spec(
         Route::EventsCreate,
         Method::POST,
         "/events",
         "events-create",
+        Access::Roles(&[Role::Organizer, Role::Admin]),
     ),
-    spec(Route::EventsList, Method::GET, "/events", "events-list"),
-    spec(Route::EventsGet, Method::GET, "/events/{id}", "events-get"),
+    spec(
+        Route::EventsList,
+        Method::GET,
+        "/events",
+        "events-list",
+        Access::Public,
+    ),
+    spec(
+        Route::EventsGet,
+        Method::GET,
+        "/events/{id}",
+        "events-get",
+        Access::Public,
+    ),
     spec(
         Route::RegistrationsCreate,
         Method::POST,
         "/events/{id}/registrations",
         "registrations-create",
+        Access::Public,
     ),
     spec(
         Route::EventsRegistrations,
         Method::GET,
         "/events/{id}/registrations",
         "events-registrations",
+        Access::EventStaff,
     ),
     spec(
         Route::EventsTicketKey,
         Method::GET,
         "/events/{id}/ticket-key",
         "events-ticket-key",
+        Access::Public,
     ),
     spec(
         Route::RegistrationsGet,
         Method::GET,
         "/registrations/{id}",
         "registrations-get",
+        Access::Attendee,
     ),
     spec(
         Route::RegistrationsCancel,
         Method::DELETE,
         "/registrations/{id}",
         "registrations-cancel",
+        Access::Attendee,
     ),
     spec(
         Route::RegistrationsTicket,
         Method::GET,
         "/registrations/{id}/ticket",
         "registrations-ticket",
+        Access::Attendee,
     ),
     spec(
         Route::CheckinsCreate,
         Method::POST,
         "/checkins",
         "checkins-create",
+        Access::EventStaff,
     ),
 ];
 
