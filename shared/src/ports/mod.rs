@@ -3,12 +3,20 @@
 
 use std::error::Error as StdError;
 
+mod events;
+mod identity;
+mod users;
+pub use events::{EventStore, UpdateEventError};
+pub use identity::{IdentityStore, RefreshToken, Rotation};
+pub use users::{UserChange, UserStore};
+
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::{
-    Envelope, Event, EventStats, ProjectionChange, Registration, RegistrationStatus, User,
+    Envelope, Event, EventReport, EventStats, ProjectionChange, Registration, RegistrationStatus,
+    User,
 };
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
@@ -120,7 +128,7 @@ pub struct Page<T> {
 /// The write side. Every method that changes state also records `events` in the outbox
 /// in the same transaction, so an event exists exactly when its write committed.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: IdentityStore + UserStore + Send + Sync {
     /// Fails with [`StoreError::EmailTaken`] when the normalized email is in use.
     async fn create_user(&self, user: &User, events: &[Envelope]) -> Result<(), StoreError>;
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
@@ -226,6 +234,45 @@ pub trait ReadModel: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<(Event, EventStats)>, StoreError>;
+    /// Published events matching `query`, in its order. The cursor is the adapter's; the
+    /// route signs it before it leaves the API.
+    async fn listings(
+        &self,
+        query: &ListingQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<(Event, EventStats)>, StoreError>;
+    /// The counters and registrations per day of one event.
+    async fn report(&self, event_id: Uuid) -> Result<EventReport, StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListingOrder {
+    /// By event date, soonest first.
+    #[default]
+    Date,
+    /// By creation time, newest first.
+    Newest,
+}
+
+/// The filters of `GET /events`; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListingQuery {
+    /// Events on or after this time.
+    pub from: Option<OffsetDateTime>,
+    /// Events on or before this time.
+    pub to: Option<OffsetDateTime>,
+    /// The venue, compared case-insensitively.
+    pub venue: Option<String>,
+    /// Text in the name or description, case-insensitively.
+    pub text: Option<String>,
+    pub order: ListingOrder,
+}
+
+/// The form in which adapters store and compare text for [`ListingQuery`]: Unicode lower
+/// case, so both adapters (and SQLite, whose `lower()` is ASCII-only) agree.
+pub fn search_key(text: &str) -> String {
+    text.trim().to_lowercase()
 }
 
 /// Where ticket images live (S3; files under `.local/` in embedded mode).
@@ -269,6 +316,18 @@ pub trait Mailer: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[error("sending mail failed")]
 pub struct MailError(#[source] pub BoxError);
+
+/// The CDN in front of the public API (CloudFront; a log line in embedded mode).
+#[async_trait]
+pub trait Cdn: Send + Sync {
+    /// Invalidates `paths`. The same `caller_reference` names the same invalidation, so a
+    /// retried message does not start a second one.
+    async fn invalidate(&self, paths: &[String], caller_reference: &str) -> Result<(), CdnError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalidating the CDN failed")]
+pub struct CdnError(#[source] pub BoxError);
 
 /// Publishes domain events to every subscribed consumer (SNS topic → SQS queues).
 #[async_trait]

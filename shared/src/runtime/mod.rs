@@ -4,4 +4,5 @@
 pub mod dev_server;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod admin;
 pub mod logging;

@@ -3,7 +3,7 @@
 //!
 //! | item | pk | sk |
 //! |---|---|---|
-//! | user | `USER#<id>` | `USER` |
+//! | user (`gsi1`: `USERS`, by email; see `users.rs`) | `USER#<id>` | `USER` |
 //! | unique email guard | `EMAIL#<email>` | `EMAIL` |
 //! | event (+ `confirmed` seat and `waitlisted` counters) | `EVENT#<id>` | `EVENT` |
 //! | unique slug guard | `SLUG#<slug>` | `SLUG` |
@@ -198,13 +198,7 @@ impl Store for DynamoStore {
         guard.insert("user_id".into(), s(user.id.to_string()));
         let mut items = vec![
             put_new(&self.table, guard)?,
-            put_new(
-                &self.table,
-                item_with_keys(
-                    user,
-                    &[("pk", s(format!("USER#{}", user.id))), ("sk", s("USER"))],
-                )?,
-            )?,
+            put_new(&self.table, super::users::user_item(user)?)?,
         ];
         items.extend(self.outbox_puts(events)?);
         transact(&self.client, items)

@@ -18,6 +18,9 @@ pub mod registrations_cancel;
 pub mod registrations_create;
 pub mod registrations_get;
 pub mod registrations_ticket;
+pub mod users_create;
+pub mod users_list;
+pub mod users_update;
 pub mod views;
 
 use http::Method;
@@ -43,6 +46,9 @@ pub enum Route {
     RegistrationsCancel,
     RegistrationsTicket,
     CheckinsCreate,
+    UsersCreate,
+    UsersList,
+    UsersUpdate,
 }
 
 /// Who may call a route: the one statement of it. Handlers enforce it (they know the
@@ -183,6 +189,27 @@ pub const ROUTES: &[RouteSpec] = &[
         "checkins-create",
         Access::EventStaff,
     ),
+    spec(
+        Route::UsersCreate,
+        Method::POST,
+        "/users",
+        "users-create",
+        Access::Roles(&[Role::Admin]),
+    ),
+    spec(
+        Route::UsersList,
+        Method::GET,
+        "/users",
+        "users-list",
+        Access::Roles(&[Role::Admin]),
+    ),
+    spec(
+        Route::UsersUpdate,
+        Method::PATCH,
+        "/users/{id}",
+        "users-update",
+        Access::Roles(&[Role::Admin]),
+    ),
 ];
 
 impl Route {
@@ -202,6 +229,9 @@ impl Route {
             Self::RegistrationsCancel => registrations_cancel::handle(ctx, req).await,
             Self::RegistrationsTicket => registrations_ticket::handle(ctx, req).await,
             Self::CheckinsCreate => checkins_create::handle(ctx, req).await,
+            Self::UsersCreate => users_create::handle(ctx, req).await,
+            Self::UsersList => users_list::handle(ctx, req).await,
+            Self::UsersUpdate => users_update::handle(ctx, req).await,
         };
         into_response(result)
     }

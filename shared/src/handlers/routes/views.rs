@@ -26,3 +26,26 @@ pub struct Credentials {
     pub email: String,
     pub password: String,
 }
+
+/// An account as the ADMIN routes show it: everything but the password hash.
+#[derive(Serialize)]
+pub struct UserView<'a> {
+    pub id: uuid::Uuid,
+    pub email: &'a str,
+    pub role: crate::domain::Role,
+    pub active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+impl<'a> From<&'a crate::domain::User> for UserView<'a> {
+    fn from(user: &'a crate::domain::User) -> Self {
+        Self {
+            id: user.id,
+            email: &user.email,
+            role: user.role,
+            active: user.active,
+            created_at: user.created_at,
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Lambda for the route served by `evreg::handlers::routes::users_list`.
+
+use evreg::handlers::routes::users_list;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    evreg::runtime::lambda::run_route(|ctx, req| async move { users_list::handle(&ctx, req).await })
+        .await
+}

@@ -1,0 +1,50 @@
+//! `evreg-dev create-admin`: the first ADMIN, who then grants every other role through
+//! `POST /users`. Nobody can sign up as an ADMIN, so this runs with the operator's own
+//! access to the store (the `.local/` database, or AWS credentials for the write table)
+//! rather than through the API.
+
+use uuid::Uuid;
+
+use crate::auth::Passwords;
+use crate::domain::{DomainEvent, Envelope, Role, Signup, User};
+use crate::ports::{BoxError, Clock, Store, StoreError, SystemClock};
+
+/// Creates an active ADMIN with the same email and password rules as sign-up. Its
+/// UserSignedUp event stays in the outbox for the sweeper to publish (the command has
+/// no bus).
+pub async fn create_admin(store: &dyn Store, email: &str, password: String) -> Result<User, BoxError> {
+    let signup = Signup::parse(email, password).map_err(|e| format!("{e}"))?;
+    let password_hash = Passwords::default().hash(signup.password).await?;
+    let now = SystemClock.now();
+    let user = User {
+        id: Uuid::now_v7(),
+        email: signup.email,
+        password_hash,
+        role: Role::Admin,
+        active: true,
+        created_at: now,
+    };
+    let events = [Envelope::new(
+        DomainEvent::UserSignedUp { user_id: user.id },
+        now,
+    )];
+    match store.create_user(&user, &events).await {
+        Ok(()) => Ok(user),
+        Err(StoreError::EmailTaken) => {
+            Err(format!("an account with the email {} exists already", user.email).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The store AWS-mode functions write to: `WRITE_TABLE`, with the SDK's usual
+/// configuration (credentials, region, `AWS_ENDPOINT_URL`).
+#[cfg(feature = "aws")]
+pub async fn aws_store_from_env() -> Result<crate::adapters::aws::DynamoStore, BoxError> {
+    let table = std::env::var("WRITE_TABLE").map_err(|_| "WRITE_TABLE is not set")?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Ok(crate::adapters::aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+    ))
+}
