@@ -12,8 +12,32 @@ pub enum DomainEvent {
     UserSignedUp {
         user_id: Uuid,
     },
+    /// Someone asked to reset this account's password. `token` is the raw one-time token:
+    /// it travels only in this event (outbox, bus) and the email; the store keeps its hash.
+    PasswordResetRequested {
+        user_id: Uuid,
+        email: String,
+        token: String,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
     EventCreated {
         event: Event,
+    },
+    /// The event after a full update (PUT) by its owner or an admin.
+    EventUpdated {
+        event: Event,
+    },
+    /// An admin cancelled the event; `event` is it as cancelled. Every registrant is mailed.
+    EventCancelled {
+        event: Event,
+    },
+    /// The email worker's own follow-up while telling a cancelled event's registrants: the
+    /// next page starts after `cursor` (the registrations listing's cursor), so no single
+    /// invocation mails more than one page.
+    EventCancellationNoticesPending {
+        event_id: Uuid,
+        cursor: String,
     },
     RegistrationConfirmed {
         registration: Registration,
@@ -52,7 +76,11 @@ impl DomainEvent {
     pub fn type_name(&self) -> &'static str {
         match self {
             Self::UserSignedUp { .. } => "UserSignedUp",
+            Self::PasswordResetRequested { .. } => "PasswordResetRequested",
             Self::EventCreated { .. } => "EventCreated",
+            Self::EventUpdated { .. } => "EventUpdated",
+            Self::EventCancelled { .. } => "EventCancelled",
+            Self::EventCancellationNoticesPending { .. } => "EventCancellationNoticesPending",
             Self::RegistrationConfirmed { .. } => "RegistrationConfirmed",
             Self::RegistrationWaitlisted { .. } => "RegistrationWaitlisted",
             Self::RegistrationPromoted { .. } => "RegistrationPromoted",

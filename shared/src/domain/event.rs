@@ -3,7 +3,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::error::{DomainError, Violations};
-use super::validate::is_present_text;
+use super::validate::{is_iso4217_currency, is_present_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -89,6 +89,40 @@ impl NewEvent {
     ) -> Result<Event, DomainError> {
         let mut violations = Violations::default();
         violations.check(
+            self.status != EventStatus::Cancelled,
+            "status",
+            "a new event is DRAFT or PUBLISHED",
+        );
+        self.checked(id, owner_id, now, violations)
+    }
+
+    /// The full replacement of `current` (PUT): every field is validated as on creation;
+    /// the id, owner and creation time stay. Cancelled is a status it may move to, but a
+    /// cancelled event stays cancelled (its registrants have been told). Whether the
+    /// capacity still holds the seats taken is the store's to decide, atomically.
+    pub fn validate_update(self, current: &Event) -> Result<Event, DomainError> {
+        let mut violations = Violations::default();
+        violations.check(
+            current.status != EventStatus::Cancelled || self.status == EventStatus::Cancelled,
+            "status",
+            "a cancelled event stays cancelled",
+        );
+        let slug = self.slug.clone().unwrap_or_else(|| current.slug.clone());
+        let new = NewEvent {
+            slug: Some(slug),
+            ..self
+        };
+        new.checked(current.id, current.owner_id, current.created_at, violations)
+    }
+
+    fn checked(
+        self,
+        id: Uuid,
+        owner_id: Uuid,
+        created_at: OffsetDateTime,
+        mut violations: Violations,
+    ) -> Result<Event, DomainError> {
+        violations.check(
             is_present_text(&self.name, MAX_NAME_CHARS),
             "name",
             format!("must be 1 to {MAX_NAME_CHARS} characters"),
@@ -121,14 +155,9 @@ impl NewEvent {
             format!("must be between 1 and {MAX_CAPACITY}"),
         );
         violations.check(
-            self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase()),
+            is_iso4217_currency(&self.currency),
             "currency",
-            "must be a three-letter ISO 4217 code such as EUR",
-        );
-        violations.check(
-            self.status != EventStatus::Cancelled,
-            "status",
-            "a new event is DRAFT or PUBLISHED",
+            "must be an active ISO 4217 currency code such as EUR",
         );
         violations.into_result()?;
         Ok(Event {
@@ -145,7 +174,7 @@ impl NewEvent {
             currency: self.currency,
             status: self.status,
             waitlist_enabled: self.waitlist_enabled,
-            created_at: now,
+            created_at,
         })
     }
 }
@@ -236,8 +265,41 @@ mod tests {
         new.status = EventStatus::Cancelled;
         assert_eq!(
             invalid_fields(new),
-            ["slug", "max_capacity", "currency", "status"]
+            ["status", "slug", "max_capacity", "currency"]
         );
+    }
+
+    #[test]
+    fn currencies_are_real_iso_4217_codes() {
+        let mut new = new_event();
+        new.currency = "XYZ".into();
+        assert_eq!(invalid_fields(new), ["currency"]);
+        let mut new = new_event();
+        new.currency = "JPY".into();
+        assert_eq!(invalid_fields(new), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn an_update_keeps_identity_and_a_cancelled_event_stays_cancelled() {
+        let current = validate(new_event()).unwrap();
+        let mut change = new_event();
+        change.name = "Renamed".into();
+        change.max_capacity = 10;
+        let updated = change.validate_update(&current).unwrap();
+        assert_eq!(
+            (updated.id, updated.created_at),
+            (current.id, current.created_at)
+        );
+        assert_eq!(updated.slug, current.slug, "no slug given keeps the slug");
+        assert_eq!(updated.max_capacity, 10);
+        let cancelled = Event {
+            status: EventStatus::Cancelled,
+            ..current
+        };
+        match new_event().validate_update(&cancelled) {
+            Err(DomainError::Invalid(errors)) => assert_eq!(errors[0].field, "status"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -11,6 +11,6 @@ pub mod validate;
 pub use domain_event::{DomainEvent, Envelope};
 pub use error::{DomainError, FieldError};
 pub use event::{Event, EventStatus, NewEvent};
-pub use projection::{sortable_time, EventStats, ProjectionChange, StatsDelta};
+pub use projection::{sortable_time, EventReport, EventStats, ProjectionChange, StatsDelta};
 pub use registration::{cancellation_events, NewRegistration, Registration, RegistrationStatus};
 pub use user::{Role, Signup, User};

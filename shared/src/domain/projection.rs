@@ -2,7 +2,7 @@
 //! Adapters apply a [`ProjectionChange`] atomically together with a dedupe marker.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::domain_event::DomainEvent;
@@ -79,26 +79,58 @@ impl StatsDelta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProjectionChange {
     /// Sets the event's listed fields, leaving the counters beside them as they are.
+    /// Created, updated and cancelled events all land here; adapters keep the newest by
+    /// the envelope id (a UUIDv7, so ordered by time) they apply it under, so a late
+    /// EventCreated never overwrites an EventUpdated.
     Listing(Event),
     Counters {
         event_id: Uuid,
         delta: StatsDelta,
+        /// The UTC day a new registration was made on, counted once more in the report's
+        /// registrations per day (also additive, so order-independent).
+        registered_on: Option<Date>,
     },
+}
+
+/// The organizer's report as the read model keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventReport {
+    pub stats: EventStats,
+    /// Registrations made (confirmed or waitlisted) per UTC day, oldest first.
+    pub per_day: Vec<(Date, u64)>,
 }
 
 impl ProjectionChange {
     pub fn for_event(event: &DomainEvent) -> Option<Self> {
-        let counters = |event_id: Uuid, delta: StatsDelta| Some(Self::Counters { event_id, delta });
+        let counters = |event_id: Uuid, delta: StatsDelta| {
+            Some(Self::Counters {
+                event_id,
+                delta,
+                registered_on: None,
+            })
+        };
+        let new_registration = |registration: &crate::domain::Registration, status| {
+            Some(Self::Counters {
+                event_id: registration.event_id,
+                delta: StatsDelta::of(status, 1),
+                registered_on: Some(
+                    registration
+                        .created_at
+                        .to_offset(time::UtcOffset::UTC)
+                        .date(),
+                ),
+            })
+        };
         match event {
-            DomainEvent::EventCreated { event } => Some(Self::Listing(event.clone())),
-            DomainEvent::RegistrationConfirmed { registration } => counters(
-                registration.event_id,
-                StatsDelta::of(RegistrationStatus::Confirmed, 1),
-            ),
-            DomainEvent::RegistrationWaitlisted { registration } => counters(
-                registration.event_id,
-                StatsDelta::of(RegistrationStatus::Waitlisted, 1),
-            ),
+            DomainEvent::EventCreated { event }
+            | DomainEvent::EventUpdated { event }
+            | DomainEvent::EventCancelled { event } => Some(Self::Listing(event.clone())),
+            DomainEvent::RegistrationConfirmed { registration } => {
+                new_registration(registration, RegistrationStatus::Confirmed)
+            }
+            DomainEvent::RegistrationWaitlisted { registration } => {
+                new_registration(registration, RegistrationStatus::Waitlisted)
+            }
             DomainEvent::RegistrationPromoted { registration } => counters(
                 registration.event_id,
                 StatsDelta::moved(
@@ -121,7 +153,10 @@ impl ProjectionChange {
                     ..StatsDelta::default()
                 },
             ),
-            DomainEvent::UserSignedUp { .. } | DomainEvent::TicketIssued { .. } => None,
+            DomainEvent::UserSignedUp { .. }
+            | DomainEvent::TicketIssued { .. }
+            | DomainEvent::PasswordResetRequested { .. }
+            | DomainEvent::EventCancellationNoticesPending { .. } => None,
         }
     }
 }
@@ -146,7 +181,9 @@ mod tests {
 
     fn delta(event: DomainEvent) -> StatsDelta {
         match ProjectionChange::for_event(&event) {
-            Some(ProjectionChange::Counters { event_id, delta }) => {
+            Some(ProjectionChange::Counters {
+                event_id, delta, ..
+            }) => {
                 assert_eq!(event_id, Uuid::from_u128(7));
                 delta
             }

@@ -14,12 +14,14 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use super::sqlite_events::{format_day, ListingKeys};
 use crate::domain::{
-    cancellation_events, sortable_time, Envelope, Event, EventStats, EventStatus, ProjectionChange,
-    Registration, RegistrationStatus, User,
+    cancellation_events, sortable_time, Envelope, Event, EventReport, EventStats, EventStatus,
+    ProjectionChange, Registration, RegistrationStatus, User,
 };
 use crate::ports::{
-    refuse_check_in, refuse_uncancellable, Cancellation, Claim, Page, ReadModel, Store, StoreError,
+    refuse_check_in, refuse_uncancellable, Cancellation, Claim, ListingQuery, Page, ReadModel,
+    Store, StoreError,
 };
 
 /// The schema, one step per version; `PRAGMA user_version` records how many steps a
@@ -98,6 +100,51 @@ CREATE TABLE idempotency (
     outcome     TEXT,
     lease_until INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
+);
+",
+    // Sessions and account recovery (see sqlite_identity.rs); secrets are stored hashed.
+    "
+CREATE TABLE refresh_families (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX refresh_families_by_user ON refresh_families (user_id);
+CREATE TABLE refresh_tokens (
+    hash       TEXT PRIMARY KEY,
+    family_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    used       INTEGER NOT NULL DEFAULT 0,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE login_failures (
+    key          TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+);
+CREATE TABLE password_resets (
+    hash       TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    used       INTEGER NOT NULL DEFAULT 0,
+    expires_at INTEGER NOT NULL
+);
+",
+    // The organizer's events API: filter columns beside each listing (creation time for
+    // newest-first, lower-cased venue and text), the version of the listing last applied
+    // (its envelope id, a UUIDv7), and the report's registrations per day.
+    "
+ALTER TABLE read_events ADD COLUMN created_key TEXT;
+ALTER TABLE read_events ADD COLUMN venue_key TEXT;
+ALTER TABLE read_events ADD COLUMN search_text TEXT;
+ALTER TABLE read_events ADD COLUMN listing_version TEXT;
+CREATE INDEX read_events_newest ON read_events (published, created_key, id);
+CREATE TABLE read_event_days (
+    event_id      TEXT NOT NULL,
+    day           TEXT NOT NULL,
+    registrations INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, day)
 );
 ",
 ];
@@ -735,20 +782,45 @@ impl ReadModel for SqliteStore {
             }
             match &change {
                 ProjectionChange::Listing(listing) => {
+                    let keys = ListingKeys::of(listing);
+                    // Only a newer listing replaces the stored one (envelope ids are
+                    // UUIDv7, ordered by time), so delivery order does not matter.
                     tx.execute(
-                        "INSERT INTO read_events (id, listing, sort_key, published) VALUES (?1, ?2, ?3, ?4)
+                        "INSERT INTO read_events (id, listing, sort_key, published, created_key,
+                           venue_key, search_text, listing_version)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                          ON CONFLICT (id) DO UPDATE SET
-                           listing = excluded.listing, sort_key = excluded.sort_key, published = excluded.published",
+                           listing = excluded.listing, sort_key = excluded.sort_key,
+                           published = excluded.published, created_key = excluded.created_key,
+                           venue_key = excluded.venue_key, search_text = excluded.search_text,
+                           listing_version = excluded.listing_version
+                         WHERE listing_version IS NULL OR listing_version < excluded.listing_version",
                         params![
                             listing.id.to_string(),
                             to_json(listing)?,
                             sortable_time(listing.date),
-                            listing.status == EventStatus::Published
+                            listing.status == EventStatus::Published,
+                            keys.created_key,
+                            keys.venue_key,
+                            keys.search_text,
+                            dedupe_id.to_string()
                         ],
                     )
                     .map_err(unavailable)?;
                 }
-                ProjectionChange::Counters { event_id, delta } => {
+                ProjectionChange::Counters {
+                    event_id,
+                    delta,
+                    registered_on,
+                } => {
+                    if let Some(day) = registered_on {
+                        tx.execute(
+                            "INSERT INTO read_event_days (event_id, day, registrations) VALUES (?1, ?2, 1)
+                             ON CONFLICT (event_id, day) DO UPDATE SET registrations = registrations + 1",
+                            params![event_id.to_string(), format_day(*day)?],
+                        )
+                        .map_err(unavailable)?;
+                    }
                     tx.execute(
                         "INSERT INTO read_events (id, registered, waitlisted, cancelled, checked_in)
                          VALUES (?1, ?2, ?3, ?4, ?5)
@@ -786,6 +858,19 @@ impl ReadModel for SqliteStore {
             Ok(stats.unwrap_or_default())
         })
         .await
+    }
+
+    async fn listings(
+        &self,
+        query: &ListingQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<(Event, EventStats)>, StoreError> {
+        self.listings_page(query, limit, cursor).await
+    }
+
+    async fn report(&self, event_id: Uuid) -> Result<EventReport, StoreError> {
+        self.event_report(event_id).await
     }
 
     async fn published(
