@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::{KeyRing, Passwords, TokenService};
 use crate::domain::Envelope;
-use crate::ports::{Blobs, Bus, Clock, Mailer, ReadModel, Store};
+use crate::ports::{Blobs, Bus, Cdn, Clock, Mailer, ReadModel, Store};
 use crate::tickets::AttendeeKeys;
 
 #[derive(Clone)]
@@ -19,6 +19,7 @@ pub struct AppContext {
     pub bus: Arc<dyn Bus>,
     pub blobs: Arc<dyn Blobs>,
     pub mailer: Arc<dyn Mailer>,
+    pub cdn: Arc<dyn Cdn>,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenService,
     pub passwords: Passwords,

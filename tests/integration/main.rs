@@ -4,10 +4,12 @@
 mod attendee;
 mod blobs;
 mod bus;
+mod cdn;
 mod conformance;
 mod dev_server;
 mod e2e;
 mod handlers;
 mod journey;
 mod mail;
+mod openapi;
 mod template;

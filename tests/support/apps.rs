@@ -76,6 +76,7 @@ impl AwsApp {
             tickets_bucket: resources.tickets_bucket().to_owned(),
             mail_from,
             public_url: TEST_PUBLIC_URL.to_owned(),
+            distribution_id: Some(resources.api_distribution().to_owned()),
         };
         let ctx = aws_context(&sdk, &names, &Secrets::generate()).expect("aws context");
         Some(Self {

@@ -36,6 +36,7 @@ const QUEUE: &str = "AWS::SQS::Queue";
 const SUBSCRIPTION: &str = "AWS::SNS::Subscription";
 const FUNCTION: &str = "AWS::Serverless::Function";
 const BUCKET: &str = "AWS::S3::Bucket";
+const DISTRIBUTION: &str = "AWS::CloudFront::Distribution";
 
 /// How long a created table may take to become ACTIVE (emulators: at once).
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -56,6 +57,8 @@ pub struct Provisioned {
     pub subscriptions: BTreeMap<String, String>,
     /// Logical id → bucket name.
     pub buckets: BTreeMap<String, String>,
+    /// Logical id → CloudFront distribution id.
+    pub distributions: BTreeMap<String, String>,
 }
 
 impl Provisioned {
@@ -76,6 +79,12 @@ impl Provisioned {
     /// The `TicketsBucket` name (empty if the template has none).
     pub fn tickets_bucket(&self) -> &str {
         self.buckets.get("TicketsBucket").map_or("", String::as_str)
+    }
+
+    pub fn api_distribution(&self) -> &str {
+        self.distributions
+            .get("ApiDistribution")
+            .map_or("", String::as_str)
     }
 
     /// The queue URL the given worker binary consumes, if the template has one.
@@ -678,6 +687,13 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Prov
         out.buckets.insert(id, bucket_name);
     }
 
+    let cloudfront = aws_sdk_cloudfront::Client::new(sdk);
+    for distribution in resources.iter().filter(|r| r.kind == DISTRIBUTION) {
+        let id = create_distribution(&cloudfront, &name(distribution.id)).await?;
+        physical.refs.insert(distribution.id.to_owned(), id.clone());
+        out.distributions.insert(distribution.id.to_owned(), id);
+    }
+
     for function in resources.iter().filter(|r| r.kind == FUNCTION) {
         let queues = function.sqs_event_queues()?;
         let queue = match queues.as_slice() {
@@ -802,6 +818,55 @@ fn bucket_name(prefix: &str, logical_id: &str) -> String {
         .take(63)
         .collect();
     name.trim_matches('-').to_owned()
+}
+
+/// A distribution to record invalidations against. Its origin and cache behaviours are the
+/// template's business in AWS; the emulator serves no traffic through it, so a minimal
+/// configuration stands in (the caller reference names the run's copy).
+async fn create_distribution(
+    client: &aws_sdk_cloudfront::Client,
+    reference: &str,
+) -> Result<String> {
+    use aws_sdk_cloudfront::types::{
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
+        ViewerProtocolPolicy,
+    };
+    let built = |e: aws_sdk_cloudfront::error::BuildError| format!("distribution config: {e}");
+    let origin = Origin::builder()
+        .id("api")
+        .domain_name("api.evreg.test")
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .map_err(built)?;
+    let config = DistributionConfig::builder()
+        .caller_reference(reference)
+        .comment(reference)
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .map_err(built)?,
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("api")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()
+                .map_err(built)?,
+        )
+        .build()
+        .map_err(built)?;
+    client
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .map_err(|e| format!("CreateDistribution {reference}: {}", sdk_error(&e)))?
+        .distribution
+        .map(|d| d.id)
+        .ok_or_else(|| format!("CreateDistribution {reference}: no distribution").into())
 }
 
 async fn create_bucket(

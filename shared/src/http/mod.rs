@@ -7,4 +7,4 @@ mod response;
 
 pub use problem::ApiError;
 pub use request::{header, json_body, page_limit, path_uuid, query_param};
-pub use response::{json, ApiResult};
+pub use response::{json, public_json, ApiResult, SHARED_MAX_AGE_SECONDS};

@@ -21,7 +21,7 @@ use lambda_http::{Body, RequestExt};
 use tokio::net::TcpListener;
 
 use crate::adapters::embedded::{
-    BusMonitor, EmbeddedBus, FileBlobs, MailboxDir, QueueSettings, SqliteStore,
+    BusMonitor, EmbeddedBus, FileBlobs, LoggingCdn, MailboxDir, QueueSettings, SqliteStore,
 };
 use crate::app::{AppContext, Secrets};
 use crate::auth::{KeyRing, Passwords, TokenService};
@@ -68,6 +68,7 @@ impl Embedded {
             bus: Arc::new(bus),
             blobs: Arc::new(FileBlobs::new(config.files.join("blobs"))),
             mailer: Arc::new(MailboxDir::new(config.files.join("mail"), DEV_MAIL_FROM)),
+            cdn: Arc::new(LoggingCdn),
             clock: Arc::new(SystemClock),
             tokens: TokenService::new(&secrets.jwt)?,
             passwords: Passwords::default(),

@@ -9,12 +9,14 @@ use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{service_fn, Request};
 
 use crate::adapters::aws::{
-    load_secrets, s3_client, DynamoReadModel, DynamoStore, S3Blobs, SesMailer, SnsBus,
+    load_secrets, s3_client, CloudFrontCdn, DynamoReadModel, DynamoStore, NoCdn, S3Blobs,
+    SesMailer, SnsBus,
 };
 use crate::app::{AppContext, Secrets};
-use crate::auth::{Passwords, TokenService};
+use crate::auth::{Passwords, Principal, TokenService};
 use crate::handlers::routes::into_response;
 use crate::http::ApiResult;
+use crate::ports::Cdn;
 use crate::ports::{BoxError, SystemClock};
 use crate::runtime::logging;
 
@@ -29,6 +31,9 @@ pub struct AwsResources {
     pub mail_from: String,
     /// The API's public base URL, for links in emails.
     pub public_url: String,
+    /// The CloudFront distribution in front of the API; only the CDN worker has it (the
+    /// route functions cannot: the distribution depends on the API, which depends on them).
+    pub distribution_id: Option<String>,
 }
 
 impl AwsResources {
@@ -40,6 +45,7 @@ impl AwsResources {
             tickets_bucket: env("TICKETS_BUCKET")?,
             mail_from: env("MAIL_FROM")?,
             public_url: env("PUBLIC_URL")?,
+            distribution_id: std::env::var("DISTRIBUTION_ID").ok(),
         })
     }
 }
@@ -67,6 +73,11 @@ pub fn aws_context(
             aws_sdk_sesv2::Client::new(sdk),
             &resources.mail_from,
         )),
+        cdn: match &resources.distribution_id {
+            Some(id) => Arc::new(CloudFrontCdn::new(aws_sdk_cloudfront::Client::new(sdk), id))
+                as Arc<dyn Cdn>,
+            None => Arc::new(NoCdn),
+        },
         clock: Arc::new(SystemClock),
         tokens: TokenService::new(&secrets.jwt)?,
         passwords: Passwords::default(),
@@ -92,14 +103,22 @@ pub async fn context_from_env() -> Result<Arc<AppContext>, BoxError> {
 /// Taking the handler as a closure links only that route's code into its binary.
 pub async fn run_route<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where
-    F: Fn(Arc<AppContext>, Request) -> Fut,
+    F: Fn(Arc<AppContext>, Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ApiResult> + Send,
 {
     logging::init_json();
     let ctx = context_from_env().await?;
-    lambda_http::run(service_fn(move |req| {
-        let response = handler(ctx.clone(), req);
-        async move { Ok::<_, lambda_http::Error>(into_response(response.await)) }
+    let handler = Arc::new(handler);
+    lambda_http::run(service_fn(move |req: Request| {
+        let (ctx, handler) = (ctx.clone(), handler.clone());
+        async move {
+            // The same gate as the dev server's `Route::handle`: no deactivated account in.
+            let response = match Principal::refuse_inactive(&req, &ctx).await {
+                Ok(()) => handler(ctx, req).await,
+                Err(refused) => Err(refused),
+            };
+            Ok::<_, lambda_http::Error>(into_response(response))
+        }
     }))
     .await
 }

@@ -1,14 +1,13 @@
 //! GET /events/{id} — the event from the write side, its counters from the read model.
 //! Drafts are visible to their owner and admins only.
 
-use http::StatusCode;
 use lambda_http::Request;
 
 use super::views::EventWithStats;
 use crate::app::AppContext;
 use crate::auth::Principal;
 use crate::domain::EventStatus;
-use crate::http::{json, path_uuid, ApiError, ApiResult};
+use crate::http::{path_uuid, public_json, ApiError, ApiResult};
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let event_id = path_uuid(&req, "id", "event")?;
@@ -24,8 +23,8 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         .ok_or(ApiError::NotFound("event"))?;
     let stats = ctx.read_model.stats(event_id).await?;
 
-    json(
-        StatusCode::OK,
+    public_json(
+        &req,
         &EventWithStats {
             event: &event,
             stats,

@@ -1,20 +1,39 @@
-//! GET /events — published events from the read model, soonest first, cursor-paginated.
+//! GET /events — published events from the read model, cursor-paginated, filtered by
+//! `from`/`to` (RFC 3339, the event date), `venue` and `q` (text in the name or
+//! description, case-insensitive), ordered by `sort=date` (default, soonest first) or
+//! `sort=newest` (created, newest first). Cursors are signed (HMAC) over the query they
+//! page, so a modified, forged or transplanted cursor is a 400, never a 500.
 
 use http::StatusCode;
 use lambda_http::Request;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use super::views::{EventWithStats, ListPage};
 use crate::app::AppContext;
-use crate::http::{json, page_limit, query_param, ApiResult};
+use crate::http::{json, page_limit, query_param, ApiError, ApiResult};
+use crate::ports::{ListingOrder, ListingQuery};
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 100;
+const MAX_TEXT_CHARS: usize = 200;
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let cursor = query_param::<String>(&req, "cursor")?;
+    let query = listing_query(&req)?;
+    let context = format!("{query:?}");
+    let cursor = query_param::<String>(&req, "cursor")?
+        .map(|signed| {
+            ctx.attendee_keys
+                .open_cursor(&context, &signed)
+                .ok_or_else(|| ApiError::BadQuery("cursor is not valid".into()))
+        })
+        .transpose()?;
 
-    let page = ctx.read_model.published(limit, cursor.as_deref()).await?;
+    let page = ctx
+        .read_model
+        .listings(&query, limit, cursor.as_deref())
+        .await?;
 
     let items = page
         .items
@@ -28,7 +47,54 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         StatusCode::OK,
         &ListPage {
             items,
-            next_cursor: page.next_cursor,
+            next_cursor: page
+                .next_cursor
+                .map(|cursor| ctx.attendee_keys.sign_cursor(&context, &cursor)),
         },
     )
+}
+
+fn listing_query(req: &Request) -> Result<ListingQuery, ApiError> {
+    let time = |name: &str| -> Result<Option<OffsetDateTime>, ApiError> {
+        query_param::<String>(req, name)?
+            .map(|raw| {
+                OffsetDateTime::parse(&raw, &Rfc3339)
+                    .map_err(|_| ApiError::BadQuery(format!("{name} must be an RFC 3339 time")))
+            })
+            .transpose()
+    };
+    let text = |name: &str| -> Result<Option<String>, ApiError> {
+        let value = query_param::<String>(req, name)?.filter(|v| !v.trim().is_empty());
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_TEXT_CHARS)
+        {
+            return Err(ApiError::BadQuery(format!(
+                "{name} must be at most {MAX_TEXT_CHARS} characters"
+            )));
+        }
+        Ok(value)
+    };
+    let order = match query_param::<String>(req, "sort")?.as_deref() {
+        None | Some("date") => ListingOrder::Date,
+        Some("newest") => ListingOrder::Newest,
+        Some(other) => {
+            return Err(ApiError::BadQuery(format!(
+                "sort {other:?} is not date or newest"
+            )))
+        }
+    };
+    let (from, to) = (time("from")?, time("to")?);
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(ApiError::BadQuery("from must not be after to".into()));
+        }
+    }
+    Ok(ListingQuery {
+        from,
+        to,
+        venue: text("venue")?,
+        text: text("q")?,
+        order,
+    })
 }

@@ -1,14 +1,13 @@
 //! GET /events/{id}/ticket-key — the event's Ed25519 public key, so a door device can
 //! verify tickets offline. Public: a public key proves nothing but signatures.
 
-use http::StatusCode;
 use lambda_http::Request;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::app::AppContext;
 use crate::domain::EventStatus;
-use crate::http::{json, path_uuid, ApiError, ApiResult};
+use crate::http::{path_uuid, public_json, ApiError, ApiResult};
 
 #[derive(Serialize)]
 struct TicketKey {
@@ -29,8 +28,8 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         .filter(|event| event.status != EventStatus::Draft)
         .ok_or(ApiError::NotFound("event"))?;
 
-    json(
-        StatusCode::OK,
+    public_json(
+        &req,
         &TicketKey {
             event_id,
             algorithm: "Ed25519",

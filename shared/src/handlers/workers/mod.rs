@@ -1,6 +1,7 @@
 //! The worker table: which worker consumes which domain events. The SNS filter policies in
 //! `template.yaml` and the embedded bus's routing both follow it (a test checks the template).
 
+pub mod cdn;
 pub mod email;
 pub mod projection;
 pub mod tickets;
@@ -17,6 +18,7 @@ pub enum Worker {
     Projection,
     Tickets,
     Email,
+    Cdn,
 }
 
 #[derive(Debug)]
@@ -55,6 +57,11 @@ pub const WORKERS: &[WorkerSpec] = &[
             "RegistrationCancelled",
         ],
     },
+    WorkerSpec {
+        worker: Worker::Cdn,
+        binary: "worker-cdn",
+        consumes: &["EventCreated"],
+    },
 ];
 
 impl Worker {
@@ -63,6 +70,7 @@ impl Worker {
             Self::Projection => projection::handle(ctx, batch).await,
             Self::Tickets => tickets::handle(ctx, batch).await,
             Self::Email => email::handle(ctx, batch).await,
+            Self::Cdn => cdn::handle(ctx, batch).await,
         }
     }
 }

@@ -1,0 +1,143 @@
+//! The CDN side: the cdn worker invalidates an event's public paths in CloudFront (the
+//! emulator records the invalidations), and public GETs carry Cache-Control and an ETag that
+//! revalidates to 304, in both modes.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use evreg::handlers::workers::Worker;
+use evreg::AppContext;
+use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest};
+use evreg_tests::apps::{embedded_over_http, AwsApp};
+use evreg_tests::esm::batch_of;
+use http::Method;
+use serde_json::json;
+
+/// The invalidations the emulator recorded for the distribution: (caller reference, paths).
+async fn invalidations(app: &AwsApp) -> Vec<(String, BTreeSet<String>)> {
+    let cloudfront = aws_sdk_cloudfront::Client::new(&app.sdk);
+    let distribution = app.resources.api_distribution();
+    let listed = cloudfront
+        .list_invalidations()
+        .distribution_id(distribution)
+        .send()
+        .await
+        .expect("list invalidations");
+    let mut found = Vec::new();
+    for summary in listed
+        .invalidation_list()
+        .map(|l| l.items().to_vec())
+        .unwrap_or_default()
+    {
+        let invalidation = cloudfront
+            .get_invalidation()
+            .distribution_id(distribution)
+            .id(summary.id())
+            .send()
+            .await
+            .expect("get invalidation")
+            .invalidation
+            .expect("an invalidation");
+        let batch = invalidation.invalidation_batch().expect("its batch");
+        let paths = batch
+            .paths()
+            .map(|p| p.items().iter().cloned().collect())
+            .unwrap_or_default();
+        found.push((batch.caller_reference().to_owned(), paths));
+    }
+    found
+}
+
+#[tokio::test]
+async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_reference() {
+    let Some(app) = AwsApp::start("cdn").await else {
+        return;
+    };
+    let api = app.api();
+    let organizer = new_organizer(api.as_ref()).await;
+    let event_id = create_event(api.as_ref(), &organizer, json!({ "max_capacity": 5 })).await;
+
+    // The message twice, as at-least-once delivery may hand it over.
+    let sqs = aws_sdk_sqs::Client::new(&app.sdk);
+    let queue = app.queue_of(Worker::Cdn).to_owned();
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
+    assert_eq!(received.len(), 1, "one EventCreated reached the cdn queue");
+    let batch = batch_of(&received, "arn:aws:sqs:us-east-1:000000000000:cdn");
+    for _ in 0..2 {
+        let response = Worker::Cdn.handle(&app.ctx, batch.clone()).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+
+    let recorded = invalidations(&app).await;
+    assert_eq!(recorded.len(), 2, "the emulator records each call");
+    assert_eq!(
+        recorded[0].0, recorded[1].0,
+        "one caller reference: CloudFront treats the retry as the same invalidation"
+    );
+    let event_path = format!("/events/{event_id}");
+    assert!(recorded[0].1.contains(&event_path));
+    assert!(recorded[0].1.contains("/events"));
+}
+
+macro_rules! both_modes {
+    ($($scenario:ident),* $(,)?) => {
+        mod aws {
+            $(#[tokio::test] async fn $scenario() {
+                let Some(app) = super::AwsApp::start("cache").await else { return };
+                super::$scenario(app.api(), app.ctx.clone()).await;
+            })*
+        }
+        mod embedded {
+            $(#[tokio::test] async fn $scenario() {
+                let (app, api, server) = super::embedded_over_http().await;
+                super::$scenario(api, app.ctx.clone()).await;
+                server.abort();
+            })*
+        }
+    };
+}
+
+both_modes!(public_reads_are_cacheable_and_revalidate);
+
+async fn public_reads_are_cacheable_and_revalidate(api: Arc<dyn Api>, _ctx: Arc<AppContext>) {
+    let organizer = new_organizer(api.as_ref()).await;
+    let event_id = create_event(api.as_ref(), &organizer, json!({ "max_capacity": 5 })).await;
+    for path in [
+        format!("/events/{event_id}"),
+        format!("/events/{event_id}/ticket-key"),
+        "/events".to_owned(),
+    ] {
+        let first = api.get(&path, None).await;
+        assert_eq!(first.status, 200, "{path}: {:?}", first.body);
+        let cache_control = first.header("cache-control").unwrap_or_default();
+        assert!(
+            cache_control.contains("s-maxage="),
+            "{path}: {cache_control}"
+        );
+        assert!(cache_control.contains("stale-while-revalidate="), "{path}");
+        let etag = first.header("etag").expect("an ETag").to_owned();
+
+        let revalidated = api
+            .send(
+                ApiRequest::new(Method::GET, path.as_str()).header("if-none-match", etag.as_str()),
+            )
+            .await;
+        assert_eq!(revalidated.status, 304, "{path}");
+        assert!(revalidated.bytes.is_empty());
+        assert_eq!(revalidated.header("etag"), Some(etag.as_str()));
+    }
+    // Signed in, an answer may hold what the public must not see: never shared.
+    let own = api
+        .get(&format!("/events/{event_id}"), Some(&organizer))
+        .await;
+    assert_eq!(own.header("cache-control"), Some("private, no-store"));
+}
