@@ -40,6 +40,8 @@ pub const MIN_SECRET_LEN: usize = 32;
 const INFO_TICKET_KEY: &[u8] = b"evreg ticket key v1";
 const INFO_TICKET_NONCE: &[u8] = b"evreg ticket nonce v1";
 const INFO_MANAGE_KEY: &[u8] = b"evreg manage token key v1";
+const INFO_CURSOR_KEY: &[u8] = b"evreg listing cursor key v1";
+const CURSOR_TAG_LEN: usize = 16;
 
 /// QR modules are drawn this many pixels wide: large enough for phone cameras and
 /// decoders to resolve a version-8 code, small enough for an email attachment.
@@ -170,6 +172,41 @@ impl AttendeeKeys {
             return false;
         };
         self.manage_mac(registration_id).verify_slice(&tag).is_ok()
+    }
+
+    /// A pagination cursor made tamper-evident: base64url(tag ‖ cursor), the tag a
+    /// truncated HMAC-SHA256 under a key derived for cursors only, over `context` (the
+    /// query the cursor belongs to) and the cursor.
+    pub fn sign_cursor(&self, context: &str, cursor: &str) -> String {
+        let tag = self.cursor_mac(context, cursor).finalize().into_bytes();
+        let mut bytes = tag[..CURSOR_TAG_LEN].to_vec();
+        bytes.extend_from_slice(cursor.as_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The cursor inside `signed` if this key signed it for `context`, compared in
+    /// constant time; `None` for anything modified, forged or from another query.
+    pub fn open_cursor(&self, context: &str, signed: &str) -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(signed).ok()?;
+        if bytes.len() < CURSOR_TAG_LEN {
+            return None;
+        }
+        let (tag, cursor) = bytes.split_at(CURSOR_TAG_LEN);
+        let cursor = std::str::from_utf8(cursor).ok()?;
+        self.cursor_mac(context, cursor)
+            .verify_truncated_left(tag)
+            .ok()?;
+        Some(cursor.to_owned())
+    }
+
+    fn cursor_mac(&self, context: &str, cursor: &str) -> Hmac<Sha256> {
+        let key: [u8; 64] = expand(&self.hkdf, &[INFO_CURSOR_KEY]);
+        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&key.into());
+        // Length-prefixed, so (context, cursor) pairs cannot be re-split.
+        mac.update(&(context.len() as u64).to_be_bytes());
+        mac.update(context.as_bytes());
+        mac.update(cursor.as_bytes());
+        mac
     }
 
     fn manage_mac(&self, registration_id: Uuid) -> Hmac<Sha256> {

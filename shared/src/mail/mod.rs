@@ -87,6 +87,39 @@ pub fn waitlisted(event: &Event, registration: &Registration, manage_url: &str) 
     }
 }
 
+/// The organizers cancelled the whole event: every registrant (seat or waitlist) is told.
+pub fn event_cancelled(event: &Event, registration: &Registration) -> Mail {
+    let intro = format!(
+        "We're sorry: {} has been cancelled by the organizers, so your registration no longer holds.",
+        event.name
+    );
+    let outro = "You don't need to do anything.";
+    let text = format!(
+        "{}\n\n{}\n\n{}\n{}\n",
+        greeting(registration),
+        intro,
+        details_text(event),
+        outro,
+    );
+    let html = layout(
+        "Event cancelled",
+        &format!(
+            "{}<p>{}</p>{}<p>{}</p>",
+            greeting_html(registration),
+            escape_html(&intro),
+            details_html(event),
+            escape_html(outro),
+        ),
+    );
+    Mail {
+        to: registration.email.clone(),
+        subject: format!("Cancelled: {}", event.name),
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 pub fn cancelled(event: &Event, registration: &Registration) -> Mail {
     let intro = format!(
         "Your registration for {} is cancelled, and your seat is released.",
@@ -113,6 +146,38 @@ pub fn cancelled(event: &Event, registration: &Registration) -> Mail {
     Mail {
         to: registration.email.clone(),
         subject: format!("Registration cancelled: {}", event.name),
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
+/// The one-time token to set a new password, as a link and as text (for clients that
+/// call `POST /auth/password-reset/confirm` themselves).
+pub fn password_reset(to: &str, token: &str, reset_url: &str, expires_at: OffsetDateTime) -> Mail {
+    let intro = "Someone asked to reset the password of your evreg account. \
+                 If it was you, set a new password here:";
+    let expiry = format!(
+        "The link works once, until {}. Your current sessions end when the password changes.",
+        human_utc(expires_at)
+    );
+    let ignore = "If it wasn't you, ignore this email: your password stays as it is.";
+    let text =
+        format!("Hi,\n\n{intro}\n{reset_url}\n\nReset token: {token}\n\n{expiry}\n\n{ignore}\n");
+    let html = layout(
+        "Reset your password",
+        &format!(
+            "<p>Hi,</p><p>{}</p>{}<p>Reset token: <code>{}</code></p><p>{}</p><p>{}</p>",
+            escape_html(intro),
+            button(reset_url, "Set a new password"),
+            escape_html(token),
+            escape_html(&expiry),
+            escape_html(ignore),
+        ),
+    );
+    Mail {
+        to: to.to_owned(),
+        subject: "Reset your evreg password".into(),
         text,
         html,
         attachments: Vec::new(),

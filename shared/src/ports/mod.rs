@@ -128,7 +128,7 @@ pub struct Page<T> {
 /// The write side. Every method that changes state also records `events` in the outbox
 /// in the same transaction, so an event exists exactly when its write committed.
 #[async_trait]
-pub trait Store: IdentityStore + UserStore + Send + Sync {
+pub trait Store: IdentityStore + UserStore + EventStore + Send + Sync {
     /// Fails with [`StoreError::EmailTaken`] when the normalized email is in use.
     async fn create_user(&self, user: &User, events: &[Envelope]) -> Result<(), StoreError>;
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;

@@ -4,13 +4,20 @@
 
 pub mod access;
 pub mod auth_login;
+pub mod auth_logout;
+pub mod auth_password_reset;
+pub mod auth_password_reset_confirm;
+pub mod auth_refresh;
 pub mod auth_signup;
 pub mod checkins_create;
+pub mod events_cancel;
 pub mod events_create;
 pub mod events_get;
 pub mod events_list;
 pub mod events_registrations;
+pub mod events_report;
 pub mod events_ticket_key;
+pub mod events_update;
 pub mod health;
 pub mod idempotency;
 pub mod me;
@@ -18,6 +25,7 @@ pub mod registrations_cancel;
 pub mod registrations_create;
 pub mod registrations_get;
 pub mod registrations_ticket;
+pub mod session;
 pub mod users_create;
 pub mod users_list;
 pub mod users_update;
@@ -27,6 +35,7 @@ use http::Method;
 use lambda_http::{Body, Request, Response};
 
 use crate::app::AppContext;
+use crate::auth::Principal;
 use crate::domain::Role;
 use crate::http::{ApiError, ApiResult};
 
@@ -35,10 +44,17 @@ pub enum Route {
     Health,
     AuthSignup,
     AuthLogin,
+    AuthRefresh,
+    AuthLogout,
+    AuthPasswordReset,
+    AuthPasswordResetConfirm,
     Me,
     EventsCreate,
     EventsList,
     EventsGet,
+    EventsUpdate,
+    EventsCancel,
+    EventsReport,
     RegistrationsCreate,
     EventsRegistrations,
     EventsTicketKey,
@@ -118,6 +134,34 @@ pub const ROUTES: &[RouteSpec] = &[
         "auth-login",
         Access::Public,
     ),
+    spec(
+        Route::AuthRefresh,
+        Method::POST,
+        "/auth/refresh",
+        "auth-refresh",
+        Access::Public,
+    ),
+    spec(
+        Route::AuthLogout,
+        Method::POST,
+        "/auth/logout",
+        "auth-logout",
+        Access::Public,
+    ),
+    spec(
+        Route::AuthPasswordReset,
+        Method::POST,
+        "/auth/password-reset",
+        "auth-password-reset",
+        Access::Public,
+    ),
+    spec(
+        Route::AuthPasswordResetConfirm,
+        Method::POST,
+        "/auth/password-reset/confirm",
+        "auth-password-reset-confirm",
+        Access::Public,
+    ),
     spec(Route::Me, Method::GET, "/me", "me", Access::SignedIn),
     spec(
         Route::EventsCreate,
@@ -139,6 +183,27 @@ pub const ROUTES: &[RouteSpec] = &[
         "/events/{id}",
         "events-get",
         Access::Public,
+    ),
+    spec(
+        Route::EventsUpdate,
+        Method::PUT,
+        "/events/{id}",
+        "events-update",
+        Access::EventOwner,
+    ),
+    spec(
+        Route::EventsCancel,
+        Method::DELETE,
+        "/events/{id}",
+        "events-cancel",
+        Access::Roles(&[Role::Admin]),
+    ),
+    spec(
+        Route::EventsReport,
+        Method::GET,
+        "/events/{id}/report",
+        "events-report",
+        Access::EventOwner,
     ),
     spec(
         Route::RegistrationsCreate,
@@ -214,14 +279,24 @@ pub const ROUTES: &[RouteSpec] = &[
 
 impl Route {
     pub async fn handle(self, ctx: &AppContext, req: Request) -> Response<Body> {
+        if let Err(refused) = Principal::refuse_inactive(&req, ctx).await {
+            return refused.to_response();
+        }
         let result = match self {
             Self::Health => health::handle(ctx, req).await,
             Self::AuthSignup => auth_signup::handle(ctx, req).await,
             Self::AuthLogin => auth_login::handle(ctx, req).await,
+            Self::AuthRefresh => auth_refresh::handle(ctx, req).await,
+            Self::AuthLogout => auth_logout::handle(ctx, req).await,
+            Self::AuthPasswordReset => auth_password_reset::handle(ctx, req).await,
+            Self::AuthPasswordResetConfirm => auth_password_reset_confirm::handle(ctx, req).await,
             Self::Me => me::handle(ctx, req).await,
             Self::EventsCreate => events_create::handle(ctx, req).await,
             Self::EventsList => events_list::handle(ctx, req).await,
             Self::EventsGet => events_get::handle(ctx, req).await,
+            Self::EventsUpdate => events_update::handle(ctx, req).await,
+            Self::EventsCancel => events_cancel::handle(ctx, req).await,
+            Self::EventsReport => events_report::handle(ctx, req).await,
             Self::RegistrationsCreate => registrations_create::handle(ctx, req).await,
             Self::EventsRegistrations => events_registrations::handle(ctx, req).await,
             Self::EventsTicketKey => events_ticket_key::handle(ctx, req).await,

@@ -20,7 +20,113 @@ const SEND_LEASE: Duration = Duration::seconds(30);
 const SENT_MEMORY: Duration = Duration::days(14);
 
 pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
-    for_each_envelope(batch, |envelope| send_once(ctx, envelope)).await
+    for_each_envelope(batch, |envelope| async move {
+        match &envelope.event {
+            DomainEvent::EventCancelled { event } => notices::send_page(ctx, event.id, None).await,
+            DomainEvent::EventCancellationNoticesPending { event_id, cursor } => {
+                notices::send_page(ctx, *event_id, Some(cursor)).await
+            }
+            _ => send_once(ctx, envelope).await,
+        }
+    })
+    .await
+}
+
+/// A cancelled event's notices, one page of registrations per invocation, so an event of
+/// 10,000 registrants never runs a Lambda into its timeout: each page ends by publishing
+/// EventCancellationNoticesPending for the next. Each page is claimed by (event, cursor),
+/// so a redelivered or duplicated page neither re-mails nor forks the chain; each mail is
+/// claimed by (event, registration), so a page retried after a partial failure mails only
+/// whom it missed.
+mod notices {
+    use super::*;
+    use crate::domain::RegistrationStatus;
+    use uuid::Uuid;
+
+    /// Registrations read (and mailed at most) per invocation.
+    pub const PAGE_SIZE: usize = 50;
+
+    pub async fn send_page(
+        ctx: &AppContext,
+        event_id: Uuid,
+        cursor: Option<&str>,
+    ) -> Result<(), BoxError> {
+        let page_key = format!(
+            "email:event-cancelled:{event_id}:{}",
+            cursor.unwrap_or("start")
+        );
+        match claim(ctx, &page_key).await? {
+            Some(()) => {}
+            None => return Ok(()),
+        }
+        match mail_page(ctx, event_id, cursor).await {
+            Ok(()) => Ok(ctx.store.complete(&page_key, "sent").await?),
+            Err(error) => {
+                ctx.store.release(&page_key).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// `Some` when acquired, `None` when done before; in flight elsewhere is an error,
+    /// so the message is retried after the lease.
+    async fn claim(ctx: &AppContext, key: &str) -> Result<Option<()>, BoxError> {
+        match ctx
+            .store
+            .claim(key, "", ctx.clock.now(), SEND_LEASE, SENT_MEMORY)
+            .await?
+        {
+            Claim::Acquired => Ok(Some(())),
+            Claim::Completed { .. } => Ok(None),
+            Claim::InFlight { .. } => {
+                Err(format!("{key} is being mailed by another delivery").into())
+            }
+        }
+    }
+
+    async fn mail_page(
+        ctx: &AppContext,
+        event_id: Uuid,
+        cursor: Option<&str>,
+    ) -> Result<(), BoxError> {
+        let event = event_of(ctx, event_id).await?;
+        let page = ctx
+            .store
+            .registrations(event_id, None, PAGE_SIZE, cursor)
+            .await?;
+        for registration in &page.items {
+            // Those who cancelled before were told then.
+            if registration.status == RegistrationStatus::Cancelled {
+                continue;
+            }
+            let key = format!("email:event-cancelled:{event_id}:{}", registration.id);
+            if claim(ctx, &key).await?.is_none() {
+                continue;
+            }
+            match ctx
+                .mailer
+                .send(&mail::event_cancelled(&event, registration))
+                .await
+            {
+                Ok(()) => ctx.store.complete(&key, "sent").await?,
+                Err(error) => {
+                    ctx.store.release(&key).await?;
+                    return Err(error.into());
+                }
+            }
+        }
+        if let Some(next) = page.next_cursor {
+            let follow_up = Envelope::new(
+                DomainEvent::EventCancellationNoticesPending {
+                    event_id,
+                    cursor: next,
+                },
+                ctx.clock.now(),
+            );
+            ctx.bus.publish(&[follow_up]).await?;
+        }
+        Ok(())
+    }
 }
 
 async fn send_once(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError> {
@@ -78,6 +184,18 @@ async fn compose(ctx: &AppContext, event: &DomainEvent) -> Result<Option<Mail>, 
         DomainEvent::RegistrationCancelled { registration, .. } => {
             let event = event_of(ctx, registration.event_id).await?;
             mail::cancelled(&event, registration)
+        }
+        DomainEvent::PasswordResetRequested {
+            email,
+            token,
+            expires_at,
+            ..
+        } => {
+            let url = format!(
+                "{}/auth/password-reset/confirm?token={token}",
+                ctx.public_url.trim_end_matches('/')
+            );
+            mail::password_reset(email, token, &url, *expires_at)
         }
         _ => return Ok(None),
     }))

@@ -36,6 +36,8 @@ pub const WORKERS: &[WorkerSpec] = &[
         binary: "worker-projection",
         consumes: &[
             "EventCreated",
+            "EventUpdated",
+            "EventCancelled",
             "RegistrationConfirmed",
             "RegistrationWaitlisted",
             "RegistrationPromoted",
@@ -55,6 +57,9 @@ pub const WORKERS: &[WorkerSpec] = &[
             "TicketIssued",
             "RegistrationWaitlisted",
             "RegistrationCancelled",
+            "EventCancelled",
+            "EventCancellationNoticesPending",
+            "PasswordResetRequested",
         ],
     },
     WorkerSpec {
