@@ -2,14 +2,19 @@
 //! AWS-mode tests need the emulator that `make test` starts (`AWS_ENDPOINT_URL`).
 
 mod attendee;
+mod authz;
 mod blobs;
 mod bus;
 mod cdn;
 mod conformance;
 mod dev_server;
 mod e2e;
+mod events_api;
 mod handlers;
+mod identity;
 mod journey;
+mod jwt_attacks;
 mod mail;
 mod openapi;
 mod template;
+mod users;

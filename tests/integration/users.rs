@@ -1,0 +1,331 @@
+//! Account administration by ADMINs (`POST /users`, `GET /users`, `PATCH /users/{id}`) in
+//! both modes, and the `create-admin` command that makes the first ADMIN.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use evreg::adapters::embedded::SqliteStore;
+use evreg::app::Secrets;
+use evreg::domain::{Role, User};
+use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
+use evreg::AppContext;
+use evreg_tests::api::{Api, LambdaApi};
+use evreg_tests::apps::{embedded_over_http, scratch_dir, AwsApp, FAST_QUEUES, TEST_PUBLIC_URL};
+use http::Method;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test]
+async fn aws_admins_create_list_and_change_accounts() {
+    let Some(app) = AwsApp::start("users").await else {
+        return;
+    };
+    admins_create_list_and_change_accounts(app.api(), app.ctx.clone()).await;
+}
+
+#[tokio::test]
+async fn embedded_admins_create_list_and_change_accounts() {
+    let (app, api, server) = embedded_over_http().await;
+    admins_create_list_and_change_accounts(api, app.ctx.clone()).await;
+    server.abort();
+}
+
+/// An ADMIN straight in the store, with a token (how the first one is made is the
+/// `create-admin` tests' business).
+async fn admin_token(ctx: &AppContext) -> String {
+    let admin = User {
+        id: Uuid::now_v7(),
+        email: format!("admin-{}@users.example.org", Uuid::new_v4().simple()),
+        password_hash: "unused".into(),
+        role: Role::Admin,
+        active: true,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    ctx.store.create_user(&admin, &[]).await.expect("admin");
+    ctx.tokens
+        .issue(admin.id, Role::Admin, OffsetDateTime::now_utc())
+        .expect("token")
+        .access_token
+}
+
+async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+    let admin = admin_token(&ctx).await;
+    let tag = Uuid::new_v4().simple().to_string();
+    let email = format!("Staff-{tag}@Users.Example.org");
+
+    let created = api
+        .post(
+            "/users",
+            Some(&admin),
+            json!({ "email": email, "password": PASSWORD, "role": "STAFF" }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["email"], email.to_lowercase());
+    assert_eq!(created.body["role"], "STAFF");
+    assert_eq!(created.body["active"], true);
+    assert!(
+        created.body.get("password_hash").is_none(),
+        "{:?}",
+        created.body
+    );
+    let id = created.body["id"].as_str().expect("id").to_owned();
+
+    // The new account logs in with the role the ADMIN gave it.
+    let login = api
+        .post(
+            "/auth/login",
+            None,
+            json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    let staff = login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(api.get("/me", Some(&staff)).await.body["role"], "STAFF");
+
+    let again = api
+        .post(
+            "/users",
+            Some(&admin),
+            json!({ "email": email.to_uppercase(), "password": PASSWORD, "role": "ADMIN" }),
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (409, "email_taken"));
+    for (case, body) in [
+        (
+            "unknown role",
+            json!({ "email": format!("x-{tag}@e.org"), "password": PASSWORD, "role": "ROOT" }),
+        ),
+        (
+            "no role",
+            json!({ "email": format!("x-{tag}@e.org"), "password": PASSWORD }),
+        ),
+        (
+            "short password",
+            json!({ "email": format!("x-{tag}@e.org"), "password": "short", "role": "STAFF" }),
+        ),
+        (
+            "not an email",
+            json!({ "email": "nope", "password": PASSWORD, "role": "STAFF" }),
+        ),
+    ] {
+        let refused = api.post("/users", Some(&admin), body).await;
+        assert_eq!(refused.status, 422, "{case}: {:?}", refused.body);
+    }
+
+    // More accounts than a page, listed by email across pages, never with a hash.
+    for i in 0..3 {
+        let made = api
+            .post(
+                "/users",
+                Some(&admin),
+                json!({ "email": format!("page{i}-{tag}@users.example.org"), "password": PASSWORD, "role": "ORGANIZER" }),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{:?}", made.body);
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/users?limit=2&cursor={cursor}"),
+            None => "/users?limit=2".to_owned(),
+        };
+        let page = api.get(&path, Some(&admin)).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        let items = page.body["items"].as_array().expect("items");
+        assert!(items.len() <= 2);
+        for item in items {
+            assert!(item.get("password_hash").is_none(), "{item}");
+            seen.push(item["email"].as_str().expect("email").to_owned());
+        }
+        pages += 1;
+        match &page.body["next_cursor"] {
+            Value::String(next) => cursor = Some(next.clone()),
+            _ => break,
+        }
+    }
+    assert!(pages >= 3, "{pages} pages");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen, sorted, "by email, each once");
+    for i in 0..3 {
+        assert!(seen.contains(&format!("page{i}-{tag}@users.example.org")));
+    }
+    assert!(seen.contains(&email.to_lowercase()));
+    let forged = api
+        .get("/users?cursor=bm90LWEtY3Vyc29y", Some(&admin))
+        .await;
+    assert_eq!(forged.status, 400, "a forged cursor: {:?}", forged.body);
+
+    // Role and activity changes.
+    let patch = |path: String, body: Value| {
+        let (api, admin) = (api.clone(), admin.clone());
+        async move {
+            api.call(Method::PATCH, &path, Some(&admin), Some(body))
+                .await
+        }
+    };
+    let promoted = patch(format!("/users/{id}"), json!({ "role": "ORGANIZER" })).await;
+    assert_eq!(promoted.status, 200, "{:?}", promoted.body);
+    assert_eq!(
+        (&promoted.body["role"], &promoted.body["active"]),
+        (&json!("ORGANIZER"), &json!(true))
+    );
+    let deactivated = patch(format!("/users/{id}"), json!({ "active": false })).await;
+    assert_eq!(
+        (&deactivated.body["role"], &deactivated.body["active"]),
+        (&json!("ORGANIZER"), &json!(false))
+    );
+    assert!(deactivated.body.get("password_hash").is_none());
+    let stored = ctx
+        .store
+        .user(id.parse().expect("uuid"))
+        .await
+        .expect("store")
+        .expect("user");
+    assert_eq!((stored.role, stored.active), (Role::Organizer, false));
+    assert_eq!(
+        api.get("/me", Some(&staff)).await.status,
+        401,
+        "deactivated"
+    );
+    let listed = api.get("/users?limit=200", Some(&admin)).await;
+    assert!(listed.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .any(|u| u["id"] == json!(id) && u["active"] == json!(false) && u["role"] == "ORGANIZER"));
+
+    let unknown = patch(
+        format!("/users/{}", Uuid::now_v7()),
+        json!({ "active": false }),
+    )
+    .await;
+    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    let not_an_id = patch("/users/nope".into(), json!({ "active": false })).await;
+    assert_eq!(not_an_id.status, 404);
+    for body in [
+        json!({}),
+        json!({ "role": "ROOT" }),
+        json!({ "password": "x" }),
+    ] {
+        let refused = patch(format!("/users/{id}"), body.clone()).await;
+        assert_eq!(refused.status, 422, "{body}: {:?}", refused.body);
+    }
+}
+
+/// `evreg-dev create-admin`, as the README documents it, against `data_dir` (embedded) or
+/// the emulator's table (`aws`).
+fn create_admin(
+    binary: &str,
+    email: &str,
+    configure: impl FnOnce(&mut Command),
+) -> std::process::Output {
+    let mut command = Command::new(binary);
+    command
+        .args(["create-admin", "--email", email])
+        .env("EVREG_ADMIN_PASSWORD", PASSWORD);
+    configure(&mut command);
+    command.output().expect("evreg-dev runs")
+}
+
+fn dev_binary() -> Option<String> {
+    let binary = std::env::var("EVREG_DEV_BIN").ok();
+    if binary.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "EVREG_DEV_BIN is not set in CI"
+        );
+        eprintln!("skipped: EVREG_DEV_BIN is not set (run `make test`)");
+    }
+    binary
+}
+
+/// The admin logs in and administers accounts; a second run for the same email fails.
+async fn the_admin_works(api: &dyn Api, email: &str) {
+    let login = api
+        .post(
+            "/auth/login",
+            None,
+            json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    let token = login.body["access_token"].as_str().expect("token");
+    assert_eq!(api.get("/me", Some(token)).await.body["role"], "ADMIN");
+    assert_eq!(api.get("/users", Some(token)).await.status, 200);
+}
+
+#[tokio::test]
+async fn create_admin_writes_the_first_admin_into_the_local_database() {
+    let Some(binary) = dev_binary() else { return };
+    let data_dir = scratch_dir("create-admin");
+    let email = "first-admin@example.org";
+
+    let made = create_admin(&binary, email, |c| {
+        c.env("EVREG_DATA_DIR", &data_dir);
+    });
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let again = create_admin(&binary, email, |c| {
+        c.env("EVREG_DATA_DIR", &data_dir);
+    });
+    assert!(!again.status.success(), "a second ADMIN with one email");
+
+    // The dev server's database, opened as `make dev` opens it.
+    let store = SqliteStore::open(&data_dir.join("evreg.sqlite3")).expect("the database");
+    let app = Embedded::start(
+        store,
+        &Secrets::generate(),
+        EmbeddedConfig {
+            files: data_dir.clone(),
+            public_url: TEST_PUBLIC_URL.to_owned(),
+            queues: FAST_QUEUES,
+        },
+    )
+    .expect("the app");
+    the_admin_works(
+        &LambdaApi {
+            ctx: app.ctx.clone(),
+        },
+        email,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn create_admin_writes_the_first_admin_into_dynamodb() {
+    let Some(app) = AwsApp::start("admin-cli").await else {
+        return;
+    };
+    let Some(binary) = dev_binary() else { return };
+    let email = format!("admin-{}@example.org", Uuid::new_v4().simple());
+    let made = create_admin(&binary, &email, |c| {
+        // The SDK settings (endpoint, region, credentials) come from this test's environment.
+        c.arg("--aws")
+            .env("WRITE_TABLE", app.resources.write_table());
+    });
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    the_admin_works(app.api().as_ref(), &email).await;
+    let again = create_admin(&binary, &email, |c| {
+        c.arg("--aws")
+            .env("WRITE_TABLE", app.resources.write_table());
+    });
+    assert!(!again.status.success(), "a second ADMIN with one email");
+}
