@@ -3,6 +3,8 @@
 pub mod keys;
 pub mod password;
 pub mod principal;
+pub mod refresh;
+pub mod throttle;
 pub mod token;
 
 pub use keys::KeyRing;

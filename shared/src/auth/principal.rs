@@ -2,6 +2,7 @@ use http::header::AUTHORIZATION;
 use uuid::Uuid;
 
 use super::token::TokenService;
+use crate::app::AppContext;
 use crate::domain::Role;
 use crate::http::ApiError;
 
@@ -38,6 +39,24 @@ impl Principal {
 
     pub fn required<B>(req: &http::Request<B>, tokens: &TokenService) -> Result<Self, ApiError> {
         Self::from_request(req, tokens)?.ok_or(ApiError::Unauthenticated)
+    }
+
+    /// Refuses (401) a request whose bearer token is invalid, or names an account that is
+    /// deactivated or gone: a valid signature outlives a deactivation by up to the access
+    /// token's lifetime, the stored account does not. Every route entrance runs this once
+    /// before the handler (`Route::handle` for the dev server, `run_route` for a Lambda),
+    /// so handlers keep the cheap synchronous [`Principal::required`].
+    pub async fn refuse_inactive<B: Sync>(
+        req: &http::Request<B>,
+        ctx: &AppContext,
+    ) -> Result<(), ApiError> {
+        let Some(principal) = Self::from_request(req, &ctx.tokens)? else {
+            return Ok(());
+        };
+        match ctx.store.user(principal.user_id).await? {
+            Some(user) if user.active => Ok(()),
+            _ => Err(ApiError::Unauthenticated),
+        }
     }
 
     pub fn require_role(self, allowed: &[Role]) -> Result<Self, ApiError> {

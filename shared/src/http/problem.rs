@@ -30,6 +30,13 @@ pub enum ApiError {
     Unauthenticated,
     #[error("the email or password is wrong")]
     InvalidCredentials,
+    #[error("the refresh token is not valid")]
+    InvalidRefreshToken,
+    #[error("the password-reset token is invalid, expired or used")]
+    InvalidResetToken,
+    /// Login throttling: `retry_after` seconds until the counting window ends.
+    #[error("too many failed attempts; retry later")]
+    TooManyAttempts { retry_after: u64 },
     #[error("you may not do this")]
     Forbidden,
     #[error("no such {0}")]
@@ -56,7 +63,11 @@ impl ApiError {
             | Self::WrongEvent
             | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RequestInProgress => StatusCode::CONFLICT,
-            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidRefreshToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::InvalidResetToken => StatusCode::BAD_REQUEST,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -79,6 +90,9 @@ impl ApiError {
             Self::Invalid(_) => "validation_failed",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidRefreshToken => "invalid_refresh_token",
+            Self::InvalidResetToken => "invalid_reset_token",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::NoRoute => "no_route",
@@ -127,7 +141,11 @@ impl ApiError {
         let mut response = Response::builder()
             .status(status)
             .header(http::header::CONTENT_TYPE, "application/problem+json");
-        if status == StatusCode::SERVICE_UNAVAILABLE || matches!(self, Self::RequestInProgress) {
+        if let Self::TooManyAttempts { retry_after } = self {
+            response = response.header(http::header::RETRY_AFTER, retry_after.to_string());
+        } else if status == StatusCode::SERVICE_UNAVAILABLE
+            || matches!(self, Self::RequestInProgress)
+        {
             response = response.header(http::header::RETRY_AFTER, "1");
         }
         response

@@ -1,30 +1,59 @@
-//! POST /auth/login — email and password for a short-lived access token.
+//! POST /auth/login — email and password for a short-lived access token and a refresh
+//! token (a new family). Failed attempts are throttled per account and per source IP.
 
 use http::StatusCode;
 use lambda_http::Request;
+use uuid::Uuid;
 
+use super::session::token_pair;
 use super::views::Credentials;
 use crate::app::AppContext;
+use crate::auth::refresh::{new_secret, secret_hash, REFRESH_TOKEN_TTL};
+use crate::auth::throttle::{login_windows, source_ip};
 use crate::domain::validate::normalize_email;
 use crate::http::{json, json_body, ApiError, ApiResult};
+use crate::ports::RefreshToken;
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: Credentials = json_body(&req)?;
+    let email = normalize_email(&body.email);
+    let now = ctx.clock.now();
 
-    let user = ctx
-        .store
-        .user_by_email(&normalize_email(&body.email))
-        .await?;
+    // Counted by email whether or not an account has it, so a 429 reveals nothing either.
+    let windows = login_windows(&email, &source_ip(&req), now);
+    for (window, limit) in &windows {
+        if ctx.store.login_failures(&window.key, window.start).await? >= *limit {
+            return Err(ApiError::TooManyAttempts {
+                retry_after: window.retry_after(now),
+            });
+        }
+    }
+
+    let user = ctx.store.user_by_email(&email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    // Unknown email, wrong password and deactivated account look the same to the caller.
+    // Unknown email, wrong password and deactivated account look the same to the caller:
+    // an unknown email is verified against a decoy hash, so it also takes as long.
     let verified = ctx.passwords.verify(body.password, stored_hash).await;
-    let user = user
-        .filter(|u| verified && u.active)
-        .ok_or(ApiError::InvalidCredentials)?;
+    let Some(user) = user.filter(|u| verified && u.active) else {
+        for (window, _) in &windows {
+            ctx.store
+                .record_login_failure(&window.key, window.start, window.end)
+                .await?;
+        }
+        return Err(ApiError::InvalidCredentials);
+    };
 
-    let token = ctx
-        .tokens
-        .issue(user.id, user.role, ctx.clock.now())
-        .map_err(ApiError::internal)?;
-    json(StatusCode::OK, &token)
+    let refresh_token = new_secret();
+    ctx.store
+        .start_refresh_family(
+            &RefreshToken {
+                hash: secret_hash(&refresh_token),
+                family_id: Uuid::now_v7(),
+                user_id: user.id,
+                expires_at: now + REFRESH_TOKEN_TTL,
+            },
+            now,
+        )
+        .await?;
+    json(StatusCode::OK, &token_pair(ctx, &user, refresh_token, now)?)
 }

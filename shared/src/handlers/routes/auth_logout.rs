@@ -1,0 +1,21 @@
+//! POST /auth/logout — revokes the refresh token's family: that session's every token.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+use super::auth_refresh::RefreshRequest;
+use crate::app::AppContext;
+use crate::auth::refresh::presented_hash;
+use crate::http::{json_body, ApiError, ApiResult};
+
+pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+    let body: RefreshRequest = json_body(&req)?;
+    // Logging out is idempotent: an unknown or already revoked token is logged out too.
+    if let Some(presented) = presented_hash(&body.refresh_token) {
+        ctx.store.revoke_refresh_family(&presented).await?;
+    }
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .map_err(ApiError::internal)
+}

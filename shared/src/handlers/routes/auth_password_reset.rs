@@ -1,0 +1,47 @@
+//! POST /auth/password-reset — mails a one-time reset token when the email has an active
+//! account. Always 202 with the same body, so the answer says nothing about the email.
+
+use http::StatusCode;
+use lambda_http::Request;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppContext;
+use crate::auth::refresh::{new_secret, secret_hash, RESET_TOKEN_TTL};
+use crate::domain::validate::normalize_email;
+use crate::domain::{DomainEvent, Envelope};
+use crate::http::{json, json_body, ApiResult};
+
+#[derive(Deserialize)]
+struct ResetRequest {
+    email: String,
+}
+
+pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+    let body: ResetRequest = json_body(&req)?;
+    let email = normalize_email(&body.email);
+
+    if let Some(user) = ctx.store.user_by_email(&email).await?.filter(|u| u.active) {
+        let now = ctx.clock.now();
+        let token = new_secret();
+        let expires_at = now + RESET_TOKEN_TTL;
+        let events = [Envelope::new(
+            DomainEvent::PasswordResetRequested {
+                user_id: user.id,
+                email: user.email.clone(),
+                token: token.clone(),
+                expires_at,
+            },
+            now,
+        )];
+        ctx.store
+            .create_password_reset(&secret_hash(&token), user.id, expires_at, &events)
+            .await?;
+        ctx.publish(&events).await;
+    }
+
+    json(
+        StatusCode::ACCEPTED,
+        &json!({ "message": "if an account has this email, a reset link is on its way" }),
+    )
+}
