@@ -73,6 +73,19 @@ impl ReadModel for FlakyReadModel {
     ) -> Result<Page<(Event, EventStats)>, StoreError> {
         self.inner.published(limit, cursor).await
     }
+
+    async fn listings(
+        &self,
+        query: &evreg::ports::ListingQuery,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<(Event, EventStats)>, StoreError> {
+        self.inner.listings(query, limit, cursor).await
+    }
+
+    async fn report(&self, event_id: Uuid) -> Result<evreg::domain::EventReport, StoreError> {
+        self.inner.report(event_id).await
+    }
 }
 
 struct Harness {

@@ -295,6 +295,7 @@ fn count_one(event_id: Uuid) -> ProjectionChange {
             registered: 1,
             ..StatsDelta::default()
         },
+        registered_on: None,
     }
 }
 
@@ -491,6 +492,7 @@ async fn waitlisted_counts_beside_registered(s: Stores) {
             waitlisted: 1,
             ..StatsDelta::default()
         },
+        registered_on: None,
     };
     s.read
         .apply(Uuid::now_v7(), &count_one(event_id))
