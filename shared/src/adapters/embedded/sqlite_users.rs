@@ -5,22 +5,31 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::sqlite::{from_json, to_json, unavailable, SqliteStore};
 use crate::domain::User;
 use crate::ports::{Page, StoreError, UserChange, UserStore};
 
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersCursor {
+    after: String,
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn users(&self, limit: usize, cursor: Option<&str>) -> Result<Page<User>, StoreError> {
-        // The cursor is the last email shown; emails are unique, so nothing repeats or hides.
+        // The cursor is the last email shown (emails are unique, so nothing repeats or
+        // hides), in a JSON envelope so that something else is refused rather than read.
         let after = cursor
             .map(|raw| {
                 URL_SAFE_NO_PAD
                     .decode(raw)
                     .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .and_then(|bytes| serde_json::from_slice::<UsersCursor>(&bytes).ok())
+                    .map(|cursor| cursor.after)
                     .ok_or(StoreError::InvalidCursor)
             })
             .transpose()?
@@ -40,7 +49,12 @@ impl UserStore for SqliteStore {
             }
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
-                items.last().map(|user| URL_SAFE_NO_PAD.encode(&user.email))
+                match items.last() {
+                    Some(user) => Some(URL_SAFE_NO_PAD.encode(to_json(&UsersCursor {
+                        after: user.email.clone(),
+                    })?)),
+                    None => None,
+                }
             } else {
                 None
             };
