@@ -310,6 +310,7 @@ async fn matrix(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
         // Refused callers first: they must change nothing the allowed ones then act on.
         let mut callers = Caller::for_access(spec.access);
         callers.sort_by_key(|caller| refusal(spec.access, *caller).is_none());
+        let mut row = Vec::new();
         for caller in callers {
             let Some(request) = request_for(spec, &fx, &env).await else {
                 panic!(
@@ -319,6 +320,7 @@ async fn matrix(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
             };
             let reply = api.send(with_caller(request, caller, &accounts, &fx)).await;
             cells += 1;
+            row.push(format!("{caller:?} {}", reply.status));
             let expected = refusal(spec.access, caller);
             let ok = match expected {
                 Some(status) => reply.status == status,
@@ -333,6 +335,8 @@ async fn matrix(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
                 ));
             }
         }
+        // The whole matrix in the test's output (`--nocapture`), for review.
+        println!("{route}: {}", row.join(", "));
     }
     println!(
         "authz matrix: {} routes, {cells} (route, caller) cells",
