@@ -4,14 +4,13 @@
 //! `sort=newest` (created, newest first). Cursors are signed (HMAC) over the query they
 //! page, so a modified, forged or transplanted cursor is a 400, never a 500.
 
-use http::StatusCode;
 use lambda_http::Request;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::views::{EventWithStats, ListPage};
 use crate::app::AppContext;
-use crate::http::{json, page_limit, query_param, ApiError, ApiResult};
+use crate::http::{page_limit, public_json, query_param, ApiError, ApiResult};
 use crate::ports::{ListingOrder, ListingQuery};
 
 const DEFAULT_LIMIT: usize = 20;
@@ -43,8 +42,8 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
             stats: *stats,
         })
         .collect();
-    json(
-        StatusCode::OK,
+    public_json(
+        &req,
         &ListPage {
             items,
             next_cursor: page
