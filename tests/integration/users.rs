@@ -35,7 +35,7 @@ async fn embedded_admins_create_list_and_change_accounts() {
 
 /// An ADMIN straight in the store, with a token (how the first one is made is the
 /// `create-admin` tests' business).
-async fn admin_token(ctx: &AppContext) -> String {
+async fn admin_token(ctx: &AppContext) -> (Uuid, String) {
     let admin = User {
         id: Uuid::now_v7(),
         email: format!("admin-{}@users.example.org", Uuid::new_v4().simple()),
@@ -45,14 +45,16 @@ async fn admin_token(ctx: &AppContext) -> String {
         created_at: OffsetDateTime::now_utc(),
     };
     ctx.store.create_user(&admin, &[]).await.expect("admin");
-    ctx.tokens
+    let token = ctx
+        .tokens
         .issue(admin.id, Role::Admin, OffsetDateTime::now_utc())
         .expect("token")
-        .access_token
+        .access_token;
+    (admin.id, token)
 }
 
 async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
-    let admin = admin_token(&ctx).await;
+    let (admin_id, admin) = admin_token(&ctx).await;
     let tag = Uuid::new_v4().simple().to_string();
     let email = format!("Staff-{tag}@Users.Example.org");
 
@@ -213,6 +215,17 @@ async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppC
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
     let not_an_id = patch("/users/nope".into(), json!({ "active": false })).await;
     assert_eq!(not_an_id.status, 404);
+    // No ADMIN locks themselves out.
+    for body in [json!({ "active": false }), json!({ "role": "STAFF" })] {
+        let refused = patch(format!("/users/{admin_id}"), body.clone()).await;
+        assert_eq!(refused.status, 422, "{body}: {:?}", refused.body);
+    }
+    let kept = patch(
+        format!("/users/{admin_id}"),
+        json!({ "role": "ADMIN", "active": true }),
+    )
+    .await;
+    assert_eq!(kept.status, 200, "{:?}", kept.body);
     for body in [
         json!({}),
         json!({ "role": "ROOT" }),

@@ -20,13 +20,24 @@ struct Patch {
 }
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    Principal::required(&req, &ctx.tokens)?.require_role(&[Role::Admin])?;
+    let admin = Principal::required(&req, &ctx.tokens)?.require_role(&[Role::Admin])?;
     let id = path_uuid(&req, "id", "user")?;
     let patch: Patch = json_body(&req)?;
     if patch.role.is_none() && patch.active.is_none() {
         return Err(ApiError::Invalid(vec![FieldError {
             field: "body",
             message: "set role, active or both".into(),
+        }]));
+    }
+
+    // An ADMIN who demoted or deactivated themselves could leave nobody to undo it; another
+    // ADMIN (or `create-admin`) has to.
+    let demotes_self = id == admin.user_id
+        && (patch.active == Some(false) || patch.role.is_some_and(|role| role != Role::Admin));
+    if demotes_self {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "id",
+            message: "an ADMIN cannot demote or deactivate their own account".into(),
         }]));
     }
 
