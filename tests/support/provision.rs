@@ -828,14 +828,21 @@ async fn create_distribution(
     reference: &str,
 ) -> Result<String> {
     use aws_sdk_cloudfront::types::{
-        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
-        ViewerProtocolPolicy,
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
+        Origins, ViewerProtocolPolicy,
     };
     let built = |e: aws_sdk_cloudfront::error::BuildError| format!("distribution config: {e}");
     let origin = Origin::builder()
         .id("api")
         .domain_name("api.evreg.test")
-        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()
+                .map_err(built)?,
+        )
         .build()
         .map_err(built)?;
     let config = DistributionConfig::builder()
