@@ -342,3 +342,183 @@ async fn create_admin_writes_the_first_admin_into_dynamodb() {
     });
     assert!(!again.status.success(), "a second ADMIN with one email");
 }
+
+/// The `UserStore` port, against both adapters (the conformance suite's fresh stores).
+mod store {
+    use evreg::domain::{Role, User};
+    use evreg::ports::{StoreError, UserChange};
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use crate::conformance::{dynamodb, sqlite, Stores};
+
+    macro_rules! both_stores {
+        ($($case:ident),* $(,)?) => {
+            mod sqlite_store {
+                $(#[tokio::test] async fn $case() { super::$case(super::sqlite()).await })*
+            }
+            mod dynamodb_store {
+                $(#[tokio::test] async fn $case() {
+                    if let Some(stores) = super::dynamodb().await { super::$case(stores).await }
+                })*
+            }
+        };
+    }
+
+    both_stores!(
+        users_list_by_email_across_pages,
+        updates_change_only_what_they_name,
+        concurrent_updates_of_different_fields_both_land,
+    );
+
+    async fn user(stores: &Stores, email: &str, role: Role) -> User {
+        let user = User {
+            id: Uuid::now_v7(),
+            email: email.to_owned(),
+            password_hash: "hash".into(),
+            role,
+            active: true,
+            created_at: OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .expect("time"),
+        };
+        stores.store.create_user(&user, &[]).await.expect("user");
+        user
+    }
+
+    async fn users_list_by_email_across_pages(stores: Stores) {
+        for name in ["dora", "alice", "eve", "carol", "bob"] {
+            user(&stores, &format!("{name}@example.org"), Role::Staff).await;
+        }
+        let mut emails = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = stores
+                .store
+                .users(2, cursor.as_deref())
+                .await
+                .expect("page");
+            assert!(page.items.len() <= 2);
+            emails.extend(page.items.into_iter().map(|u| u.email));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            emails,
+            ["alice", "bob", "carol", "dora", "eve"].map(|n| format!("{n}@example.org"))
+        );
+        assert!(matches!(
+            stores.store.users(2, Some("garbage!")).await,
+            Err(StoreError::InvalidCursor)
+        ));
+    }
+
+    async fn updates_change_only_what_they_name(stores: Stores) {
+        let ann = user(&stores, "ann@example.org", Role::Staff).await;
+        let promoted = stores
+            .store
+            .update_user(
+                ann.id,
+                UserChange {
+                    role: Some(Role::Organizer),
+                    active: None,
+                },
+            )
+            .await
+            .expect("update")
+            .expect("ann");
+        assert_eq!(
+            promoted,
+            User {
+                role: Role::Organizer,
+                ..ann.clone()
+            }
+        );
+        let deactivated = stores
+            .store
+            .update_user(
+                ann.id,
+                UserChange {
+                    role: None,
+                    active: Some(false),
+                },
+            )
+            .await
+            .expect("update")
+            .expect("ann");
+        assert_eq!(
+            (deactivated.role, deactivated.active),
+            (Role::Organizer, false)
+        );
+        let by_email = stores
+            .store
+            .user_by_email("ann@example.org")
+            .await
+            .expect("read")
+            .expect("ann");
+        assert_eq!(by_email, deactivated);
+        assert_eq!(
+            stores
+                .store
+                .update_user(Uuid::now_v7(), UserChange::default())
+                .await
+                .expect("update"),
+            None
+        );
+        assert_eq!(
+            stores
+                .store
+                .update_user(
+                    Uuid::now_v7(),
+                    UserChange {
+                        role: Some(Role::Admin),
+                        active: None
+                    }
+                )
+                .await
+                .expect("update"),
+            None,
+            "no account appears from an update"
+        );
+        // The listing shows the change too.
+        let listed = stores.store.users(10, None).await.expect("list");
+        assert_eq!(listed.items, [deactivated]);
+    }
+
+    async fn concurrent_updates_of_different_fields_both_land(stores: Stores) {
+        for round in 0..5 {
+            let u = user(&stores, &format!("c{round}@example.org"), Role::Staff).await;
+            let (a, b) = (stores.store.clone(), stores.store.clone());
+            let role = tokio::spawn(async move {
+                a.update_user(
+                    u.id,
+                    UserChange {
+                        role: Some(Role::Admin),
+                        active: None,
+                    },
+                )
+                .await
+            });
+            let active = tokio::spawn(async move {
+                b.update_user(
+                    u.id,
+                    UserChange {
+                        role: None,
+                        active: Some(false),
+                    },
+                )
+                .await
+            });
+            role.await.expect("task").expect("update");
+            active.await.expect("task").expect("update");
+            let now = stores.store.user(u.id).await.expect("read").expect("user");
+            assert_eq!(
+                (now.role, now.active),
+                (Role::Admin, false),
+                "round {round}"
+            );
+        }
+    }
+}
