@@ -86,6 +86,22 @@ async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_refe
     let event_path = format!("/events/{event_id}");
     assert!(recorded[0].1.contains(&event_path));
     assert!(recorded[0].1.contains("/events"));
+
+    // An update and a cancellation invalidate again, each under its own reference.
+    let updated = api
+        .send(
+            ApiRequest::new(Method::PUT, event_path.as_str())
+                .bearer(&organizer)
+                .json(json!({ "name": "Renamed", "date": "2027-03-01T18:00:00Z",
+                              "venue": "Hall B", "max_capacity": 5, "status": "PUBLISHED" })),
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{:?}", updated.body);
+    assert_eq!(app.mapping(Worker::Cdn).await.drain().await, 1);
+    let recorded = invalidations(&app).await;
+    assert_eq!(recorded.len(), 3);
+    assert_ne!(recorded[2].0, recorded[0].0);
+    assert!(recorded[2].1.contains(&event_path));
 }
 
 macro_rules! both_modes {

@@ -26,7 +26,9 @@ pub fn public_paths(event: &Event) -> Vec<String> {
 
 async fn invalidate(ctx: &AppContext, envelope: Envelope) -> Result<(), CdnError> {
     let event = match &envelope.event {
-        DomainEvent::EventCreated { event } => event,
+        DomainEvent::EventCreated { event }
+        | DomainEvent::EventUpdated { event }
+        | DomainEvent::EventCancelled { event } => event,
         _ => return Ok(()),
     };
     ctx.cdn

@@ -65,7 +65,7 @@ pub const WORKERS: &[WorkerSpec] = &[
     WorkerSpec {
         worker: Worker::Cdn,
         binary: "worker-cdn",
-        consumes: &["EventCreated"],
+        consumes: &["EventCreated", "EventUpdated", "EventCancelled"],
     },
 ];
 
