@@ -303,6 +303,7 @@ async fn matrix(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
         hash: &hash,
     };
     let mut failures = Vec::new();
+    let mut table = Vec::new();
     let mut cells = 0;
     for spec in ROUTES {
         let route = format!("{} {} ({:?})", spec.method, spec.path, spec.access);
@@ -335,12 +336,13 @@ async fn matrix(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
                 ));
             }
         }
-        // The whole matrix in the test's output (`--nocapture`), for review.
-        println!("{route}: {}", row.join(", "));
+        table.push(format!("{route}: {}", row.join(", ")));
     }
+    // The whole matrix in the test's output (`--nocapture`), in one piece, for review.
     println!(
-        "authz matrix: {} routes, {cells} (route, caller) cells",
-        ROUTES.len()
+        "authz matrix: {} routes, {cells} (route, caller) cells\n{}",
+        ROUTES.len(),
+        table.join("\n")
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
