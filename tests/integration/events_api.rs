@@ -3,7 +3,6 @@
 //! validation, the capacity-lowering race, cancellation notices to every registrant in
 //! pages, listing filters and tamper-evident cursors, the report.
 
-use std::sync::Arc;
 
 use evreg::domain::{
     Event, EventStatus, ProjectionChange, Registration, RegistrationStatus, Role, StatsDelta, User,
@@ -11,7 +10,7 @@ use evreg::domain::{
 use evreg::ports::{ListingOrder, ListingQuery, StoreError, UpdateEventError};
 use evreg::AppContext;
 use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest};
-use evreg_tests::apps::{embedded_in, scratch_dir, serve_over_http};
+use evreg_tests::apps::TestApp;
 use http::Method;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -267,27 +266,6 @@ async fn the_report_counts_registrations_per_day(s: Stores) {
 
 // ------------------------------------------------------------------ the routes (embedded)
 
-struct App {
-    api: Arc<dyn Api>,
-    ctx: Arc<AppContext>,
-    bus: evreg::adapters::embedded::BusMonitor,
-    files: std::path::PathBuf,
-    server: tokio::task::JoinHandle<Result<(), evreg::runtime::dev_server::BoxError>>,
-}
-
-async fn app() -> App {
-    let files = scratch_dir("events");
-    let embedded = embedded_in(files.clone());
-    let (api, server) = serve_over_http(embedded.ctx.clone()).await;
-    App {
-        api,
-        ctx: embedded.ctx,
-        bus: embedded.bus,
-        files,
-        server,
-    }
-}
-
 async fn admin_token(ctx: &AppContext) -> String {
     let admin = User {
         id: Uuid::now_v7(),
@@ -322,9 +300,15 @@ async fn register(api: &dyn Api, event_id: Uuid, email: &str) -> u16 {
     .status
 }
 
-#[tokio::test]
-async fn updates_are_validated_authorized_and_capacity_checked() {
-    let app = app().await;
+evreg_tests::both_modes!("events":
+    updates_are_validated_authorized_and_capacity_checked,
+    lowering_capacity_while_registrations_race_never_oversells,
+    a_cancelled_event_mails_every_registrant_in_pages,
+    listings_filter_and_refuse_tampered_cursors,
+    the_report_shows_counts_revenue_and_days,
+);
+
+async fn updates_are_validated_authorized_and_capacity_checked(app: TestApp) {
     let api = app.api.as_ref();
     let owner = new_organizer(api).await;
     let other = new_organizer(api).await;
@@ -365,12 +349,9 @@ async fn updates_are_validated_authorized_and_capacity_checked() {
     let ok = put(owner.clone(), id, update_body(3)).await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(ok.body["venue"], "Hall B");
-    app.server.abort();
 }
 
-#[tokio::test]
-async fn lowering_capacity_while_registrations_race_never_oversells() {
-    let app = app().await;
+async fn lowering_capacity_while_registrations_race_never_oversells(app: TestApp) {
     let api = app.api.clone();
     let owner = new_organizer(api.as_ref()).await;
     let id = create_event(api.as_ref(), &owner, json!({ "max_capacity": 20 })).await;
@@ -414,12 +395,9 @@ async fn lowering_capacity_while_registrations_race_never_oversells() {
     );
     assert_eq!(seated, confirmed);
     assert!(lowered == 200 || lowered == 422, "{lowered}");
-    app.server.abort();
 }
 
-#[tokio::test]
-async fn a_cancelled_event_mails_every_registrant_in_pages() {
-    let app = app().await;
+async fn a_cancelled_event_mails_every_registrant_in_pages(app: TestApp) {
     let api = app.api.as_ref();
     let owner = new_organizer(api).await;
     let admin = admin_token(&app.ctx).await;
@@ -440,16 +418,16 @@ async fn a_cancelled_event_mails_every_registrant_in_pages() {
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
     assert_eq!(cancelled.body["status"], "CANCELLED");
     assert_eq!(delete(&admin).await.status, 409);
-    app.bus.until_idle().await;
-    let mail = evreg::adapters::embedded::mailbox::read_all(&app.files.join("mail")).unwrap();
+    app.settle().await;
     for email in &emails {
-        let to_them = mail
-            .iter()
-            .filter(|(_, raw)| raw.contains(email.as_str()) && raw.contains("Cancelled:"))
+        let to_them = app
+            .mail_to(email)
+            .await
+            .into_iter()
+            .filter(|raw| raw.contains("Cancelled:"))
             .count();
         assert_eq!(to_them, 1, "{email}");
     }
-    assert!(app.bus.dead_letters().is_empty());
     // Registration is closed, and the event left the public list.
     assert_eq!(register(api, id, "late@example.org").await, 404);
     let listed = api.get("/events?limit=100", None).await;
@@ -458,12 +436,9 @@ async fn a_cancelled_event_mails_every_registrant_in_pages() {
         .unwrap()
         .iter()
         .any(|e| e["id"] == id.to_string()));
-    app.server.abort();
 }
 
-#[tokio::test]
-async fn listings_filter_and_refuse_tampered_cursors() {
-    let app = app().await;
+async fn listings_filter_and_refuse_tampered_cursors(app: TestApp) {
     let api = app.api.as_ref();
     let owner = new_organizer(api).await;
     let venue = format!("Venue {}", Uuid::new_v4().simple());
@@ -479,7 +454,7 @@ async fn listings_filter_and_refuse_tampered_cursors() {
         )
         .await;
     }
-    app.bus.until_idle().await;
+    app.settle().await;
     let v = venue.replace(' ', "%20");
     let first = api
         .get(&format!("/events?venue={v}&q=RUST&limit=1"), None)
@@ -520,12 +495,9 @@ async fn listings_filter_and_refuse_tampered_cursors() {
         .await;
     assert_eq!(ranged.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(ranged.body["items"][0]["name"], "Rust Day");
-    app.server.abort();
 }
 
-#[tokio::test]
-async fn the_report_shows_counts_revenue_and_days() {
-    let app = app().await;
+async fn the_report_shows_counts_revenue_and_days(app: TestApp) {
     let api = app.api.as_ref();
     let owner = new_organizer(api).await;
     let other = new_organizer(api).await;
@@ -538,7 +510,7 @@ async fn the_report_shows_counts_revenue_and_days() {
     for i in 0..3 {
         assert_eq!(register(api, id, &format!("q{i}@example.org")).await, 201);
     }
-    app.bus.until_idle().await;
+    app.settle().await;
     let path = format!("/events/{id}/report");
     assert_eq!(api.get(&path, Some(&other)).await.status, 403);
     assert_eq!(api.get(&path, None).await.status, 401);
@@ -552,5 +524,4 @@ async fn the_report_shows_counts_revenue_and_days() {
         report.body["registrations_per_day"],
         json!([{ "date": today, "registrations": 3 }])
     );
-    app.server.abort();
 }

@@ -139,3 +139,114 @@ pub async fn serve_over_http(ctx: Arc<AppContext>) -> (Arc<dyn Api>, Server) {
     let server = tokio::spawn(evreg::runtime::dev_server::serve(listener, ctx));
     (Arc::new(crate::api::HttpApi::new(base_url)), server)
 }
+
+/// One application under test in either mode, with what a scenario needs from its mode:
+/// the API, the context, a way to let every worker finish, and the mail sent so far.
+pub struct TestApp {
+    pub api: Arc<dyn Api>,
+    pub ctx: Arc<AppContext>,
+    mode: Mode,
+}
+
+enum Mode {
+    Aws(Box<AwsApp>),
+    Embedded {
+        app: Embedded,
+        files: PathBuf,
+        server: Server,
+    },
+}
+
+impl TestApp {
+    /// Over the emulator (`None` when none is configured); `label` names its resources.
+    pub async fn aws(label: &str) -> Option<Self> {
+        let app = AwsApp::start(label).await?;
+        Some(Self {
+            api: app.api(),
+            ctx: app.ctx.clone(),
+            mode: Mode::Aws(Box::new(app)),
+        })
+    }
+
+    /// The embedded app over real HTTP, its files in a fresh scratch directory.
+    pub async fn embedded(label: &str) -> Self {
+        let files = scratch_dir(label);
+        let app = embedded_in(files.clone());
+        let (api, server) = serve_over_http(app.ctx.clone()).await;
+        Self {
+            api,
+            ctx: app.ctx.clone(),
+            mode: Mode::Embedded { app, files, server },
+        }
+    }
+
+    /// Runs the workers until no queue holds anything: in AWS mode every worker's queue is
+    /// drained through its event source mapping, again until a whole round finds nothing
+    /// (a worker's output feeds another's queue).
+    pub async fn settle(&self) {
+        match &self.mode {
+            Mode::Aws(app) => loop {
+                let mut handled = 0;
+                for spec in WORKERS {
+                    handled += app.mapping(spec.worker).await.drain().await;
+                }
+                if handled == 0 {
+                    return;
+                }
+            },
+            Mode::Embedded { app, .. } => app.bus.until_idle().await,
+        }
+    }
+
+    /// The raw MIME of every mail sent to `recipient`.
+    pub async fn mail_to(&self, recipient: &str) -> Vec<String> {
+        match &self.mode {
+            Mode::Aws(_) => {
+                let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("the emulator's URL");
+                crate::mailbox::sent_to(&endpoint, recipient)
+                    .await
+                    .into_iter()
+                    .map(|mail| mail.raw)
+                    .collect()
+            }
+            Mode::Embedded { files, .. } => {
+                evreg::adapters::embedded::mailbox::read_all(&files.join("mail"))
+                    .expect("the mailbox directory")
+                    .into_iter()
+                    .map(|(_, raw)| raw)
+                    .filter(|raw| {
+                        crate::mailbox::header(raw, "To").is_some_and(|to| to.contains(recipient))
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Mode::Embedded { server, .. } = &self.mode {
+            server.abort();
+        }
+    }
+}
+
+/// Runs each `scenario(app: TestApp)` as two tests, `aws::<name>` (against the emulator;
+/// skipped without one outside CI) and `embedded::<name>`.
+#[macro_export]
+macro_rules! both_modes {
+    ($label:literal: $($scenario:ident),* $(,)?) => {
+        mod aws {
+            $(#[tokio::test] async fn $scenario() {
+                if let Some(app) = $crate::apps::TestApp::aws($label).await {
+                    super::$scenario(app).await
+                }
+            })*
+        }
+        mod embedded {
+            $(#[tokio::test] async fn $scenario() {
+                super::$scenario($crate::apps::TestApp::embedded($label).await).await
+            })*
+        }
+    };
+}
