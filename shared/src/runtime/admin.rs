@@ -12,7 +12,11 @@ use crate::ports::{BoxError, Clock, Store, StoreError, SystemClock};
 /// Creates an active ADMIN with the same email and password rules as sign-up. Its
 /// UserSignedUp event stays in the outbox for the sweeper to publish (the command has
 /// no bus).
-pub async fn create_admin(store: &dyn Store, email: &str, password: String) -> Result<User, BoxError> {
+pub async fn create_admin(
+    store: &dyn Store,
+    email: &str,
+    password: String,
+) -> Result<User, BoxError> {
     let signup = Signup::parse(email, password).map_err(|e| format!("{e}"))?;
     let password_hash = Passwords::default().hash(signup.password).await?;
     let now = SystemClock.now();
