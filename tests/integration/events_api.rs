@@ -3,7 +3,6 @@
 //! validation, the capacity-lowering race, cancellation notices to every registrant in
 //! pages, listing filters and tamper-evident cursors, the report.
 
-
 use evreg::domain::{
     Event, EventStatus, ProjectionChange, Registration, RegistrationStatus, Role, StatsDelta, User,
 };

@@ -1,8 +1,8 @@
 //! Process entry points: Lambda (`aws`) and the local dev server (`embedded`).
 
+pub mod admin;
 #[cfg(feature = "embedded")]
 pub mod dev_server;
 #[cfg(feature = "aws")]
 pub mod lambda;
-pub mod admin;
 pub mod logging;
