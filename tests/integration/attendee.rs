@@ -3,37 +3,18 @@
 //! at the door, forged tickets, Idempotency-Key retries, manage-token access.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use evreg::tickets::{verify_ticket, AttendeeKeys, TicketPublicKey};
-use evreg::AppContext;
 use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest, Reply};
-use evreg_tests::apps::{embedded_over_http, AwsApp};
+use evreg_tests::apps::TestApp;
 use http::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-macro_rules! both_modes {
-    ($($scenario:ident),* $(,)?) => {
-        mod aws {
-            $(#[tokio::test] async fn $scenario() {
-                let Some(app) = super::AwsApp::start("attendee").await else { return };
-                super::$scenario(app.api(), app.ctx.clone()).await;
-            })*
-        }
-        mod embedded {
-            $(#[tokio::test] async fn $scenario() {
-                let (app, api, server) = super::embedded_over_http().await;
-                super::$scenario(api, app.ctx.clone()).await;
-                server.abort();
-            })*
-        }
-    };
-}
+evreg_tests::both_modes!("attendee":
 
-both_modes!(
     fifty_scans_of_one_ticket_check_in_once,
     forged_and_foreign_tickets_are_refused,
     concurrent_retries_with_one_idempotency_key_register_once,
@@ -84,7 +65,8 @@ fn scan(ticket: &str) -> ApiRequest {
 
 /// 50 door devices scan one ticket at once: exactly one is let in; the other 49 are told
 /// when the first scan happened.
-async fn fifty_scans_of_one_ticket_check_in_once(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+async fn fifty_scans_of_one_ticket_check_in_once(app: TestApp) {
+    let (api, ctx) = (app.api.clone(), app.ctx.clone());
     let setup = published_event(api.as_ref(), 10).await;
     let registration = register(api.as_ref(), &setup.event_id, "door@example.org").await;
     let event_id: Uuid = setup.event_id.parse().expect("uuid");
@@ -120,7 +102,8 @@ async fn fifty_scans_of_one_ticket_check_in_once(api: Arc<dyn Api>, ctx: Arc<App
 
 /// A door device verifies offline with only the event's public key; the server refuses
 /// anything that does not verify or belongs elsewhere, and records nothing.
-async fn forged_and_foreign_tickets_are_refused(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+async fn forged_and_foreign_tickets_are_refused(app: TestApp) {
+    let (api, ctx) = (app.api.clone(), app.ctx.clone());
     let setup = published_event(api.as_ref(), 10).await;
     let other = published_event(api.as_ref(), 10).await;
     let registration = register(api.as_ref(), &setup.event_id, "door@example.org").await;
@@ -212,10 +195,8 @@ async fn forged_and_foreign_tickets_are_refused(api: Arc<dyn Api>, ctx: Arc<AppC
 
 /// A client retrying one registration 20 times at once with one Idempotency-Key gets one
 /// registration and one answer, however the retries interleave.
-async fn concurrent_retries_with_one_idempotency_key_register_once(
-    api: Arc<dyn Api>,
-    ctx: Arc<AppContext>,
-) {
+async fn concurrent_retries_with_one_idempotency_key_register_once(app: TestApp) {
+    let (api, ctx) = (app.api.clone(), app.ctx.clone());
     let setup = published_event(api.as_ref(), 10).await;
     let path = format!("/events/{}/registrations", setup.event_id);
     let key = Uuid::new_v4().to_string();
@@ -293,10 +274,8 @@ async fn until_settled(api: &dyn Api, request: ApiRequest) -> Reply {
     }
 }
 
-async fn only_the_manage_token_or_the_organizer_reach_a_registration(
-    api: Arc<dyn Api>,
-    _ctx: Arc<AppContext>,
-) {
+async fn only_the_manage_token_or_the_organizer_reach_a_registration(app: TestApp) {
+    let api = app.api.clone();
     let setup = published_event(api.as_ref(), 10).await;
     let registration = register(api.as_ref(), &setup.event_id, "own@example.org").await;
     let other = register(api.as_ref(), &setup.event_id, "other@example.org").await;

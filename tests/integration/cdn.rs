@@ -3,12 +3,10 @@
 //! revalidates to 304, in both modes.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use evreg::handlers::workers::Worker;
-use evreg::AppContext;
-use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest};
-use evreg_tests::apps::{embedded_over_http, AwsApp};
+use evreg_tests::api::{create_event, new_organizer, ApiRequest};
+use evreg_tests::apps::{AwsApp, TestApp};
 use evreg_tests::esm::batch_of;
 use http::Method;
 use serde_json::json;
@@ -104,27 +102,11 @@ async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_refe
     assert!(recorded[2].1.contains(&event_path));
 }
 
-macro_rules! both_modes {
-    ($($scenario:ident),* $(,)?) => {
-        mod aws {
-            $(#[tokio::test] async fn $scenario() {
-                let Some(app) = super::AwsApp::start("cache").await else { return };
-                super::$scenario(app.api(), app.ctx.clone()).await;
-            })*
-        }
-        mod embedded {
-            $(#[tokio::test] async fn $scenario() {
-                let (app, api, server) = super::embedded_over_http().await;
-                super::$scenario(api, app.ctx.clone()).await;
-                server.abort();
-            })*
-        }
-    };
-}
+evreg_tests::both_modes!("cache":
+public_reads_are_cacheable_and_revalidate);
 
-both_modes!(public_reads_are_cacheable_and_revalidate);
-
-async fn public_reads_are_cacheable_and_revalidate(api: Arc<dyn Api>, _ctx: Arc<AppContext>) {
+async fn public_reads_are_cacheable_and_revalidate(app: TestApp) {
+    let api = app.api.clone();
     let organizer = new_organizer(api.as_ref()).await;
     let event_id = create_event(api.as_ref(), &organizer, json!({ "max_capacity": 5 })).await;
     for path in [

@@ -1,53 +1,16 @@
 //! One conformance suite, two stores: every case runs against the SQLite adapter and against
 //! the DynamoDB adapter (real SDK, emulator), each on its own fresh tables.
 
-use std::sync::Arc;
-
 use evreg::domain::{
     DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
     RegistrationStatus, Role, StatsDelta, User,
 };
-use evreg::ports::{ReadModel, Store, StoreError};
-use evreg_tests::apps::AwsApp;
+use evreg::ports::StoreError;
+use evreg_tests::stores::Stores;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-pub struct Stores {
-    pub store: Arc<dyn Store>,
-    pub read: Arc<dyn ReadModel>,
-}
-
-/// Fresh stores, for conformance cases in other files too.
-pub fn sqlite() -> Stores {
-    let store = Arc::new(evreg::adapters::embedded::SqliteStore::in_memory().expect("sqlite"));
-    Stores {
-        store: store.clone(),
-        read: store,
-    }
-}
-
-pub async fn dynamodb() -> Option<Stores> {
-    let app = AwsApp::start("conformance").await?;
-    Some(Stores {
-        store: app.ctx.store.clone(),
-        read: app.ctx.read_model.clone(),
-    })
-}
-
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $case() { super::$case(super::sqlite()).await })*
-        }
-        mod dynamodb {
-            $(#[tokio::test] async fn $case() {
-                if let Some(stores) = super::dynamodb().await { super::$case(stores).await }
-            })*
-        }
-    };
-}
-
-conformance!(
+evreg_tests::both_stores!(
     users_are_unique_by_email,
     slugs_are_unique,
     registration_takes_seats_until_full,

@@ -15,22 +15,9 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::conformance::{dynamodb, sqlite, Stores};
+use evreg_tests::stores::Stores;
 
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $case() { super::$case(super::sqlite()).await })*
-        }
-        mod dynamodb {
-            $(#[tokio::test] async fn $case() {
-                if let Some(stores) = super::dynamodb().await { super::$case(stores).await }
-            })*
-        }
-    };
-}
-
-conformance!(
+evreg_tests::both_stores!(
     capacity_is_never_lowered_below_the_seats_taken,
     a_slug_change_swaps_the_guard,
     listings_filter_sort_and_keep_the_newest_version,

@@ -13,31 +13,18 @@ use evreg::domain::{Role, User};
 use evreg::ports::{RefreshToken, Rotation, UserChange};
 use evreg::AppContext;
 use evreg_tests::api::{Api, LambdaApi, Reply};
-use evreg_tests::apps::{embedded_over_http, AwsApp};
+use evreg_tests::apps::{AwsApp, TestApp};
 use evreg_tests::clock::LaterClock;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::conformance::{dynamodb, sqlite, Stores};
+use evreg_tests::stores::Stores;
 
 // ---------------------------------------------------------------------------------------
 // The store, both adapters.
 
-macro_rules! identity_store {
-    ($($case:ident),* $(,)?) => {
-        mod store_sqlite {
-            $(#[tokio::test] async fn $case() { super::$case(super::sqlite()).await })*
-        }
-        mod store_dynamodb {
-            $(#[tokio::test] async fn $case() {
-                if let Some(stores) = super::dynamodb().await { super::$case(stores).await }
-            })*
-        }
-    };
-}
-
-identity_store!(
+evreg_tests::both_stores!(
     a_refresh_token_rotates_once_and_a_replay_revokes_its_family,
     concurrent_rotations_of_one_token_have_one_winner,
     a_revoked_or_expired_family_refuses_its_tokens,
@@ -226,25 +213,8 @@ async fn a_reset_token_works_once_and_ends_every_session(stores: Stores) {
 // ---------------------------------------------------------------------------------------
 // The API, both modes.
 
-macro_rules! both_modes {
-    ($($scenario:ident),* $(,)?) => {
-        mod aws {
-            $(#[tokio::test] async fn $scenario() {
-                let Some(app) = super::AwsApp::start("identity").await else { return };
-                super::$scenario(app.api(), app.ctx.clone()).await;
-            })*
-        }
-        mod embedded {
-            $(#[tokio::test] async fn $scenario() {
-                let (app, api, server) = super::embedded_over_http().await;
-                super::$scenario(api, app.ctx.clone()).await;
-                server.abort();
-            })*
-        }
-    };
-}
+evreg_tests::both_modes!("identity":
 
-both_modes!(
     refresh_rotates_and_a_replay_revokes_the_family,
     concurrent_refreshes_of_one_token_let_one_win,
     logout_ends_the_session,
@@ -318,7 +288,8 @@ fn role_in(access_token: &str) -> Value {
     claims["role"].clone()
 }
 
-async fn refresh_rotates_and_a_replay_revokes_the_family(api: Arc<dyn Api>, _: Arc<AppContext>) {
+async fn refresh_rotates_and_a_replay_revokes_the_family(app: TestApp) {
+    let api = app.api.clone();
     let account = signup(api.as_ref()).await;
     let (_, first) = tokens_of(api.as_ref(), &account).await;
     let rotated = refresh(api.as_ref(), &first).await;
@@ -338,7 +309,8 @@ async fn refresh_rotates_and_a_replay_revokes_the_family(api: Arc<dyn Api>, _: A
     assert_eq!(garbage.status, 401);
 }
 
-async fn concurrent_refreshes_of_one_token_let_one_win(api: Arc<dyn Api>, _: Arc<AppContext>) {
+async fn concurrent_refreshes_of_one_token_let_one_win(app: TestApp) {
+    let api = app.api.clone();
     let account = signup(api.as_ref()).await;
     let (_, token) = tokens_of(api.as_ref(), &account).await;
     let (a, b) = tokio::join!(refresh(api.as_ref(), &token), refresh(api.as_ref(), &token));
@@ -354,7 +326,8 @@ async fn concurrent_refreshes_of_one_token_let_one_win(api: Arc<dyn Api>, _: Arc
     );
 }
 
-async fn logout_ends_the_session(api: Arc<dyn Api>, _: Arc<AppContext>) {
+async fn logout_ends_the_session(app: TestApp) {
+    let api = app.api.clone();
     let account = signup(api.as_ref()).await;
     let (_, kept) = tokens_of(api.as_ref(), &account).await;
     let (_, ended) = tokens_of(api.as_ref(), &account).await;
@@ -374,7 +347,8 @@ async fn logout_ends_the_session(api: Arc<dyn Api>, _: Arc<AppContext>) {
     assert_eq!(again.status, 204, "idempotent");
 }
 
-async fn deactivation_and_role_changes_apply_at_refresh(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+async fn deactivation_and_role_changes_apply_at_refresh(app: TestApp) {
+    let (api, ctx) = (app.api.clone(), app.ctx.clone());
     let account = signup(api.as_ref()).await;
     let (access, token) = tokens_of(api.as_ref(), &account).await;
     assert_eq!(role_in(&access), "ORGANIZER");
@@ -409,7 +383,8 @@ async fn deactivation_and_role_changes_apply_at_refresh(api: Arc<dyn Api>, ctx: 
     assert_eq!(refresh(api.as_ref(), &token).await.status, 401);
 }
 
-async fn a_deactivated_users_access_token_is_refused(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+async fn a_deactivated_users_access_token_is_refused(app: TestApp) {
+    let (api, ctx) = (app.api.clone(), app.ctx.clone());
     let account = signup(api.as_ref()).await;
     let (access, _) = tokens_of(api.as_ref(), &account).await;
     let event = json!({ "name": "Deactivated", "date": "2027-03-01T18:00:00Z", "venue": "Hall A" });
@@ -430,7 +405,8 @@ async fn a_deactivated_users_access_token_is_refused(api: Arc<dyn Api>, ctx: Arc
     assert_eq!((login.status, login.code()), (401, "invalid_credentials"));
 }
 
-async fn failed_logins_are_throttled_per_account(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
+async fn failed_logins_are_throttled_per_account(app: TestApp) {
+    let (api, ctx) = (app.api.clone(), app.ctx.clone());
     let account = signup(api.as_ref()).await;
     let bystander = signup(api.as_ref()).await;
     for _ in 0..ACCOUNT_LIMIT {
@@ -466,7 +442,8 @@ async fn failed_logins_are_throttled_per_account(api: Arc<dyn Api>, ctx: Arc<App
     assert_eq!(login_as(&later, &account.email, PASSWORD).await.status, 200);
 }
 
-async fn failed_logins_are_throttled_per_source_ip(api: Arc<dyn Api>, _: Arc<AppContext>) {
+async fn failed_logins_are_throttled_per_source_ip(app: TestApp) {
+    let api = app.api.clone();
     let account = signup(api.as_ref()).await;
     // Password spraying: one wrong guess each at many accounts from one address.
     let guesses: Vec<_> = (0..IP_LIMIT)
@@ -489,7 +466,8 @@ async fn failed_logins_are_throttled_per_source_ip(api: Arc<dyn Api>, _: Arc<App
     assert!(throttled.header("retry-after").is_some());
 }
 
-async fn unknown_emails_get_the_same_answers(api: Arc<dyn Api>, _: Arc<AppContext>) {
+async fn unknown_emails_get_the_same_answers(app: TestApp) {
+    let api = app.api.clone();
     let account = signup(api.as_ref()).await;
     let unknown = format!("nobody-{}@example.org", Uuid::new_v4().simple());
     let wrong = login_as(api.as_ref(), &account.email, "wrong password!").await;

@@ -350,22 +350,9 @@ mod store {
     use time::OffsetDateTime;
     use uuid::Uuid;
 
-    use crate::conformance::{dynamodb, sqlite, Stores};
+    use evreg_tests::stores::Stores;
 
-    macro_rules! both_stores {
-        ($($case:ident),* $(,)?) => {
-            mod sqlite_store {
-                $(#[tokio::test] async fn $case() { super::$case(super::sqlite()).await })*
-            }
-            mod dynamodb_store {
-                $(#[tokio::test] async fn $case() {
-                    if let Some(stores) = super::dynamodb().await { super::$case(stores).await }
-                })*
-            }
-        };
-    }
-
-    both_stores!(
+    evreg_tests::both_stores!(
         users_list_by_email_across_pages,
         updates_change_only_what_they_name,
         concurrent_updates_of_different_fields_both_land,

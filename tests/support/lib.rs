@@ -7,3 +7,4 @@ pub mod emulator;
 pub mod esm;
 pub mod mailbox;
 pub mod provision;
+pub mod stores;
