@@ -89,43 +89,42 @@ pub fn waitlisted(event: &Event, registration: &Registration, manage_url: &str) 
 
 /// The organizers cancelled the whole event: every registrant (seat or waitlist) is told.
 pub fn event_cancelled(event: &Event, registration: &Registration) -> Mail {
-    let intro = format!(
-        "We're sorry: {} has been cancelled by the organizers, so your registration no longer holds.",
-        event.name
-    );
-    let outro = "You don't need to do anything.";
-    let text = format!(
-        "{}\n\n{}\n\n{}\n{}\n",
-        greeting(registration),
-        intro,
-        details_text(event),
-        outro,
-    );
-    let html = layout(
+    notice(
+        event,
+        registration,
         "Event cancelled",
+        format!("Cancelled: {}", event.name),
         &format!(
-            "{}<p>{}</p>{}<p>{}</p>",
-            greeting_html(registration),
-            escape_html(&intro),
-            details_html(event),
-            escape_html(outro),
+            "We're sorry: {} has been cancelled by the organizers, so your registration no longer holds.",
+            event.name
         ),
-    );
-    Mail {
-        to: registration.email.clone(),
-        subject: format!("Cancelled: {}", event.name),
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+        "You don't need to do anything.",
+    )
 }
 
 pub fn cancelled(event: &Event, registration: &Registration) -> Mail {
-    let intro = format!(
-        "Your registration for {} is cancelled, and your seat is released.",
-        event.name
-    );
-    let outro = "If this was a mistake, register again while seats are available.";
+    notice(
+        event,
+        registration,
+        "Registration cancelled",
+        format!("Registration cancelled: {}", event.name),
+        &format!(
+            "Your registration for {} is cancelled, and your seat is released.",
+            event.name
+        ),
+        "If this was a mistake, register again while seats are available.",
+    )
+}
+
+/// A plain notice: greeting, what happened, the event's details, what to do next.
+fn notice(
+    event: &Event,
+    registration: &Registration,
+    heading: &str,
+    subject: String,
+    intro: &str,
+    outro: &str,
+) -> Mail {
     let text = format!(
         "{}\n\n{}\n\n{}\n{}\n",
         greeting(registration),
@@ -134,18 +133,18 @@ pub fn cancelled(event: &Event, registration: &Registration) -> Mail {
         outro,
     );
     let html = layout(
-        "Registration cancelled",
+        heading,
         &format!(
             "{}<p>{}</p>{}<p>{}</p>",
             greeting_html(registration),
-            escape_html(&intro),
+            escape_html(intro),
             details_html(event),
             escape_html(outro),
         ),
     );
     Mail {
         to: registration.email.clone(),
-        subject: format!("Registration cancelled: {}", event.name),
+        subject,
         text,
         html,
         attachments: Vec::new(),
