@@ -37,6 +37,20 @@ fn template_http_api_routes_are_the_route_table() {
     assert_eq!(provision::http_routes(), expected);
 }
 
+/// Every function the template deploys has its binary, and every binary is deployed.
+#[test]
+fn template_functions_are_the_lambda_binaries() {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/src/bin"));
+    let binaries: BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("functions/src/bin")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(provision::function_binaries(), binaries);
+}
+
 #[test]
 fn template_filter_policies_are_the_worker_table() {
     let expected: BTreeMap<String, BTreeSet<String>> = WORKERS

@@ -156,6 +156,19 @@ pub fn subscriptions() -> BTreeMap<String, BTreeSet<String>> {
     subscriptions_of(&template()).unwrap_or_else(|e| panic!("{TEMPLATE_PATH}: {e}"))
 }
 
+/// `BuildProperties.Binary` of every function in the template.
+pub fn function_binaries() -> BTreeSet<String> {
+    resources(&template())
+        .and_then(|resources| {
+            resources
+                .iter()
+                .filter(|r| r.kind == FUNCTION)
+                .map(|f| f.binary().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_else(|e| panic!("{TEMPLATE_PATH}: {e}"))
+}
+
 /// One resource of the template.
 struct Resource<'a> {
     id: &'a str,
