@@ -12,6 +12,7 @@ use evreg::domain::{
     DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
     RegistrationStatus,
 };
+use evreg::ports::ListingQuery;
 use evreg::ports::{Bus, BusError, Page, ReadModel, StoreError};
 use evreg::AppContext;
 use evreg_tests::apps::FAST_QUEUES;
@@ -64,14 +65,6 @@ impl ReadModel for FlakyReadModel {
 
     async fn stats(&self, event_id: Uuid) -> Result<EventStats, StoreError> {
         self.inner.stats(event_id).await
-    }
-
-    async fn published(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<(Event, EventStats)>, StoreError> {
-        self.inner.published(limit, cursor).await
     }
 
     async fn listings(
@@ -285,7 +278,11 @@ async fn the_sweeper_delivers_events_whose_publish_failed_after_the_write() {
     assert_eq!(later.sweep_outbox().await.unwrap(), 1);
     h.monitor.until_idle().await;
     assert!(later.store.unpublished(10).await.unwrap().is_empty());
-    let listed = later.read_model.published(10, None).await.unwrap();
+    let listed = later
+        .read_model
+        .listings(&ListingQuery::default(), 10, None)
+        .await
+        .unwrap();
     assert_eq!(
         listed.items[0].0.id, event.id,
         "the swept event reached the projection"

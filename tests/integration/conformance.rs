@@ -5,6 +5,7 @@ use evreg::domain::{
     DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
     RegistrationStatus, Role, StatsDelta, User,
 };
+use evreg::ports::ListingQuery;
 use evreg::ports::StoreError;
 use evreg_tests::stores::Stores;
 use time::{Duration, OffsetDateTime};
@@ -311,7 +312,11 @@ async fn counters_survive_any_delivery_order(s: Stores) {
             ..EventStats::default()
         }
     );
-    let page = s.read.published(10, None).await.unwrap();
+    let page = s
+        .read
+        .listings(&ListingQuery::default(), 10, None)
+        .await
+        .unwrap();
     assert_eq!(
         page.items,
         vec![(
@@ -347,7 +352,11 @@ async fn listings_page_by_date_with_cursors(s: Stores) {
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = s.read.published(2, cursor.as_deref()).await.unwrap();
+        let page = s
+            .read
+            .listings(&ListingQuery::default(), 2, cursor.as_deref())
+            .await
+            .unwrap();
         pages += 1;
         seen.extend(page.items.iter().map(|(listing, _)| listing.id));
         match page.next_cursor {
@@ -363,7 +372,10 @@ async fn listings_page_by_date_with_cursors(s: Stores) {
     );
 
     for forged in ["garbage", "eyJ4IjoxfQ", ""] {
-        let result = s.read.published(2, Some(forged)).await;
+        let result = s
+            .read
+            .listings(&ListingQuery::default(), 2, Some(forged))
+            .await;
         assert!(
             matches!(result, Err(StoreError::InvalidCursor)),
             "{forged}: {result:?}"

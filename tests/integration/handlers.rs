@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::SqsEvent;
 use evreg::handlers::routes::match_route;
 use evreg::handlers::workers::Worker;
+use evreg::ports::ListingQuery;
 use evreg::AppContext;
 use evreg_tests::api::{reply_of, Reply};
 use evreg_tests::apps::{self, AwsApp};
@@ -216,7 +217,11 @@ async fn the_projection_worker_takes_the_sqs_sample_once(ctx: Arc<AppContext>) {
         assert!(response.batch_item_failures.is_empty());
     }
     assert_eq!(ctx.read_model.stats(event_id).await.unwrap().registered, 1);
-    let page = ctx.read_model.published(100, None).await.unwrap();
+    let page = ctx
+        .read_model
+        .listings(&ListingQuery::default(), 100, None)
+        .await
+        .unwrap();
     assert!(page.items.iter().any(|(listing, _)| listing.id == event_id));
 
     let mut poisoned = batch.clone();

@@ -228,12 +228,6 @@ pub trait ReadModel: Send + Sync {
     /// id was applied before (at-least-once delivery).
     async fn apply(&self, dedupe_id: Uuid, change: &ProjectionChange) -> Result<bool, StoreError>;
     async fn stats(&self, event_id: Uuid) -> Result<EventStats, StoreError>;
-    /// Published events by date, soonest first.
-    async fn published(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<(Event, EventStats)>, StoreError>;
     /// Published events matching `query`, in its order. The cursor is the adapter's; the
     /// route signs it before it leaves the API.
     async fn listings(

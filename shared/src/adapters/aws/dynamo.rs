@@ -181,3 +181,15 @@ pub fn page_of<T>(
         .collect::<Result<_, StoreError>>()?;
     Ok(crate::ports::Page { items, next_cursor })
 }
+
+/// A put inside a transaction that fails its condition when the key exists: how every
+/// uniqueness guard and new entity is written.
+pub fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(unavailable)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}

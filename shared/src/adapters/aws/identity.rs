@@ -14,12 +14,12 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem, Update,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::dynamo::{key, n, number, s, string, transact, unavailable, Cancelled, Item};
+use super::dynamo::{key, n, number, put_new, s, string, transact, unavailable, Cancelled, Item};
 use super::store::DynamoStore;
 use crate::auth::refresh::REFRESH_TOKEN_TTL;
 use crate::domain::Envelope;
@@ -52,16 +52,6 @@ fn uuid_attr(item: &Item, name: &str) -> Result<Uuid, StoreError> {
 
 fn flag(item: &Item, name: &str) -> bool {
     matches!(item.get(name), Some(AttributeValue::Bool(true)))
-}
-
-fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(unavailable)?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 fn token_item(hash: &str, family_id: Uuid, user_id: Uuid, expires_at: OffsetDateTime) -> Item {

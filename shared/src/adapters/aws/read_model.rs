@@ -24,8 +24,7 @@ use base64::Engine;
 use time::Date;
 
 use super::dynamo::{
-    decode_index_cursor, entity, item_with_keys, key, n, number, page_of, s, string, transact,
-    unavailable, Cancelled, Item,
+    entity, item_with_keys, key, n, number, s, string, transact, unavailable, Cancelled, Item,
 };
 use crate::domain::{sortable_time, Event, EventReport, EventStats, EventStatus, ProjectionChange};
 use crate::ports::{search_key, ListingOrder, ListingQuery, Page, ReadModel, StoreError};
@@ -185,33 +184,6 @@ impl ReadModel for DynamoReadModel {
             .await
             .map_err(unavailable)?;
         Ok(stats_of(output.item.as_ref()))
-    }
-
-    async fn published(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<(Event, EventStats)>, StoreError> {
-        let start = cursor
-            .map(|raw| decode_index_cursor(raw, PUBLISHED))
-            .transpose()?;
-        // One extra item tells whether another page exists, so the last page has no cursor.
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :listed")
-            .expression_attribute_values(":listed", s(PUBLISHED))
-            .set_exclusive_start_key(start)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        page_of(output.items.unwrap_or_default(), limit, |item| {
-            let stats = stats_of(Some(&item));
-            Ok((entity::<Event>(item)?, stats))
-        })
     }
 
     async fn listings(

@@ -16,14 +16,15 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::dynamo::{
-    entity, item_with_keys, key, n, number, s, string, transact, unavailable, Cancelled, Item,
+    entity, item_with_keys, key, n, number, put_new, s, string, transact, unavailable, Cancelled,
+    Item,
 };
 use super::lifecycle::{registrations_index_pk, waitlist_entry_sk};
 use crate::domain::{
@@ -39,16 +40,6 @@ const OUTBOX_TTL: Duration = Duration::days(14);
 pub struct DynamoStore {
     client: Client,
     table: String,
-}
-
-fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(unavailable)?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 /// Registrations sort by creation time; the id breaks ties.

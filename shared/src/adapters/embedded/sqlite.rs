@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -225,13 +225,6 @@ fn set_registration(
     )
     .map_err(unavailable)?;
     Ok(())
-}
-
-/// Where the read model's listing pages resume.
-#[derive(Serialize, Deserialize)]
-struct ListingCursor {
-    sort_key: String,
-    id: Uuid,
 }
 
 impl SqliteStore {
@@ -872,54 +865,6 @@ impl ReadModel for SqliteStore {
     async fn report(&self, event_id: Uuid) -> Result<EventReport, StoreError> {
         self.event_report(event_id).await
     }
-
-    async fn published(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<(Event, EventStats)>, StoreError> {
-        let after = cursor.map(decode_cursor).transpose()?;
-        self.run(move |conn| {
-            let (sort_key, id) = after
-                .map(|c| (c.sort_key, c.id.to_string()))
-                .unwrap_or_default();
-            let mut statement = conn
-                .prepare_cached(
-                    "SELECT listing, sort_key, registered, waitlisted, cancelled, checked_in FROM read_events
-                     WHERE published = 1 AND (sort_key, id) > (?1, ?2)
-                     ORDER BY sort_key, id LIMIT ?3",
-                )
-                .map_err(unavailable)?;
-            let rows = statement
-                .query_map(params![sort_key, id, limit as i64 + 1], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        stats_at(row, 2)?,
-                    ))
-                })
-                .map_err(unavailable)?;
-            let mut items = Vec::with_capacity(limit + 1);
-            for row in rows {
-                let (listing, sort_key, stats) = row.map_err(unavailable)?;
-                items.push((from_json::<Event>(&listing)?, stats, sort_key));
-            }
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|(listing, _, sort_key)| encode_cursor(sort_key, listing.id))
-                    .transpose()?
-            } else {
-                None
-            };
-            Ok(Page {
-                items: items.into_iter().map(|(l, s, _)| (l, s)).collect(),
-                next_cursor,
-            })
-        })
-        .await
-    }
 }
 
 /// The counters in four consecutive columns from `first`.
@@ -931,22 +876,6 @@ fn stats_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<EventStat
         count(2)?,
         count(3)?,
     ))
-}
-
-fn encode_cursor(sort_key: &str, id: Uuid) -> Result<String, StoreError> {
-    let cursor = ListingCursor {
-        sort_key: sort_key.to_owned(),
-        id,
-    };
-    Ok(URL_SAFE_NO_PAD.encode(to_json(&cursor)?))
-}
-
-fn decode_cursor(raw: &str) -> Result<ListingCursor, StoreError> {
-    URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(StoreError::InvalidCursor)
 }
 
 #[cfg(test)]
