@@ -16,5 +16,6 @@ mod journey;
 mod jwt_attacks;
 mod mail;
 mod openapi;
+mod secrets;
 mod template;
 mod users;
