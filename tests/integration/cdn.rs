@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use evreg::handlers::workers::Worker;
 use evreg_tests::api::{create_event, new_organizer, ApiRequest};
 use evreg_tests::apps::{AwsApp, TestApp};
-use evreg_tests::esm::batch_of;
+use evreg_tests::esm::{batch_of, receive};
 use http::Method;
 use serde_json::json;
 
@@ -58,16 +58,7 @@ async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_refe
     // The message twice, as at-least-once delivery may hand it over.
     let sqs = aws_sdk_sqs::Client::new(&app.sdk);
     let queue = app.queue_of(Worker::Cdn).to_owned();
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue)
-        .max_number_of_messages(10)
-        .message_attribute_names("All")
-        .send()
-        .await
-        .expect("receive")
-        .messages
-        .unwrap_or_default();
+    let received = receive(&sqs, &queue).await;
     assert_eq!(received.len(), 1, "one EventCreated reached the cdn queue");
     let batch = batch_of(&received, "arn:aws:sqs:us-east-1:000000000000:cdn");
     for _ in 0..2 {

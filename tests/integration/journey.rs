@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_lambda_events::sqs::SqsEvent;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use evreg::domain::{DomainEvent, Envelope};
 use evreg::handlers::workers::{sqs_record, Delivery, Worker};
 use evreg::ports::{Bus, BusError, Mail, MailError, Mailer};
@@ -17,7 +17,7 @@ use evreg::AppContext;
 use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest, LambdaApi};
 use evreg_tests::apps::{self, AwsApp, TEST_PUBLIC_URL};
 use evreg_tests::clock::LaterClock;
-use evreg_tests::esm::{batch_of, EventSourceMapping};
+use evreg_tests::esm::{batch_of, queue_attribute, receive, visible_messages, EventSourceMapping};
 use evreg_tests::mailbox::sent_to;
 use http::Method;
 use serde_json::json;
@@ -103,63 +103,24 @@ fn scan_qr(png: &[u8]) -> String {
 }
 
 /// Receives every visible message of `queue_url` without deleting any (they stay in flight
-/// for the queue's visibility timeout), with what an event source mapping would hand on.
+/// for the queue's visibility timeout).
 async fn receive_all(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
 ) -> Vec<aws_sdk_sqs::types::Message> {
     let mut all = Vec::new();
     loop {
-        let messages = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(0)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
-            .await
-            .expect("receive message")
-            .messages
-            .unwrap_or_default();
-        if messages.is_empty()
-            && queue_count(
-                sqs,
-                queue_url,
-                QueueAttributeName::ApproximateNumberOfMessages,
-            )
-            .await
-                == 0
-        {
+        let messages = receive(sqs, queue_url).await;
+        if messages.is_empty() && visible_messages(sqs, queue_url).await == 0 {
             return all;
         }
         all.extend(messages);
     }
 }
 
-async fn queue_count(sqs: &aws_sdk_sqs::Client, queue_url: &str, which: QueueAttributeName) -> u64 {
-    sqs.get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(which.clone())
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes()
-        .and_then(|a| a.get(&which))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> String {
-    sqs.get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
+    queue_attribute(sqs, queue_url, QueueAttributeName::QueueArn)
         .await
-        .expect("queue attributes")
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .cloned()
         .expect("a queue ARN")
 }
 

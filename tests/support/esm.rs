@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
 use evreg::handlers::workers::{sqs_record, Delivery, Worker};
 use evreg::AppContext;
 
@@ -26,17 +28,8 @@ impl EventSourceMapping {
         ctx: Arc<AppContext>,
     ) -> Self {
         let sqs = aws_sdk_sqs::Client::new(sdk);
-        let attributes = sqs
-            .get_queue_attributes()
-            .queue_url(queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
+        let queue_arn = queue_attribute(&sqs, queue_url, QueueAttributeName::QueueArn)
             .await
-            .expect("queue attributes");
-        let queue_arn = attributes
-            .attributes()
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-            .cloned()
             .unwrap_or_default();
         Self {
             sqs,
@@ -57,20 +50,7 @@ impl EventSourceMapping {
 
     /// One receive → invoke → delete cycle; returns (messages received, failures reported).
     pub async fn poll_once(&self) -> (usize, usize) {
-        let received = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(10)
-            // Short polls: the test emulator serves one request at a time, and a long poll
-            // would hold up every other test meanwhile.
-            .wait_time_seconds(0)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
-            .await
-            .expect("receive message");
-        let messages = received.messages.unwrap_or_default();
+        let messages = receive(&self.sqs, &self.queue_url).await;
         if messages.is_empty() {
             return (0, 0);
         }
@@ -134,18 +114,7 @@ impl EventSourceMapping {
 
     /// A short poll may come back empty while messages exist; the queue's count decides.
     async fn visible_messages(&self) -> u64 {
-        use aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages;
-        self.sqs
-            .get_queue_attributes()
-            .queue_url(&self.queue_url)
-            .attribute_names(ApproximateNumberOfMessages)
-            .send()
-            .await
-            .expect("queue attributes")
-            .attributes()
-            .and_then(|a| a.get(&ApproximateNumberOfMessages))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+        visible_messages(&self.sqs, &self.queue_url).await
     }
 }
 
@@ -173,4 +142,52 @@ pub fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> Sq
         })
         .collect();
     batch
+}
+
+/// One short receive of up to 10 messages, with what an event source mapping hands on
+/// (message attributes, the receive count). Short polls: the test emulator serves one
+/// request at a time, and a long poll would hold up every other test meanwhile.
+pub async fn receive(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) -> Vec<aws_sdk_sqs::types::Message> {
+    sqs.receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(0)
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+        .send()
+        .await
+        .expect("receive message")
+        .messages
+        .unwrap_or_default()
+}
+
+pub async fn queue_attribute(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    name: QueueAttributeName,
+) -> Option<String> {
+    sqs.get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes()
+        .and_then(|a| a.get(&name))
+        .cloned()
+}
+
+/// Messages ready to receive (`ApproximateNumberOfMessages`).
+pub async fn visible_messages(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> u64 {
+    queue_attribute(
+        sqs,
+        queue_url,
+        QueueAttributeName::ApproximateNumberOfMessages,
+    )
+    .await
+    .and_then(|n| n.parse().ok())
+    .unwrap_or(0)
 }
