@@ -7,12 +7,13 @@
 use std::io::BufRead;
 
 use evreg::adapters::embedded::SqliteStore;
+use evreg::ports::BoxError;
 use evreg::runtime::{admin, dev_server, logging};
 
 const USAGE: &str = "usage: evreg-dev [create-admin --email <email> [--aws]]";
 
 #[tokio::main]
-async fn main() -> Result<(), dev_server::BoxError> {
+async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => {
@@ -24,7 +25,7 @@ async fn main() -> Result<(), dev_server::BoxError> {
     }
 }
 
-async fn create_admin(args: &[String]) -> Result<(), dev_server::BoxError> {
+async fn create_admin(args: &[String]) -> Result<(), BoxError> {
     let mut email = None;
     let mut aws = false;
     let mut rest = args.iter();

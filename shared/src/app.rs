@@ -1,48 +1,58 @@
-//! The application context every handler runs against: ports plus the auth services.
-//! Built once per Lambda cold start (or once per dev-server process), never per request.
+//! The application context every handler runs against: the ports, by aggregate, plus the
+//! auth services. Built once per Lambda cold start (`runtime::lambda`) or once per
+//! dev-server process (`runtime::dev_server`), never per request.
 
 use std::sync::Arc;
 
 use time::Duration;
 
-use uuid::Uuid;
-
-use crate::auth::{KeyRing, Passwords, TokenService};
-use crate::domain::Envelope;
-use crate::ports::{Blobs, Bus, Cdn, Clock, Mailer, ReadModel, Store};
+use crate::auth::{Passwords, TokenService};
+use crate::domain::{Envelope, RegistrationId};
+use crate::http::CursorSigner;
+use crate::ports::{
+    Blobs, BoxError, Bus, Cdn, Clock, EventStore, IdempotencyStore, IdentityStore, Mailer, Outbox,
+    ReadModel, RegistrationStore, UserStore,
+};
 use crate::tickets::AttendeeKeys;
 
+/// What a handler may touch. Handlers name the port they use (`ctx.registrations`), so a
+/// reader sees at a glance what a route reads and writes.
 #[derive(Clone)]
 pub struct AppContext {
-    pub store: Arc<dyn Store>,
+    /// Events and their seat counters.
+    pub events: Arc<dyn EventStore>,
+    /// Registrations: seats, waitlist, cancellations, check-ins, tickets.
+    pub registrations: Arc<dyn RegistrationStore>,
+    /// Accounts.
+    pub users: Arc<dyn UserStore>,
+    /// Refresh tokens, login throttling, password resets.
+    pub identity: Arc<dyn IdentityStore>,
+    /// Idempotency keys (requests, and once-only consumer work).
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// What the writes above left to publish.
+    pub outbox: Arc<dyn Outbox>,
+    /// The CQRS read model (listings, counters, reports).
     pub read_model: Arc<dyn ReadModel>,
+    /// Where domain events are published.
     pub bus: Arc<dyn Bus>,
+    /// Ticket images.
     pub blobs: Arc<dyn Blobs>,
+    /// Outgoing mail.
     pub mailer: Arc<dyn Mailer>,
+    /// The CDN in front of the public API.
     pub cdn: Arc<dyn Cdn>,
+    /// Now.
     pub clock: Arc<dyn Clock>,
+    /// Access tokens (JWT).
     pub tokens: TokenService,
+    /// Password hashing (argon2id).
     pub passwords: Passwords,
+    /// Tickets and manage tokens.
     pub attendee_keys: AttendeeKeys,
+    /// Listing cursors leave the API signed.
+    pub cursors: CursorSigner,
     /// The API's public base URL, for the links in attendees' emails.
     pub public_url: String,
-}
-
-/// Every secret a function needs: SSM parameters in AWS, files under `.local/secrets/`
-/// in embedded mode.
-#[derive(Clone)]
-pub struct Secrets {
-    pub jwt: KeyRing,
-    pub attendee: AttendeeKeys,
-}
-
-impl Secrets {
-    pub fn generate() -> Self {
-        Self {
-            jwt: KeyRing::generate("dev-1"),
-            attendee: AttendeeKeys::generate(),
-        }
-    }
 }
 
 /// Outbox entries younger than this are left to the request that wrote them, so the
@@ -51,8 +61,9 @@ pub const SWEEP_GRACE: Duration = Duration::seconds(30);
 const SWEEP_BATCH: usize = 100;
 
 impl AppContext {
-    /// Where an attendee views or cancels a registration without an account.
-    pub fn manage_url(&self, registration_id: Uuid) -> String {
+    /// Where an attendee views or cancels a registration without an account: the
+    /// registration's URL with its manage token.
+    pub fn manage_url(&self, registration_id: RegistrationId) -> String {
         format!(
             "{}/registrations/{registration_id}?token={}",
             self.public_url.trim_end_matches('/'),
@@ -60,33 +71,30 @@ impl AppContext {
         )
     }
 
-    /// Publishes the events of a committed write and marks them delivered. A failure loses
-    /// nothing — the events stay in the outbox and the sweeper republishes them — so it is
-    /// logged, not returned: the write the client asked for has happened.
-    pub async fn publish(&self, events: &[Envelope]) {
-        if let Err(error) = self.publish_and_mark(events).await {
-            tracing::warn!(%error, count = events.len(), "publish after commit failed; left for the outbox sweeper");
+    /// Publishes the outbox entries of a committed write and marks them delivered. A
+    /// failure loses nothing — the entries stay in the outbox and the sweeper republishes
+    /// them — so it is logged, not returned: the write the client asked for has happened.
+    pub async fn publish(&self, outbox: &[Envelope]) {
+        if let Err(error) = self.publish_and_mark(outbox).await {
+            tracing::warn!(%error, count = outbox.len(), "publish after commit failed; left for the outbox sweeper");
         }
     }
 
-    async fn publish_and_mark(
-        &self,
-        events: &[Envelope],
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.bus.publish(events).await?;
-        let ids: Vec<_> = events.iter().map(|e| e.id).collect();
-        self.store.mark_published(&ids).await?;
+    async fn publish_and_mark(&self, outbox: &[Envelope]) -> Result<(), BoxError> {
+        self.bus.publish(outbox).await?;
+        let ids: Vec<_> = outbox.iter().map(|e| e.id).collect();
+        self.outbox.mark_published(&ids).await?;
         Ok(())
     }
 
     /// Republishes outbox entries that a request wrote but never marked published (the
-    /// function died, or the bus was down). Returns how many were republished.
-    pub async fn sweep_outbox(&self) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    /// function died, or the bus was down), older than [`SWEEP_GRACE`]. Returns how many.
+    pub async fn sweep_outbox(&self) -> Result<usize, BoxError> {
         let cutoff = self.clock.now() - SWEEP_GRACE;
         let mut swept = 0;
         loop {
             let stale: Vec<Envelope> = self
-                .store
+                .outbox
                 .unpublished(SWEEP_BATCH)
                 .await?
                 .into_iter()

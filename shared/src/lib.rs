@@ -2,7 +2,8 @@
 //!
 //! The crate is the hexagon: [`domain`] is pure, [`ports`] are the traits it needs,
 //! [`adapters`] implement them for AWS and for the embedded local mode, and [`handlers`]
-//! are the routes and workers that both the Lambda binaries and the dev server run.
+//! are the routes and workers that both the Lambda binaries and the dev server run, over
+//! an [`AppContext`]. [`runtime`] holds the process entry points. See ARCHITECTURE.md.
 
 pub mod adapters;
 pub mod app;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod mail;
 pub mod ports;
 pub mod runtime;
+pub mod secrets;
 pub mod tickets;
 
 pub use app::AppContext;

@@ -8,6 +8,8 @@
 //!   rotating the secret re-keys every event at once (old tickets then stop verifying).
 //! - one HMAC key makes manage tokens, which let an attendee view or cancel a registration
 //!   without an account.
+//! - other modules derive their own keys with `AttendeeKeys::derive_key` under their own
+//!   info string (the listing cursors' HMAC key, `crate::http::cursor`).
 //!
 //! A ticket payload is `EVR1.` followed by unpadded base64url of
 //! `event_id (16) ‖ registration_id (16) ‖ nonce (8) ‖ signature (64)`: 144 ASCII
@@ -27,6 +29,8 @@ use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use crate::domain::{EventId, Registration, RegistrationId};
+
 /// Text before the base64 part; its digit is the format version.
 const PREFIX: &str = "EVR1.";
 /// First byte of every signed message, so a future format can never verify as this one.
@@ -40,8 +44,6 @@ pub const MIN_SECRET_LEN: usize = 32;
 const INFO_TICKET_KEY: &[u8] = b"evreg ticket key v1";
 const INFO_TICKET_NONCE: &[u8] = b"evreg ticket nonce v1";
 const INFO_MANAGE_KEY: &[u8] = b"evreg manage token key v1";
-const INFO_CURSOR_KEY: &[u8] = b"evreg listing cursor key v1";
-const CURSOR_TAG_LEN: usize = 16;
 
 /// QR modules are drawn this many pixels wide: large enough for phone cameras and
 /// decoders to resolve a version-8 code, small enough for an email attachment.
@@ -66,8 +68,11 @@ pub enum TicketError {
 /// What a valid ticket asserts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketClaims {
-    pub event_id: Uuid,
-    pub registration_id: Uuid,
+    /// The event it admits to.
+    pub event_id: EventId,
+    /// Whose seat it is.
+    pub registration_id: RegistrationId,
+    /// Derived from the secret and the registration: makes the ticket unguessable.
     pub nonce: [u8; NONCE_LEN],
 }
 
@@ -124,32 +129,35 @@ impl AttendeeKeys {
         STANDARD.encode(&self.secret)
     }
 
-    fn signing_key(&self, event_id: Uuid) -> SigningKey {
-        let seed = expand::<32>(&self.hkdf, &[INFO_TICKET_KEY, event_id.as_bytes()]);
+    fn signing_key(&self, event_id: EventId) -> SigningKey {
+        let seed = expand::<32>(
+            &self.hkdf,
+            &[INFO_TICKET_KEY, event_id.as_uuid().as_bytes()],
+        );
         SigningKey::from_bytes(&seed)
     }
 
     /// The key a door device needs to verify this event's tickets offline.
-    pub fn ticket_public_key(&self, event_id: Uuid) -> TicketPublicKey {
+    pub fn ticket_public_key(&self, event_id: EventId) -> TicketPublicKey {
         TicketPublicKey(self.signing_key(event_id).verifying_key())
     }
 
     /// The QR payload for a registration; the same inputs always give the same payload.
-    pub fn issue_ticket(&self, event_id: Uuid, registration_id: Uuid) -> String {
+    pub fn issue_ticket(&self, event_id: EventId, registration_id: RegistrationId) -> String {
         let nonce = expand::<NONCE_LEN>(
             &self.hkdf,
             &[
                 INFO_TICKET_NONCE,
-                event_id.as_bytes(),
-                registration_id.as_bytes(),
+                event_id.as_uuid().as_bytes(),
+                registration_id.as_uuid().as_bytes(),
             ],
         );
         let message = signed_message(event_id, registration_id, &nonce);
         let signature = self.signing_key(event_id).sign(&message);
 
         let mut raw = Vec::with_capacity(PAYLOAD_LEN);
-        raw.extend_from_slice(event_id.as_bytes());
-        raw.extend_from_slice(registration_id.as_bytes());
+        raw.extend_from_slice(event_id.as_uuid().as_bytes());
+        raw.extend_from_slice(registration_id.as_uuid().as_bytes());
         raw.extend_from_slice(&nonce);
         raw.extend_from_slice(&signature.to_bytes());
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw))
@@ -162,56 +170,27 @@ impl AttendeeKeys {
     }
 
     /// base64url (unpadded) HMAC-SHA256 of the registration id.
-    pub fn manage_token(&self, registration_id: Uuid) -> String {
+    pub fn manage_token(&self, registration_id: RegistrationId) -> String {
         URL_SAFE_NO_PAD.encode(self.manage_mac(registration_id).finalize().into_bytes())
     }
 
     /// Compares in constant time, so response timing reveals nothing of the right token.
-    pub fn verify_manage_token(&self, registration_id: Uuid, token: &str) -> bool {
+    pub fn verify_manage_token(&self, registration_id: RegistrationId, token: &str) -> bool {
         let Ok(tag) = URL_SAFE_NO_PAD.decode(token) else {
             return false;
         };
         self.manage_mac(registration_id).verify_slice(&tag).is_ok()
     }
 
-    /// A pagination cursor made tamper-evident: base64url(tag ‖ cursor), the tag a
-    /// truncated HMAC-SHA256 under a key derived for cursors only, over `context` (the
-    /// query the cursor belongs to) and the cursor.
-    pub fn sign_cursor(&self, context: &str, cursor: &str) -> String {
-        let tag = self.cursor_mac(context, cursor).finalize().into_bytes();
-        let mut bytes = tag[..CURSOR_TAG_LEN].to_vec();
-        bytes.extend_from_slice(cursor.as_bytes());
-        URL_SAFE_NO_PAD.encode(bytes)
+    /// HKDF-SHA256 output of `N` bytes under `info`, for keys derived elsewhere from the
+    /// same secret (the listing cursors' HMAC key): one secret to store and rotate.
+    pub(crate) fn derive_key<const N: usize>(&self, info: &[u8]) -> [u8; N] {
+        expand(&self.hkdf, &[info])
     }
 
-    /// The cursor inside `signed` if this key signed it for `context`, compared in
-    /// constant time; `None` for anything modified, forged or from another query.
-    pub fn open_cursor(&self, context: &str, signed: &str) -> Option<String> {
-        let bytes = URL_SAFE_NO_PAD.decode(signed).ok()?;
-        if bytes.len() < CURSOR_TAG_LEN {
-            return None;
-        }
-        let (tag, cursor) = bytes.split_at(CURSOR_TAG_LEN);
-        let cursor = std::str::from_utf8(cursor).ok()?;
-        self.cursor_mac(context, cursor)
-            .verify_truncated_left(tag)
-            .ok()?;
-        Some(cursor.to_owned())
-    }
-
-    fn cursor_mac(&self, context: &str, cursor: &str) -> Hmac<Sha256> {
-        let key: [u8; 64] = expand(&self.hkdf, &[INFO_CURSOR_KEY]);
-        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&key.into());
-        // Length-prefixed, so (context, cursor) pairs cannot be re-split.
-        mac.update(&(context.len() as u64).to_be_bytes());
-        mac.update(context.as_bytes());
-        mac.update(cursor.as_bytes());
-        mac
-    }
-
-    fn manage_mac(&self, registration_id: Uuid) -> Hmac<Sha256> {
+    fn manage_mac(&self, registration_id: RegistrationId) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&self.manage_key.into());
-        mac.update(registration_id.as_bytes());
+        mac.update(registration_id.as_uuid().as_bytes());
         mac
     }
 }
@@ -228,11 +207,15 @@ fn expand<const N: usize>(hkdf: &Hkdf<Sha256>, info: &[&[u8]]) -> [u8; N] {
     okm
 }
 
-fn signed_message(event_id: Uuid, registration_id: Uuid, nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+fn signed_message(
+    event_id: EventId,
+    registration_id: RegistrationId,
+    nonce: &[u8; NONCE_LEN],
+) -> Vec<u8> {
     let mut message = Vec::with_capacity(1 + 16 + 16 + NONCE_LEN);
     message.push(VERSION);
-    message.extend_from_slice(event_id.as_bytes());
-    message.extend_from_slice(registration_id.as_bytes());
+    message.extend_from_slice(event_id.as_uuid().as_bytes());
+    message.extend_from_slice(registration_id.as_uuid().as_bytes());
     message.extend_from_slice(nonce);
     message
 }
@@ -258,8 +241,8 @@ fn parse(payload: &str) -> Result<Parsed, TicketError> {
     let uuid = |bytes: &[u8]| Uuid::from_slice(bytes).map_err(|_| TicketError::Malformed);
     Ok(Parsed {
         claims: TicketClaims {
-            event_id: uuid(event_id)?,
-            registration_id: uuid(registration_id)?,
+            event_id: EventId::from_uuid(uuid(event_id)?),
+            registration_id: RegistrationId::from_uuid(uuid(registration_id)?),
             nonce: nonce.try_into().map_err(|_| TicketError::Malformed)?,
         },
         signature: Signature::from_slice(signature).map_err(|_| TicketError::Malformed)?,
@@ -267,7 +250,7 @@ fn parse(payload: &str) -> Result<Parsed, TicketError> {
 }
 
 /// The event a payload names, unverified: it selects the key to verify with.
-pub fn ticket_event_id(payload: &str) -> Result<Uuid, TicketError> {
+pub fn ticket_event_id(payload: &str) -> Result<EventId, TicketError> {
     Ok(parse(payload)?.claims.event_id)
 }
 
@@ -310,6 +293,11 @@ impl TicketPublicKey {
     }
 }
 
+/// Where a registration's ticket image is kept: `tickets/<event id>/<registration id>.png`.
+pub fn ticket_blob_key(registration: &Registration) -> String {
+    format!("tickets/{}/{}.png", registration.event_id, registration.id)
+}
+
 /// Renders `payload` as a black-on-white QR code PNG with the standard 4-module quiet zone.
 pub fn qr_png(payload: &str) -> Result<Vec<u8>, TicketError> {
     // Medium error correction survives scuffed printouts and cracked screens while keeping
@@ -339,7 +327,7 @@ mod tests {
     #[test]
     fn issued_tickets_verify_with_the_event_key() {
         let keys = keys();
-        let (event, registration) = (Uuid::new_v4(), Uuid::new_v4());
+        let (event, registration) = (EventId::now_v7(), RegistrationId::now_v7());
         let payload = keys.issue_ticket(event, registration);
         assert!(payload.starts_with("EVR1."));
         assert_eq!(payload.len(), 144);
@@ -354,7 +342,7 @@ mod tests {
     #[test]
     fn issuing_is_deterministic_and_survives_a_secret_round_trip() {
         let keys = keys();
-        let (event, registration) = (Uuid::new_v4(), Uuid::new_v4());
+        let (event, registration) = (EventId::now_v7(), RegistrationId::now_v7());
         let again = AttendeeKeys::from_base64(&format!("{}\n", keys.to_base64())).unwrap();
         assert_eq!(
             keys.issue_ticket(event, registration),
@@ -373,9 +361,9 @@ mod tests {
     #[test]
     fn tickets_differ_by_registration_event_and_secret() {
         let keys = keys();
-        let event = Uuid::new_v4();
-        let a = keys.issue_ticket(event, Uuid::new_v4());
-        let b = keys.issue_ticket(event, Uuid::new_v4());
+        let event = EventId::now_v7();
+        let a = keys.issue_ticket(event, RegistrationId::now_v7());
+        let b = keys.issue_ticket(event, RegistrationId::now_v7());
         assert_ne!(a, b);
         let claims_a = keys.verify_ticket(&a).unwrap();
         let claims_b = keys.verify_ticket(&b).unwrap();
@@ -383,7 +371,7 @@ mod tests {
 
         assert_ne!(
             keys.ticket_public_key(event),
-            keys.ticket_public_key(Uuid::new_v4())
+            keys.ticket_public_key(EventId::now_v7())
         );
         let other = AttendeeKeys::generate();
         assert_ne!(
@@ -396,7 +384,7 @@ mod tests {
     #[test]
     fn any_flipped_byte_is_refused() {
         let keys = keys();
-        let payload = keys.issue_ticket(Uuid::new_v4(), Uuid::new_v4());
+        let payload = keys.issue_ticket(EventId::now_v7(), RegistrationId::now_v7());
         for i in 0..payload.len() {
             let mut bytes = payload.clone().into_bytes();
             bytes[i] ^= 1;
@@ -423,8 +411,8 @@ mod tests {
     #[test]
     fn another_events_key_refuses_the_ticket() {
         let keys = keys();
-        let payload = keys.issue_ticket(Uuid::new_v4(), Uuid::new_v4());
-        let other = keys.ticket_public_key(Uuid::new_v4());
+        let payload = keys.issue_ticket(EventId::now_v7(), RegistrationId::now_v7());
+        let other = keys.ticket_public_key(EventId::now_v7());
         assert!(matches!(
             verify_ticket(&payload, &other),
             Err(TicketError::Forged)
@@ -434,9 +422,9 @@ mod tests {
     #[test]
     fn truncated_and_garbage_payloads_are_malformed() {
         let keys = keys();
-        let event = Uuid::new_v4();
+        let event = EventId::now_v7();
         let key = keys.ticket_public_key(event);
-        let payload = keys.issue_ticket(event, Uuid::new_v4());
+        let payload = keys.issue_ticket(event, RegistrationId::now_v7());
         for len in 0..payload.len() {
             assert!(
                 matches!(
@@ -472,7 +460,7 @@ mod tests {
 
     #[test]
     fn public_keys_round_trip_as_base64url() {
-        let key = keys().ticket_public_key(Uuid::new_v4());
+        let key = keys().ticket_public_key(EventId::now_v7());
         let text = key.to_base64url();
         assert_eq!(TicketPublicKey::from_base64url(&text).unwrap(), key);
         for bad in ["", "abc", "!!!!", &text[1..]] {
@@ -486,7 +474,7 @@ mod tests {
     #[test]
     fn manage_tokens_verify_only_for_their_registration() {
         let keys = keys();
-        let (registration, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let (registration, other) = (RegistrationId::now_v7(), RegistrationId::now_v7());
         let token = keys.manage_token(registration);
         assert_eq!(token, keys.manage_token(registration));
         assert!(keys.verify_manage_token(registration, &token));
@@ -540,7 +528,7 @@ mod tests {
     #[test]
     fn qr_png_decodes_back_to_a_valid_ticket() {
         let keys = keys();
-        let payload = keys.issue_ticket(Uuid::new_v4(), Uuid::new_v4());
+        let payload = keys.issue_ticket(EventId::now_v7(), RegistrationId::now_v7());
         let png = qr_png(&payload).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use evreg::domain::{EventId, RegistrationId};
 use evreg::tickets::{verify_ticket, AttendeeKeys, TicketPublicKey};
 use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest, Reply};
 use evreg_tests::apps::TestApp;
@@ -52,7 +53,7 @@ async fn register(api: &dyn Api, event_id: &str, email: &str) -> Reply {
     reply
 }
 
-fn uuid_of(reply: &Reply) -> Uuid {
+fn id_of<I: std::str::FromStr>(reply: &Reply) -> I {
     reply.body["id"]
         .as_str()
         .and_then(|id| id.parse().ok())
@@ -69,11 +70,11 @@ async fn fifty_scans_of_one_ticket_check_in_once(app: TestApp) {
     let (api, ctx) = (app.api.clone(), app.ctx.clone());
     let setup = published_event(api.as_ref(), 10).await;
     let registration = register(api.as_ref(), &setup.event_id, "door@example.org").await;
-    let event_id: Uuid = setup.event_id.parse().expect("uuid");
+    let event_id: EventId = setup.event_id.parse().expect("uuid");
     // The payload the tickets worker puts in the QR (deterministic for the registration).
     let ticket = ctx
         .attendee_keys
-        .issue_ticket(event_id, uuid_of(&registration));
+        .issue_ticket(event_id, id_of(&registration));
 
     let scans: Vec<_> = (0..50)
         .map(|_| {
@@ -107,10 +108,8 @@ async fn forged_and_foreign_tickets_are_refused(app: TestApp) {
     let setup = published_event(api.as_ref(), 10).await;
     let other = published_event(api.as_ref(), 10).await;
     let registration = register(api.as_ref(), &setup.event_id, "door@example.org").await;
-    let (event_id, registration_id): (Uuid, Uuid) = (
-        setup.event_id.parse().expect("uuid"),
-        uuid_of(&registration),
-    );
+    let (event_id, registration_id): (EventId, RegistrationId) =
+        (setup.event_id.parse().expect("uuid"), id_of(&registration));
     let ticket = ctx.attendee_keys.issue_ticket(event_id, registration_id);
 
     let key = api
@@ -140,7 +139,7 @@ async fn forged_and_foreign_tickets_are_refused(app: TestApp) {
     let mut relabelled = URL_SAFE_NO_PAD
         .decode(foreign.split_once('.').expect("payload").1)
         .expect("base64url");
-    relabelled[..16].copy_from_slice(event_id.as_bytes());
+    relabelled[..16].copy_from_slice(event_id.as_uuid().as_bytes());
     // A well-formed ticket from someone else's secret (another deployment, an attacker).
     let stranger = AttendeeKeys::generate().issue_ticket(event_id, registration_id);
 
@@ -180,7 +179,7 @@ async fn forged_and_foreign_tickets_are_refused(app: TestApp) {
     assert_eq!(not_theirs.status, 403);
 
     let unchanged = ctx
-        .store
+        .registrations
         .registration(registration_id)
         .await
         .expect("store")
@@ -222,9 +221,9 @@ async fn concurrent_retries_with_one_idempotency_key_register_once(app: TestApp)
         1,
         "every retry got the first answer: {answers:?}"
     );
-    let event_id: Uuid = setup.event_id.parse().expect("uuid");
+    let event_id: EventId = setup.event_id.parse().expect("uuid");
     let page = ctx
-        .store
+        .registrations
         .registrations(event_id, None, 10, None)
         .await
         .expect("listing");

@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
-use evreg::domain::{Role, User};
-use evreg::handlers::routes::access::MANAGE_TOKEN_HEADER;
+use evreg::domain::{EventId, RegistrationId, Role, User, UserId};
+use evreg::handlers::common::access::MANAGE_TOKEN_HEADER;
 use evreg::handlers::routes::{Access, RouteSpec, ROUTES};
 use evreg::AppContext;
 use evreg_tests::api::{create_event, Api, ApiRequest, LambdaApi};
@@ -114,24 +114,24 @@ struct Account {
 /// What one route's requests work on, fresh per route, so a route that changes its
 /// resource (a cancellation, a check-in) leaves the others' untouched.
 struct Fixture {
-    event_id: Uuid,
-    registration_id: Uuid,
+    event_id: EventId,
+    registration_id: RegistrationId,
     manage_token: String,
     ticket: String,
     /// An account for `PATCH /users/{id}` to change.
-    target_user: Uuid,
+    target_user: UserId,
 }
 
 async fn account(ctx: &AppContext, role: Role, password_hash: &str) -> Account {
     let user = User {
-        id: Uuid::now_v7(),
+        id: UserId::now_v7(),
         email: format!("{}@authz.example.org", Uuid::new_v4().simple()),
         password_hash: password_hash.to_owned(),
         role,
         active: true,
         created_at: OffsetDateTime::now_utc(),
     };
-    ctx.store.create_user(&user, &[]).await.expect("an account");
+    ctx.users.create_user(&user, &[]).await.expect("an account");
     let token = ctx
         .tokens
         .issue(user.id, role, OffsetDateTime::now_utc())
@@ -155,7 +155,7 @@ async fn fixture(api: &dyn Api, ctx: &AppContext, accounts: &Accounts, hash: &st
         )
         .await;
     assert_eq!(registered.status, 201, "{:?}", registered.body);
-    let registration_id: Uuid = registered.body["id"]
+    let registration_id: RegistrationId = registered.body["id"]
         .as_str()
         .and_then(|id| id.parse().ok())
         .expect("a registration id");

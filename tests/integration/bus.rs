@@ -8,15 +8,14 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use evreg::adapters::embedded::{BusMonitor, EmbeddedBus, SqliteStore};
-use evreg::domain::{
-    DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
-    RegistrationStatus,
-};
+use evreg::domain::{DomainEvent, Envelope, Event, EventId, EventStats, ProjectionChange, UserId};
 use evreg::ports::ListingQuery;
 use evreg::ports::{Bus, BusError, Page, ReadModel, StoreError};
+use evreg::runtime::dev_server::{start_workers, worker_subscriptions};
 use evreg::AppContext;
 use evreg_tests::apps::FAST_QUEUES;
 use evreg_tests::clock::LaterClock;
+use evreg_tests::fixtures;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -63,7 +62,7 @@ impl ReadModel for FlakyReadModel {
         self.inner.apply(dedupe_id, change).await
     }
 
-    async fn stats(&self, event_id: Uuid) -> Result<EventStats, StoreError> {
+    async fn stats(&self, event_id: EventId) -> Result<EventStats, StoreError> {
         self.inner.stats(event_id).await
     }
 
@@ -76,7 +75,7 @@ impl ReadModel for FlakyReadModel {
         self.inner.listings(query, limit, cursor).await
     }
 
-    async fn report(&self, event_id: Uuid) -> Result<evreg::domain::EventReport, StoreError> {
+    async fn report(&self, event_id: EventId) -> Result<evreg::domain::EventReport, StoreError> {
         self.inner.report(event_id).await
     }
 }
@@ -90,28 +89,25 @@ struct Harness {
 fn harness() -> Harness {
     let store = SqliteStore::in_memory().unwrap();
     let read = Arc::new(FlakyReadModel::new(store.clone()));
-    let (bus, queues) = EmbeddedBus::new(FAST_QUEUES);
+    let (bus, queues) = EmbeddedBus::new(FAST_QUEUES, &worker_subscriptions());
+    let store = Arc::new(store);
     let ctx = Arc::new(AppContext {
-        store: Arc::new(store),
+        events: store.clone(),
+        registrations: store.clone(),
+        users: store.clone(),
+        identity: store.clone(),
+        idempotency: store.clone(),
+        outbox: store,
         read_model: read.clone(),
         bus: Arc::new(bus),
         ..(*evreg_tests::apps::embedded().ctx).clone()
     });
-    let monitor = queues.start(ctx.clone());
+    let monitor = start_workers(queues, ctx.clone());
     Harness { ctx, read, monitor }
 }
 
-fn confirmed(event_id: Uuid) -> Envelope {
-    let registration = Registration {
-        id: Uuid::now_v7(),
-        event_id,
-        email: format!("{}@x.org", Uuid::new_v4().simple()),
-        full_name: "A".into(),
-        phone: None,
-        status: RegistrationStatus::Confirmed,
-        created_at: OffsetDateTime::now_utc(),
-        checked_in_at: None,
-    };
+fn confirmed(event_id: EventId) -> Envelope {
+    let registration = fixtures::registration(event_id, &fixtures::unique_email("bus"));
     Envelope::new(
         DomainEvent::RegistrationConfirmed { registration },
         OffsetDateTime::now_utc(),
@@ -123,11 +119,11 @@ async fn events_reach_only_the_queues_subscribed_to_their_type() {
     let h = harness();
     let signed_up = Envelope::new(
         DomainEvent::UserSignedUp {
-            user_id: Uuid::now_v7(),
+            user_id: UserId::now_v7(),
         },
         OffsetDateTime::now_utc(),
     );
-    let event_id = Uuid::now_v7();
+    let event_id = EventId::now_v7();
     let registration = confirmed(event_id);
     h.ctx
         .bus
@@ -150,7 +146,7 @@ async fn events_reach_only_the_queues_subscribed_to_their_type() {
 #[tokio::test]
 async fn a_failed_message_is_retried_alone_until_it_succeeds() {
     let h = harness();
-    let event_id = Uuid::now_v7();
+    let event_id = EventId::now_v7();
     let (flaky, steady) = (confirmed(event_id), confirmed(event_id));
     h.read.fail(flaky.id, 2);
     h.ctx
@@ -175,7 +171,7 @@ async fn a_failed_message_is_retried_alone_until_it_succeeds() {
 #[tokio::test]
 async fn a_message_that_keeps_failing_is_dead_lettered_after_max_receives() {
     let h = harness();
-    let poison = confirmed(Uuid::now_v7());
+    let poison = confirmed(EventId::now_v7());
     h.read.fail(poison.id, u32::MAX);
     h.ctx
         .bus
@@ -186,14 +182,14 @@ async fn a_message_that_keeps_failing_is_dead_lettered_after_max_receives() {
     assert_eq!(h.read.attempts(poison.id), FAST_QUEUES.max_receive_count);
     let dead = h.monitor.dead_letters();
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].worker, "worker-projection");
+    assert_eq!(dead[0].queue, "worker-projection");
     assert!(dead[0].body.contains(&poison.id.to_string()));
 }
 
 #[tokio::test]
 async fn a_redelivered_event_is_projected_once() {
     let h = harness();
-    let event_id = Uuid::now_v7();
+    let event_id = EventId::now_v7();
     let registration = confirmed(event_id);
     h.ctx
         .bus
@@ -235,32 +231,17 @@ async fn the_sweeper_delivers_events_whose_publish_failed_after_the_write() {
         bus: outage.clone(),
         ..(*h.ctx).clone()
     };
-    let event = Event {
-        id: Uuid::now_v7(),
-        owner_id: Uuid::now_v7(),
-        name: "Swept".into(),
-        slug: format!("swept-{}", Uuid::new_v4().simple()),
-        description: String::new(),
-        date: OffsetDateTime::now_utc() + Duration::days(3),
-        end_date: None,
-        venue: "Hall".into(),
-        max_capacity: 10,
-        price_cents: 0,
-        currency: "EUR".into(),
-        status: EventStatus::Published,
-        waitlist_enabled: false,
-        created_at: OffsetDateTime::now_utc(),
-    };
+    let event = fixtures::event("Swept");
     let created = [Envelope::new(
         DomainEvent::EventCreated {
             event: event.clone(),
         },
         OffsetDateTime::now_utc(),
     )];
-    ctx.store.create_event(&event, &created).await.unwrap();
+    ctx.events.create_event(&event, &created).await.unwrap();
     ctx.publish(&created).await;
     assert_eq!(
-        ctx.store.unpublished(10).await.unwrap(),
+        ctx.outbox.unpublished(10).await.unwrap(),
         created,
         "the write committed; the event waits"
     );
@@ -277,7 +258,7 @@ async fn the_sweeper_delivers_events_whose_publish_failed_after_the_write() {
     };
     assert_eq!(later.sweep_outbox().await.unwrap(), 1);
     h.monitor.until_idle().await;
-    assert!(later.store.unpublished(10).await.unwrap().is_empty());
+    assert!(later.outbox.unpublished(10).await.unwrap().is_empty());
     let listed = later
         .read_model
         .listings(&ListingQuery::default(), 10, None)

@@ -2,11 +2,12 @@
 //! the DynamoDB adapter (real SDK, emulator), each on its own fresh tables.
 
 use evreg::domain::{
-    DomainEvent, Envelope, Event, EventStats, EventStatus, ProjectionChange, Registration,
-    RegistrationStatus, Role, StatsDelta, User,
+    DomainEvent, Envelope, Event, EventId, EventStats, EventStatus, ProjectionChange, Refusal,
+    Registration, RegistrationId, RegistrationStatus, StatsDelta,
 };
 use evreg::ports::ListingQuery;
 use evreg::ports::StoreError;
+use evreg_tests::fixtures::{self, confirmed, now, registration, user};
 use evreg_tests::stores::Stores;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -33,69 +34,19 @@ evreg_tests::both_stores!(
     idempotency_claims_run_once,
 );
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("valid")
-}
-
-fn user(email: &str) -> User {
-    User {
-        id: Uuid::now_v7(),
-        email: email.to_owned(),
-        password_hash: "$argon2id$stub".into(),
-        role: Role::Organizer,
-        active: true,
-        created_at: now(),
-    }
-}
-
+/// An event of the conformance cases: `capacity` seats, in `status`.
 fn event(capacity: u32, status: EventStatus) -> Event {
-    let id = Uuid::now_v7();
     Event {
-        id,
-        owner_id: Uuid::now_v7(),
-        name: "Conformance".into(),
-        slug: format!("conf-{}", id.simple()),
-        description: String::new(),
-        date: now() + Duration::days(30),
-        end_date: None,
-        venue: "Hall".into(),
         max_capacity: capacity,
-        price_cents: 0,
-        currency: "EUR".into(),
         status,
-        waitlist_enabled: false,
-        created_at: now(),
+        ..fixtures::event("Conformance")
     }
-}
-
-fn registration(event_id: Uuid, email: &str) -> Registration {
-    Registration {
-        id: Uuid::now_v7(),
-        event_id,
-        email: email.to_owned(),
-        full_name: "Ann Lee".into(),
-        phone: None,
-        status: RegistrationStatus::Confirmed,
-        created_at: now(),
-        checked_in_at: None,
-    }
-}
-
-fn confirmed(registration: &Registration) -> Vec<Envelope> {
-    vec![Envelope::new(
-        DomainEvent::RegistrationConfirmed {
-            registration: registration.clone(),
-        },
-        registration.created_at,
-    )]
 }
 
 async fn published_event(stores: &Stores, capacity: u32) -> Event {
     let event = event(capacity, EventStatus::Published);
     stores
-        .store
+        .events
         .create_event(&event, &[])
         .await
         .expect("create event");
@@ -108,59 +59,59 @@ async fn users_are_unique_by_email(s: Stores) {
         DomainEvent::UserSignedUp { user_id: first.id },
         now(),
     )];
-    s.store.create_user(&first, &signed_up).await.unwrap();
-    assert_eq!(s.store.user(first.id).await.unwrap(), Some(first.clone()));
+    s.users.create_user(&first, &signed_up).await.unwrap();
+    assert_eq!(s.users.user(first.id).await.unwrap(), Some(first.clone()));
     assert_eq!(
-        s.store.user_by_email("ann@example.org").await.unwrap(),
+        s.users.user_by_email("ann@example.org").await.unwrap(),
         Some(first.clone())
     );
     assert_eq!(
-        s.store.user_by_email("nobody@example.org").await.unwrap(),
+        s.users.user_by_email("nobody@example.org").await.unwrap(),
         None
     );
 
     let second = user("ann@example.org");
-    let refused = s.store.create_user(&second, &[]).await;
+    let refused = s.users.create_user(&second, &[]).await;
     assert!(
         matches!(refused, Err(StoreError::EmailTaken)),
         "{refused:?}"
     );
     assert_eq!(
-        s.store.user(second.id).await.unwrap(),
+        s.users.user(second.id).await.unwrap(),
         None,
         "a refused user leaves nothing behind"
     );
-    assert_eq!(s.store.unpublished(10).await.unwrap(), signed_up);
+    assert_eq!(s.outbox.unpublished(10).await.unwrap(), signed_up);
 }
 
 async fn slugs_are_unique(s: Stores) {
     let first = published_event(&s, 5).await;
-    assert_eq!(s.store.event(first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(s.events.event(first.id).await.unwrap(), Some(first.clone()));
     let mut clash = event(5, EventStatus::Published);
     clash.slug = first.slug.clone();
     assert!(matches!(
-        s.store.create_event(&clash, &[]).await,
+        s.events.create_event(&clash, &[]).await,
         Err(StoreError::SlugTaken)
     ));
-    assert_eq!(s.store.event(clash.id).await.unwrap(), None);
+    assert_eq!(s.events.event(clash.id).await.unwrap(), None);
 }
 
 async fn registration_takes_seats_until_full(s: Stores) {
     let event = published_event(&s, 2).await;
     for email in ["a@x.org", "b@x.org"] {
         let r = registration(event.id, email);
-        s.store.register(&r, &confirmed(&r)).await.unwrap();
-        assert_eq!(s.store.registration(r.id).await.unwrap(), Some(r));
+        s.registrations.register(&r, &confirmed(&r)).await.unwrap();
+        assert_eq!(s.registrations.registration(r.id).await.unwrap(), Some(r));
     }
     let late = registration(event.id, "c@x.org");
     assert!(matches!(
-        s.store.register(&late, &confirmed(&late)).await,
+        s.registrations.register(&late, &confirmed(&late)).await,
         Err(StoreError::EventFull)
     ));
-    assert_eq!(s.store.registration(late.id).await.unwrap(), None);
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 2);
+    assert_eq!(s.registrations.registration(late.id).await.unwrap(), None);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 2);
     assert_eq!(
-        s.store.unpublished(10).await.unwrap().len(),
+        s.outbox.unpublished(10).await.unwrap().len(),
         2,
         "only committed writes have events"
     );
@@ -169,17 +120,17 @@ async fn registration_takes_seats_until_full(s: Stores) {
 async fn a_duplicate_registration_takes_no_seat(s: Stores) {
     let event = published_event(&s, 3).await;
     let first = registration(event.id, "a@x.org");
-    s.store.register(&first, &[]).await.unwrap();
+    s.registrations.register(&first, &[]).await.unwrap();
     let again = registration(event.id, "a@x.org");
     assert!(matches!(
-        s.store.register(&again, &[]).await,
+        s.registrations.register(&again, &[]).await,
         Err(StoreError::DuplicateRegistration)
     ));
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 1);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
 
     // The same email at another event is a different registration.
     let other_event = published_event(&s, 3).await;
-    s.store
+    s.registrations
         .register(&registration(other_event.id, "a@x.org"), &[])
         .await
         .unwrap();
@@ -187,9 +138,9 @@ async fn a_duplicate_registration_takes_no_seat(s: Stores) {
 
 async fn only_published_events_take_registrations(s: Stores) {
     let draft = event(5, EventStatus::Draft);
-    s.store.create_event(&draft, &[]).await.unwrap();
+    s.events.create_event(&draft, &[]).await.unwrap();
     let refused = s
-        .store
+        .registrations
         .register(&registration(draft.id, "a@x.org"), &[])
         .await;
     assert!(
@@ -197,22 +148,22 @@ async fn only_published_events_take_registrations(s: Stores) {
         "{refused:?}"
     );
     let unknown = s
-        .store
-        .register(&registration(Uuid::now_v7(), "a@x.org"), &[])
+        .registrations
+        .register(&registration(EventId::now_v7(), "a@x.org"), &[])
         .await;
     assert!(
         matches!(unknown, Err(StoreError::EventNotFound)),
         "{unknown:?}"
     );
-    assert_eq!(s.store.confirmed_count(draft.id).await.unwrap(), 0);
+    assert_eq!(s.events.confirmed_count(draft.id).await.unwrap(), 0);
 }
 
 async fn concurrent_registrations_never_oversell(s: Stores) {
     let event = published_event(&s, 7).await;
     let attempts = (0..30).map(|i| {
-        let store = s.store.clone();
+        let registrations = s.registrations.clone();
         let r = registration(event.id, &format!("p{i}@x.org"));
-        tokio::spawn(async move { store.register(&r, &confirmed(&r)).await })
+        tokio::spawn(async move { registrations.register(&r, &confirmed(&r)).await })
     });
     let mut accepted = 0;
     for attempt in attempts {
@@ -223,7 +174,7 @@ async fn concurrent_registrations_never_oversell(s: Stores) {
         }
     }
     assert_eq!(accepted, 7);
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 7);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 7);
 }
 
 async fn the_outbox_holds_what_committed_until_published(s: Stores) {
@@ -232,27 +183,27 @@ async fn the_outbox_holds_what_committed_until_published(s: Stores) {
     for i in 0..3 {
         let r = registration(event.id, &format!("o{i}@x.org"));
         let events = confirmed(&r);
-        s.store.register(&r, &events).await.unwrap();
+        s.registrations.register(&r, &events).await.unwrap();
         written.extend(events);
     }
     assert_eq!(
-        s.store.unpublished(10).await.unwrap(),
+        s.outbox.unpublished(10).await.unwrap(),
         written,
         "oldest first"
     );
-    s.store
+    s.outbox
         .mark_published(&[written[0].id, written[2].id])
         .await
         .unwrap();
     assert_eq!(
-        s.store.unpublished(10).await.unwrap(),
+        s.outbox.unpublished(10).await.unwrap(),
         vec![written[1].clone()]
     );
-    s.store.mark_published(&[written[1].id]).await.unwrap();
-    assert!(s.store.unpublished(10).await.unwrap().is_empty());
+    s.outbox.mark_published(&[written[1].id]).await.unwrap();
+    assert!(s.outbox.unpublished(10).await.unwrap().is_empty());
 }
 
-fn count_one(event_id: Uuid) -> ProjectionChange {
+fn count_one(event_id: EventId) -> ProjectionChange {
     ProjectionChange::Counters {
         event_id,
         delta: StatsDelta {
@@ -264,7 +215,7 @@ fn count_one(event_id: Uuid) -> ProjectionChange {
 }
 
 async fn projections_apply_once_per_event(s: Stores) {
-    let event_id = Uuid::now_v7();
+    let event_id = EventId::now_v7();
     let delivery = Uuid::now_v7();
     assert!(s.read.apply(delivery, &count_one(event_id)).await.unwrap());
     assert!(
@@ -285,7 +236,7 @@ async fn projections_apply_once_per_event(s: Stores) {
         }
     );
     assert_eq!(
-        s.read.stats(Uuid::now_v7()).await.unwrap(),
+        s.read.stats(EventId::now_v7()).await.unwrap(),
         EventStats::default()
     );
 }
@@ -386,29 +337,29 @@ async fn listings_page_by_date_with_cursors(s: Stores) {
 async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
     let mut event = event(1, EventStatus::Published);
     event.waitlist_enabled = true;
-    s.store.create_event(&event, &[]).await.unwrap();
+    s.events.create_event(&event, &[]).await.unwrap();
 
     let early = registration(event.id, "early@x.org").waitlisted();
-    let refused = s.store.waitlist(&early, &[]).await;
+    let refused = s.registrations.waitlist(&early, &[]).await;
     assert!(
         matches!(refused, Err(StoreError::SeatAvailable)),
         "a free seat is taken, not queued: {refused:?}"
     );
 
-    s.store
+    s.registrations
         .register(&registration(event.id, "seated@x.org"), &[])
         .await
         .unwrap();
     let queued = registration(event.id, "queued@x.org").waitlisted();
     let made = [queued.made(queued.created_at)];
-    s.store.waitlist(&queued, &made).await.unwrap();
+    s.registrations.waitlist(&queued, &made).await.unwrap();
     assert_eq!(
-        s.store.registration(queued.id).await.unwrap(),
+        s.registrations.registration(queued.id).await.unwrap(),
         Some(queued.clone())
     );
-    assert_eq!(s.store.unpublished(10).await.unwrap(), made);
+    assert_eq!(s.outbox.unpublished(10).await.unwrap(), made);
     assert_eq!(
-        s.store.confirmed_count(event.id).await.unwrap(),
+        s.events.confirmed_count(event.id).await.unwrap(),
         1,
         "the waitlist takes no seat"
     );
@@ -416,26 +367,26 @@ async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
     for email in ["seated@x.org", "queued@x.org"] {
         let again = registration(event.id, email).waitlisted();
         assert!(matches!(
-            s.store.waitlist(&again, &[]).await,
+            s.registrations.waitlist(&again, &[]).await,
             Err(StoreError::DuplicateRegistration)
         ));
     }
 
     let no_waitlist = published_event(&s, 1).await;
-    s.store
+    s.registrations
         .register(&registration(no_waitlist.id, "a@x.org"), &[])
         .await
         .unwrap();
     let closed = s
-        .store
+        .registrations
         .waitlist(&registration(no_waitlist.id, "b@x.org").waitlisted(), &[])
         .await;
     assert!(matches!(closed, Err(StoreError::EventFull)), "{closed:?}");
 
     let draft = event_with_waitlist(EventStatus::Draft);
-    s.store.create_event(&draft, &[]).await.unwrap();
+    s.events.create_event(&draft, &[]).await.unwrap();
     let hidden = s
-        .store
+        .registrations
         .waitlist(&registration(draft.id, "a@x.org").waitlisted(), &[])
         .await;
     assert!(
@@ -443,8 +394,11 @@ async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
         "{hidden:?}"
     );
     let unknown = s
-        .store
-        .waitlist(&registration(Uuid::now_v7(), "a@x.org").waitlisted(), &[])
+        .registrations
+        .waitlist(
+            &registration(EventId::now_v7(), "a@x.org").waitlisted(),
+            &[],
+        )
         .await;
     assert!(
         matches!(unknown, Err(StoreError::EventNotFound)),
@@ -460,7 +414,7 @@ fn event_with_waitlist(status: EventStatus) -> Event {
 }
 
 async fn waitlisted_counts_beside_registered(s: Stores) {
-    let event_id = Uuid::now_v7();
+    let event_id = EventId::now_v7();
     let waitlisted_one = ProjectionChange::Counters {
         event_id,
         delta: StatsDelta {
@@ -486,7 +440,7 @@ async fn waitlisted_counts_beside_registered(s: Stores) {
 }
 
 /// `registration` made `seconds` after `base`, so FIFO order is explicit.
-fn made_at(event_id: Uuid, email: &str, base: OffsetDateTime, seconds: i64) -> Registration {
+fn made_at(event_id: EventId, email: &str, base: OffsetDateTime, seconds: i64) -> Registration {
     Registration {
         created_at: base + Duration::seconds(seconds),
         ..registration(event_id, email)
@@ -494,7 +448,7 @@ fn made_at(event_id: Uuid, email: &str, base: OffsetDateTime, seconds: i64) -> R
 }
 
 async fn seat(s: &Stores, registration: &Registration) {
-    s.store
+    s.registrations
         .register(registration, &confirmed(registration))
         .await
         .expect("seat");
@@ -502,15 +456,15 @@ async fn seat(s: &Stores, registration: &Registration) {
 
 async fn queue(s: &Stores, registration: &Registration) -> Registration {
     let waitlisted = registration.waitlisted();
-    s.store
+    s.registrations
         .waitlist(&waitlisted, &[waitlisted.made(now())])
         .await
         .expect("waitlist");
     waitlisted
 }
 
-async fn status_of(s: &Stores, id: Uuid) -> RegistrationStatus {
-    s.store
+async fn status_of(s: &Stores, id: RegistrationId) -> RegistrationStatus {
+    s.registrations
         .registration(id)
         .await
         .unwrap()
@@ -519,12 +473,12 @@ async fn status_of(s: &Stores, id: Uuid) -> RegistrationStatus {
 }
 
 async fn outbox_types(s: &Stores) -> Vec<&'static str> {
-    s.store
+    s.outbox
         .unpublished(1000)
         .await
         .unwrap()
         .iter()
-        .map(Envelope::type_name)
+        .map(|envelope| envelope.kind().as_str())
         .collect()
 }
 
@@ -532,29 +486,31 @@ async fn cancelling_a_seat_nobody_waits_for_frees_it(s: Stores) {
     let event = published_event(&s, 1).await;
     let ann = registration(event.id, "ann@example.org");
     seat(&s, &ann).await;
-    let cancellation = s.store.cancel(ann.id, now()).await.unwrap();
+    let cancellation = s.registrations.cancel(ann.id, now()).await.unwrap();
     assert_eq!(cancellation.cancelled.status, RegistrationStatus::Cancelled);
     assert_eq!(cancellation.promoted, None);
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 0);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
     assert_eq!(status_of(&s, ann.id).await, RegistrationStatus::Cancelled);
     assert!(outbox_types(&s).await.contains(&"RegistrationCancelled"));
     assert!(matches!(
-        s.store.cancel(ann.id, now()).await,
-        Err(StoreError::AlreadyCancelled)
+        s.registrations.cancel(ann.id, now()).await,
+        Err(StoreError::Refused(Refusal::AlreadyCancelled))
     ));
     assert!(matches!(
-        s.store.cancel(Uuid::now_v7(), now()).await,
+        s.registrations
+            .cancel(RegistrationId::now_v7(), now())
+            .await,
         Err(StoreError::RegistrationNotFound)
     ));
     // The seat and the email are free again.
     let again = registration(event.id, "ann@example.org");
     seat(&s, &again).await;
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 1);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
 }
 
 async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
     let event = event_with_waitlist(EventStatus::Published);
-    s.store.create_event(&event, &[]).await.unwrap();
+    s.events.create_event(&event, &[]).await.unwrap();
     let base = now();
     let holder = made_at(event.id, "holder@example.org", base, 0);
     seat(&s, &holder).await;
@@ -562,7 +518,7 @@ async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
     let second = queue(&s, &made_at(event.id, "second@example.org", base, 2)).await;
     let first = queue(&s, &made_at(event.id, "first@example.org", base, 1)).await;
 
-    let cancellation = s.store.cancel(holder.id, now()).await.unwrap();
+    let cancellation = s.registrations.cancel(holder.id, now()).await.unwrap();
     let promoted = cancellation.promoted.expect("a promotion");
     assert_eq!(promoted.id, first.id);
     assert_eq!(promoted.status, RegistrationStatus::Confirmed);
@@ -571,40 +527,40 @@ async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
         status_of(&s, second.id).await,
         RegistrationStatus::Waitlisted
     );
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 1);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
     assert!(outbox_types(&s).await.contains(&"RegistrationPromoted"));
 
-    let next = s.store.cancel(first.id, now()).await.unwrap();
+    let next = s.registrations.cancel(first.id, now()).await.unwrap();
     assert_eq!(next.promoted.map(|r| r.id), Some(second.id));
-    let last = s.store.cancel(second.id, now()).await.unwrap();
+    let last = s.registrations.cancel(second.id, now()).await.unwrap();
     assert_eq!(last.promoted, None);
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 0);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
 }
 
 async fn cancelling_a_waitlisted_registration_keeps_the_seats(s: Stores) {
     let event = event_with_waitlist(EventStatus::Published);
-    s.store.create_event(&event, &[]).await.unwrap();
+    s.events.create_event(&event, &[]).await.unwrap();
     let base = now();
     let holder = made_at(event.id, "holder@example.org", base, 0);
     seat(&s, &holder).await;
     let leaving = queue(&s, &made_at(event.id, "leaving@example.org", base, 1)).await;
     let staying = queue(&s, &made_at(event.id, "staying@example.org", base, 2)).await;
-    let cancellation = s.store.cancel(leaving.id, now()).await.unwrap();
+    let cancellation = s.registrations.cancel(leaving.id, now()).await.unwrap();
     assert_eq!(cancellation.promoted, None);
-    assert_eq!(s.store.confirmed_count(event.id).await.unwrap(), 1);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
     // The one who left is out of the line: the next seat goes to the one who stayed.
-    let next = s.store.cancel(holder.id, now()).await.unwrap();
+    let next = s.registrations.cancel(holder.id, now()).await.unwrap();
     assert_eq!(next.promoted.map(|r| r.id), Some(staying.id));
 }
 
 async fn a_registration_checks_in_once(s: Stores) {
     let event = event_with_waitlist(EventStatus::Published);
-    s.store.create_event(&event, &[]).await.unwrap();
+    s.events.create_event(&event, &[]).await.unwrap();
     let ann = registration(event.id, "ann@example.org");
     seat(&s, &ann).await;
     let queued = queue(&s, &registration(event.id, "queued@example.org")).await;
-    let scan = |id: Uuid, event_id: Uuid, at: OffsetDateTime| {
-        let store = s.store.clone();
+    let scan = |id: RegistrationId, event_id: EventId, at: OffsetDateTime| {
+        let registrations = s.registrations.clone();
         async move {
             let events = [Envelope::new(
                 DomainEvent::CheckedIn {
@@ -614,7 +570,7 @@ async fn a_registration_checks_in_once(s: Stores) {
                 },
                 at,
             )];
-            store.check_in(id, event_id, at, &events).await
+            registrations.check_in(id, event_id, at, &events).await
         }
     };
     let first_scan = now();
@@ -623,26 +579,26 @@ async fn a_registration_checks_in_once(s: Stores) {
     assert_eq!(checked_in.checked_in_at, Some(first_scan));
     assert_eq!(checked_in.full_name, "Ann Lee");
     match scan(ann.id, event.id, first_scan + Duration::minutes(5)).await {
-        Err(StoreError::AlreadyCheckedIn(at)) => assert_eq!(at, first_scan),
+        Err(StoreError::Refused(Refusal::AlreadyCheckedIn(Some(at)))) => assert_eq!(at, first_scan),
         other => panic!("expected already checked in, got {other:?}"),
     }
     assert!(outbox_types(&s).await.contains(&"CheckedIn"));
     assert!(matches!(
-        scan(ann.id, Uuid::now_v7(), now()).await,
+        scan(ann.id, EventId::now_v7(), now()).await,
         Err(StoreError::RegistrationNotFound)
     ));
     assert!(matches!(
         scan(queued.id, event.id, now()).await,
-        Err(StoreError::NotConfirmed)
+        Err(StoreError::Refused(Refusal::NotConfirmed))
     ));
     assert!(matches!(
-        s.store.cancel(ann.id, now()).await,
-        Err(StoreError::AlreadyCheckedIn(_))
+        s.registrations.cancel(ann.id, now()).await,
+        Err(StoreError::Refused(Refusal::AlreadyCheckedIn(Some(_))))
     ));
-    s.store.cancel(queued.id, now()).await.unwrap();
+    s.registrations.cancel(queued.id, now()).await.unwrap();
     assert!(matches!(
         scan(queued.id, event.id, now()).await,
-        Err(StoreError::RegistrationCancelled)
+        Err(StoreError::Refused(Refusal::Cancelled))
     ));
 }
 
@@ -650,26 +606,29 @@ async fn a_ticket_is_recorded_once(s: Stores) {
     let event = published_event(&s, 2).await;
     let ann = registration(event.id, "ann@example.org");
     seat(&s, &ann).await;
-    assert_eq!(s.store.ticket(ann.id).await.unwrap(), None);
+    assert_eq!(s.registrations.ticket(ann.id).await.unwrap(), None);
     assert!(s
-        .store
+        .registrations
         .record_ticket(ann.id, "EVR1.first", &[])
         .await
         .unwrap());
     assert!(!s
-        .store
+        .registrations
         .record_ticket(ann.id, "EVR1.second", &[])
         .await
         .unwrap());
     assert_eq!(
-        s.store.ticket(ann.id).await.unwrap().as_deref(),
+        s.registrations.ticket(ann.id).await.unwrap().as_deref(),
         Some("EVR1.first")
     );
     let gone = registration(event.id, "gone@example.org");
     seat(&s, &gone).await;
-    s.store.cancel(gone.id, now()).await.unwrap();
+    s.registrations.cancel(gone.id, now()).await.unwrap();
     assert!(
-        !s.store.record_ticket(gone.id, "EVR1.x", &[]).await.unwrap(),
+        !s.registrations
+            .record_ticket(gone.id, "EVR1.x", &[])
+            .await
+            .unwrap(),
         "a cancelled registration gets no ticket"
     );
 }
@@ -680,7 +639,7 @@ async fn registrations_list_by_event_with_filter_and_cursor(s: Stores) {
         max_capacity: 3,
         ..event
     };
-    s.store.create_event(&event, &[]).await.unwrap();
+    s.events.create_event(&event, &[]).await.unwrap();
     let other = published_event(&s, 5).await;
     seat(&s, &registration(other.id, "elsewhere@example.org")).await;
     let base = now();
@@ -698,7 +657,7 @@ async fn registrations_list_by_event_with_filter_and_cursor(s: Stores) {
     let mut cursor: Option<String> = None;
     loop {
         let page = s
-            .store
+            .registrations
             .registrations(event.id, None, 2, cursor.as_deref())
             .await
             .unwrap();
@@ -711,14 +670,14 @@ async fn registrations_list_by_event_with_filter_and_cursor(s: Stores) {
     }
     assert_eq!(seen, made.iter().map(|r| r.id).collect::<Vec<_>>());
     let waitlisted = s
-        .store
+        .registrations
         .registrations(event.id, Some(RegistrationStatus::Waitlisted), 1, None)
         .await
         .unwrap();
     assert_eq!(waitlisted.items.len(), 1);
     assert_eq!(waitlisted.items[0].id, made[3].id);
     let rest = s
-        .store
+        .registrations
         .registrations(
             event.id,
             Some(RegistrationStatus::Waitlisted),
@@ -733,7 +692,7 @@ async fn registrations_list_by_event_with_filter_and_cursor(s: Stores) {
     );
     assert_eq!(rest.next_cursor, None);
     assert!(matches!(
-        s.store
+        s.registrations
             .registrations(event.id, None, 2, Some("forged"))
             .await,
         Err(StoreError::InvalidCursor)
@@ -746,18 +705,27 @@ async fn idempotency_claims_run_once(s: Stores) {
     let (lease, ttl) = (Duration::seconds(30), Duration::hours(24));
     let t0 = now();
     assert_eq!(
-        s.store.claim(&key, "body-a", t0, lease, ttl).await.unwrap(),
+        s.idempotency
+            .claim(&key, "body-a", t0, lease, ttl)
+            .await
+            .unwrap(),
         Claim::Acquired
     );
     assert_eq!(
-        s.store.claim(&key, "body-a", t0, lease, ttl).await.unwrap(),
+        s.idempotency
+            .claim(&key, "body-a", t0, lease, ttl)
+            .await
+            .unwrap(),
         Claim::InFlight {
             fingerprint: "body-a".into()
         }
     );
-    s.store.complete(&key, "the answer").await.unwrap();
+    s.idempotency.complete(&key, "the answer").await.unwrap();
     assert_eq!(
-        s.store.claim(&key, "body-b", t0, lease, ttl).await.unwrap(),
+        s.idempotency
+            .claim(&key, "body-b", t0, lease, ttl)
+            .await
+            .unwrap(),
         Claim::Completed {
             fingerprint: "body-a".into(),
             outcome: "the answer".into()
@@ -766,21 +734,27 @@ async fn idempotency_claims_run_once(s: Stores) {
     // Released claims run again; abandoned ones are taken over after their lease;
     // every record is forgotten after its TTL.
     let released = format!("test:{}", Uuid::now_v7());
-    s.store.claim(&released, "f", t0, lease, ttl).await.unwrap();
-    s.store.release(&released).await.unwrap();
+    s.idempotency
+        .claim(&released, "f", t0, lease, ttl)
+        .await
+        .unwrap();
+    s.idempotency.release(&released).await.unwrap();
     assert_eq!(
-        s.store.claim(&released, "f", t0, lease, ttl).await.unwrap(),
+        s.idempotency
+            .claim(&released, "f", t0, lease, ttl)
+            .await
+            .unwrap(),
         Claim::Acquired
     );
     assert_eq!(
-        s.store
+        s.idempotency
             .claim(&released, "f", t0 + lease, lease, ttl)
             .await
             .unwrap(),
         Claim::Acquired
     );
     assert_eq!(
-        s.store
+        s.idempotency
             .claim(&key, "body-b", t0 + ttl, lease, ttl)
             .await
             .unwrap(),

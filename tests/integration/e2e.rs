@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
-use evreg::domain::RegistrationStatus;
+use evreg::domain::{EventId, RegistrationId, RegistrationStatus};
 use evreg_tests::api::{new_organizer, Api, ApiRequest};
 use evreg_tests::apps::{embedded_over_http, AwsApp};
 use http::Method;
@@ -212,9 +212,9 @@ async fn waitlist_contention_scenario<S, F>(
         ("duplicate_registration".to_owned(), REPEATS),
     ]);
     assert_eq!(outcomes, expected);
-    let id: Uuid = event_id.parse().expect("uuid");
+    let id: EventId = event_id.parse().expect("uuid");
     assert_eq!(
-        ctx.store.confirmed_count(id).await.unwrap() as usize,
+        ctx.events.confirmed_count(id).await.unwrap() as usize,
         SEATS,
         "the seat counter agrees"
     );
@@ -255,7 +255,7 @@ async fn waitlist_contention_scenario<S, F>(
         .all(|promoted| confirmed.contains(promoted)));
     // The invariant: the seat counter is the number of seat-holding registrations.
     assert_eq!(
-        ctx.store.confirmed_count(id).await.unwrap() as usize,
+        ctx.events.confirmed_count(id).await.unwrap() as usize,
         confirmed.len()
     );
 
@@ -270,14 +270,14 @@ async fn waitlist_contention_scenario<S, F>(
 /// the store's own listing (every page).
 async fn by_status(
     ctx: &evreg::AppContext,
-    event_id: Uuid,
+    event_id: EventId,
     status: RegistrationStatus,
-) -> Vec<Uuid> {
+) -> Vec<RegistrationId> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let page = ctx
-            .store
+            .registrations
             .registrations(event_id, Some(status), 100, cursor.as_deref())
             .await
             .expect("listing");
@@ -304,7 +304,7 @@ async fn aws_mode_registration_through_dynamodb_sns_sqs_and_the_projection_worke
     })
     .await;
     assert!(
-        app.ctx.store.unpublished(10).await.unwrap().is_empty(),
+        app.ctx.outbox.unpublished(10).await.unwrap().is_empty(),
         "every event was published"
     );
 }
@@ -327,7 +327,7 @@ async fn aws_mode_a_poison_message_ends_in_the_dead_letter_queue_alone() {
     };
     let queue = app.projection_queue().to_owned();
     let sqs = aws_sdk_sqs::Client::new(&app.sdk);
-    let event_id = Uuid::now_v7();
+    let event_id = EventId::now_v7();
     let good = json!({
         "id": Uuid::now_v7(), "occurred_at": "2026-11-22T18:00:00Z",
         "event": { "type": "RegistrationConfirmed", "data": { "registration": {

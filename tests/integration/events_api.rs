@@ -4,15 +4,16 @@
 //! pages, listing filters and tamper-evident cursors, the report.
 
 use evreg::domain::{
-    Event, EventStatus, ProjectionChange, Registration, RegistrationStatus, Role, StatsDelta, User,
+    Event, EventId, EventStatus, ProjectionChange, Registration, Role, StatsDelta, User, UserId,
 };
 use evreg::ports::{ListingOrder, ListingQuery, StoreError, UpdateEventError};
 use evreg::AppContext;
 use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest};
 use evreg_tests::apps::TestApp;
+use evreg_tests::fixtures::{self, now};
 use http::Method;
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use uuid::Uuid;
 
 use evreg_tests::stores::Stores;
@@ -24,56 +25,33 @@ evreg_tests::both_stores!(
     the_report_counts_registrations_per_day,
 );
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("valid")
-}
-
+/// A published event named `name`, `days_ahead` days from now.
 fn event(name: &str, days_ahead: i64) -> Event {
-    let id = Uuid::now_v7();
     Event {
-        id,
-        owner_id: Uuid::now_v7(),
-        name: name.into(),
-        slug: format!("ev-{}", id.simple()),
-        description: "An evening of talks".into(),
         date: now() + Duration::days(days_ahead),
-        end_date: None,
-        venue: "Hall A".into(),
-        max_capacity: 10,
-        price_cents: 0,
-        currency: "EUR".into(),
-        status: EventStatus::Published,
-        waitlist_enabled: false,
-        created_at: now(),
+        ..fixtures::event(name)
     }
 }
 
-fn registration(event_id: Uuid) -> Registration {
-    Registration {
-        id: Uuid::now_v7(),
-        event_id,
-        email: format!("{}@example.org", Uuid::new_v4().simple()),
-        full_name: "Ann Lee".into(),
-        phone: None,
-        status: RegistrationStatus::Confirmed,
-        created_at: now(),
-        checked_in_at: None,
-    }
+/// A confirmed registration for `event_id` with a fresh email.
+fn registration(event_id: EventId) -> Registration {
+    fixtures::registration(event_id, &fixtures::unique_email("reg"))
 }
 
 async fn capacity_is_never_lowered_below_the_seats_taken(s: Stores) {
     let ev = event("Capacity", 5);
-    s.store.create_event(&ev, &[]).await.unwrap();
+    s.events.create_event(&ev, &[]).await.unwrap();
     for _ in 0..3 {
-        s.store.register(&registration(ev.id), &[]).await.unwrap();
+        s.registrations
+            .register(&registration(ev.id), &[])
+            .await
+            .unwrap();
     }
     let lower = Event {
         max_capacity: 2,
         ..ev.clone()
     };
-    match s.store.update_event(&lower, &ev.slug, &[]).await {
+    match s.events.update_event(&lower, &[]).await {
         Err(UpdateEventError::CapacityBelowConfirmed { confirmed }) => assert_eq!(confirmed, 3),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -82,53 +60,56 @@ async fn capacity_is_never_lowered_below_the_seats_taken(s: Stores) {
         name: "Renamed".into(),
         ..ev.clone()
     };
-    s.store.update_event(&exact, &ev.slug, &[]).await.unwrap();
-    assert_eq!(s.store.event(ev.id).await.unwrap().unwrap().name, "Renamed");
+    s.events.update_event(&exact, &[]).await.unwrap();
     assert_eq!(
-        s.store.confirmed_count(ev.id).await.unwrap(),
+        s.events.event(ev.id).await.unwrap().unwrap().name,
+        "Renamed"
+    );
+    assert_eq!(
+        s.events.confirmed_count(ev.id).await.unwrap(),
         3,
         "seats stay"
     );
     assert!(matches!(
-        s.store.register(&registration(ev.id), &[]).await,
+        s.registrations.register(&registration(ev.id), &[]).await,
         Err(StoreError::EventFull)
     ));
     let unknown = event("Unknown", 1);
     assert!(matches!(
-        s.store.update_event(&unknown, &unknown.slug, &[]).await,
+        s.events.update_event(&unknown, &[]).await,
         Err(UpdateEventError::Store(StoreError::EventNotFound))
     ));
 }
 
 async fn a_slug_change_swaps_the_guard(s: Stores) {
     let (a, b) = (event("A", 1), event("B", 1));
-    s.store.create_event(&a, &[]).await.unwrap();
-    s.store.create_event(&b, &[]).await.unwrap();
+    s.events.create_event(&a, &[]).await.unwrap();
+    s.events.create_event(&b, &[]).await.unwrap();
     let taken = Event {
         slug: b.slug.clone(),
         ..a.clone()
     };
     assert!(matches!(
-        s.store.update_event(&taken, &a.slug, &[]).await,
+        s.events.update_event(&taken, &[]).await,
         Err(UpdateEventError::Store(StoreError::SlugTaken))
     ));
     let moved = Event {
         slug: format!("{}-moved", a.slug),
         ..a.clone()
     };
-    s.store.update_event(&moved, &a.slug, &[]).await.unwrap();
+    s.events.update_event(&moved, &[]).await.unwrap();
     // The old slug is free again: another event may take it.
     let reuse = Event {
         slug: a.slug.clone(),
         ..event("C", 1)
     };
-    s.store.create_event(&reuse, &[]).await.unwrap();
+    s.events.create_event(&reuse, &[]).await.unwrap();
     let clash = Event {
         slug: moved.slug.clone(),
         ..event("D", 1)
     };
     assert!(matches!(
-        s.store.create_event(&clash, &[]).await,
+        s.events.create_event(&clash, &[]).await,
         Err(StoreError::SlugTaken)
     ));
 }
@@ -254,14 +235,14 @@ async fn the_report_counts_registrations_per_day(s: Stores) {
 
 async fn admin_token(ctx: &AppContext) -> String {
     let admin = User {
-        id: Uuid::now_v7(),
+        id: UserId::now_v7(),
         email: format!("admin-{}@example.org", Uuid::new_v4().simple()),
         password_hash: "$argon2id$stub".into(),
         role: Role::Admin,
         active: true,
         created_at: now(),
     };
-    ctx.store.create_user(&admin, &[]).await.unwrap();
+    ctx.users.create_user(&admin, &[]).await.unwrap();
     ctx.tokens
         .issue(admin.id, Role::Admin, now())
         .unwrap()
@@ -276,7 +257,7 @@ fn update_body(capacity: u32) -> serde_json::Value {
     })
 }
 
-async fn register(api: &dyn Api, event_id: Uuid, email: &str) -> u16 {
+async fn register(api: &dyn Api, event_id: EventId, email: &str) -> u16 {
     api.post(
         &format!("/events/{event_id}/registrations"),
         None,
@@ -299,7 +280,7 @@ async fn updates_are_validated_authorized_and_capacity_checked(app: TestApp) {
     let owner = new_organizer(api).await;
     let other = new_organizer(api).await;
     let id = create_event(api, &owner, json!({ "max_capacity": 5 })).await;
-    let put = |token: String, id: Uuid, body: serde_json::Value| {
+    let put = |token: String, id: EventId, body: serde_json::Value| {
         api.send(
             ApiRequest::new(Method::PUT, format!("/events/{id}"))
                 .bearer(&token)
@@ -308,7 +289,7 @@ async fn updates_are_validated_authorized_and_capacity_checked(app: TestApp) {
     };
     assert_eq!(put(other.clone(), id, update_body(5)).await.status, 403);
     assert_eq!(
-        put(owner.clone(), Uuid::now_v7(), update_body(5))
+        put(owner.clone(), EventId::now_v7(), update_body(5))
             .await
             .status,
         404
@@ -372,8 +353,8 @@ async fn lowering_capacity_while_registrations_race_never_oversells(app: TestApp
         seated += u32::from(registration.await.unwrap());
     }
     let lowered = lowering.await.unwrap();
-    let event = app.ctx.store.event(id).await.unwrap().unwrap();
-    let confirmed = app.ctx.store.confirmed_count(id).await.unwrap();
+    let event = app.ctx.events.event(id).await.unwrap().unwrap();
+    let confirmed = app.ctx.events.confirmed_count(id).await.unwrap();
     assert!(
         confirmed <= event.max_capacity,
         "{confirmed} > {}",
@@ -393,7 +374,7 @@ async fn a_cancelled_event_mails_every_registrant_in_pages(app: TestApp) {
     let mut emails = Vec::new();
     for _ in 0..120 {
         let r = registration(id);
-        app.ctx.store.register(&r, &[]).await.unwrap();
+        app.ctx.registrations.register(&r, &[]).await.unwrap();
         emails.push(r.email);
     }
     let delete = |token: &str| {

@@ -11,7 +11,6 @@ use evreg::AppContext;
 use evreg_tests::api::{reply_of, Reply};
 use evreg_tests::apps::{self, AwsApp};
 use serde_json::Value;
-use uuid::Uuid;
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -206,7 +205,7 @@ async fn the_projection_worker_takes_the_sqs_sample_once(ctx: Arc<AppContext>) {
     let batch: SqsEvent = serde_json::from_value(sample).expect("SQS event");
     let envelope: Value =
         serde_json::from_str(batch.records[0].body.as_deref().unwrap_or_default()).unwrap();
-    let event_id: Uuid = envelope["event"]["data"]["event"]["id"]
+    let event_id: evreg::domain::EventId = envelope["event"]["data"]["event"]["id"]
         .as_str()
         .unwrap()
         .parse()

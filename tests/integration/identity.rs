@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use evreg::auth::refresh::{new_secret, secret_hash};
 use evreg::auth::throttle::{ACCOUNT_LIMIT, IP_LIMIT, WINDOW_SECONDS};
-use evreg::domain::{Role, User};
+use evreg::domain::{Role, User, UserId};
 use evreg::ports::{RefreshToken, Rotation, UserChange};
 use evreg::AppContext;
 use evreg_tests::api::{Api, LambdaApi, Reply};
@@ -38,14 +38,14 @@ fn now() -> OffsetDateTime {
 
 async fn stored_user(stores: &Stores) -> User {
     let user = User {
-        id: Uuid::now_v7(),
+        id: UserId::now_v7(),
         email: format!("id-{}@example.org", Uuid::new_v4().simple()),
         password_hash: "old hash".into(),
         role: Role::Organizer,
         active: true,
         created_at: now().replace_nanosecond(0).expect("valid"),
     };
-    stores.store.create_user(&user, &[]).await.unwrap();
+    stores.users.create_user(&user, &[]).await.unwrap();
     user
 }
 
@@ -53,7 +53,7 @@ async fn stored_user(stores: &Stores) -> User {
 async fn login(stores: &Stores, user: &User) -> String {
     let hash = secret_hash(&new_secret());
     stores
-        .store
+        .identity
         .start_refresh_family(
             &RefreshToken {
                 hash: hash.clone(),
@@ -71,7 +71,7 @@ async fn login(stores: &Stores, user: &User) -> String {
 async fn rotate(stores: &Stores, presented: &str) -> (Rotation, String) {
     let next = secret_hash(&new_secret());
     let rotation = stores
-        .store
+        .identity
         .rotate_refresh_token(presented, &next, now() + Duration::days(1), now())
         .await
         .unwrap();
@@ -133,15 +133,15 @@ async fn concurrent_rotations_of_one_token_have_one_winner(stores: Stores) {
 async fn a_revoked_or_expired_family_refuses_its_tokens(stores: Stores) {
     let user = stored_user(&stores).await;
     let token = login(&stores, &user).await;
-    assert!(stores.store.revoke_refresh_family(&token).await.unwrap());
+    assert!(stores.identity.revoke_refresh_family(&token).await.unwrap());
     assert_eq!(rotate(&stores, &token).await.0, Rotation::Refused);
-    assert!(!stores.store.revoke_refresh_family("nope").await.unwrap());
+    assert!(!stores.identity.revoke_refresh_family("nope").await.unwrap());
 
     let token = login(&stores, &user).await;
     let next = secret_hash(&new_secret());
     let later = now() + Duration::days(2);
     let rotation = stores
-        .store
+        .identity
         .rotate_refresh_token(&token, &next, later + Duration::days(1), later)
         .await
         .unwrap();
@@ -150,18 +150,21 @@ async fn a_revoked_or_expired_family_refuses_its_tokens(stores: Stores) {
 
 async fn login_failures_count_per_key_and_window(stores: Stores) {
     let key = format!("login:account:{}", Uuid::new_v4());
-    assert_eq!(stores.store.login_failures(&key, 1000).await.unwrap(), 0);
+    assert_eq!(stores.identity.login_failures(&key, 1000).await.unwrap(), 0);
     for expected in 1..=3 {
         let count = stores
-            .store
+            .identity
             .record_login_failure(&key, 1000, 1900)
             .await
             .unwrap();
         assert_eq!(count, expected);
     }
-    assert_eq!(stores.store.login_failures(&key, 1000).await.unwrap(), 3);
-    assert_eq!(stores.store.login_failures(&key, 1900).await.unwrap(), 0);
-    assert_eq!(stores.store.login_failures("other", 1000).await.unwrap(), 0);
+    assert_eq!(stores.identity.login_failures(&key, 1000).await.unwrap(), 3);
+    assert_eq!(stores.identity.login_failures(&key, 1900).await.unwrap(), 0);
+    assert_eq!(
+        stores.identity.login_failures("other", 1000).await.unwrap(),
+        0
+    );
 }
 
 async fn a_reset_token_works_once_and_ends_every_session(stores: Stores) {
@@ -169,20 +172,23 @@ async fn a_reset_token_works_once_and_ends_every_session(stores: Stores) {
     let sessions = [login(&stores, &user).await, login(&stores, &user).await];
     let token = secret_hash(&new_secret());
     stores
-        .store
+        .identity
         .create_password_reset(&token, user.id, now() + Duration::hours(1), &[])
         .await
         .unwrap();
 
-    let reset = stores.store.reset_password(&token, "new hash", now()).await;
+    let reset = stores
+        .identity
+        .reset_password(&token, "new hash", now())
+        .await;
     assert_eq!(reset.unwrap(), Some(user.id));
-    let changed = stores.store.user(user.id).await.unwrap().unwrap();
+    let changed = stores.users.user(user.id).await.unwrap().unwrap();
     assert_eq!(changed.password_hash, "new hash");
     for session in &sessions {
         assert_eq!(rotate(&stores, session).await.0, Rotation::Refused);
     }
     // Once only; a login after the reset works.
-    let again = stores.store.reset_password(&token, "x", now()).await;
+    let again = stores.identity.reset_password(&token, "x", now()).await;
     assert_eq!(again.unwrap(), None);
     let fresh = login(&stores, &user).await;
     assert!(matches!(
@@ -192,15 +198,18 @@ async fn a_reset_token_works_once_and_ends_every_session(stores: Stores) {
 
     let expired = secret_hash(&new_secret());
     stores
-        .store
+        .identity
         .create_password_reset(&expired, user.id, now() - Duration::seconds(1), &[])
         .await
         .unwrap();
-    let late = stores.store.reset_password(&expired, "late", now()).await;
+    let late = stores
+        .identity
+        .reset_password(&expired, "late", now())
+        .await;
     assert_eq!(late.unwrap(), None);
     assert_eq!(
         stores
-            .store
+            .users
             .user(user.id)
             .await
             .unwrap()
@@ -228,7 +237,7 @@ evreg_tests::both_modes!("identity":
 const PASSWORD: &str = "correct horse battery";
 
 struct Account {
-    id: Uuid,
+    id: UserId,
     email: String,
 }
 
@@ -356,7 +365,7 @@ async fn deactivation_and_role_changes_apply_at_refresh(app: TestApp) {
         role: Some(Role::Staff),
         active: None,
     };
-    ctx.store.update_user(account.id, change).await.unwrap();
+    ctx.users.update_user(account.id, change).await.unwrap();
     let rotated = refresh(api.as_ref(), &token).await;
     assert_eq!(rotated.status, 200);
     let (access, token) = pair(&rotated);
@@ -370,7 +379,7 @@ async fn deactivation_and_role_changes_apply_at_refresh(app: TestApp) {
         role: None,
         active: Some(false),
     };
-    ctx.store.update_user(account.id, change).await.unwrap();
+    ctx.users.update_user(account.id, change).await.unwrap();
     let refused = refresh(api.as_ref(), &token).await;
     assert_eq!(refused.status, 401);
     assert!(refused.body.get("refresh_token").is_none());
@@ -379,7 +388,7 @@ async fn deactivation_and_role_changes_apply_at_refresh(app: TestApp) {
         role: None,
         active: Some(true),
     };
-    ctx.store.update_user(account.id, change).await.unwrap();
+    ctx.users.update_user(account.id, change).await.unwrap();
     assert_eq!(refresh(api.as_ref(), &token).await.status, 401);
 }
 
@@ -393,7 +402,7 @@ async fn a_deactivated_users_access_token_is_refused(app: TestApp) {
         role: None,
         active: Some(false),
     };
-    ctx.store.update_user(account.id, change).await.unwrap();
+    ctx.users.update_user(account.id, change).await.unwrap();
     for reply in [
         api.get("/me", Some(&access)).await,
         api.post("/events", Some(&access), event).await,

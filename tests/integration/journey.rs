@@ -9,8 +9,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_sqs::types::QueueAttributeName;
-use evreg::domain::{DomainEvent, Envelope};
-use evreg::handlers::workers::{sqs_record, Delivery, Worker};
+use evreg::adapters::embedded::bus::{sqs_record, Delivery};
+use evreg::domain::{DomainEvent, Envelope, EventId, RegistrationId};
+use evreg::handlers::workers::Worker;
 use evreg::ports::{Bus, BusError, Mail, MailError, Mailer};
 use evreg::tickets::{verify_ticket, TicketPublicKey};
 use evreg::AppContext;
@@ -37,14 +38,19 @@ fn unique_email(name: &str) -> String {
 }
 
 /// A fresh organizer's PUBLISHED event: (organizer token, event id).
-async fn published_event(api: &dyn Api) -> (String, Uuid) {
+async fn published_event(api: &dyn Api) -> (String, EventId) {
     let token = new_organizer(api).await;
     let event_id = create_event(api, &token, json!({ "max_capacity": CAPACITY })).await;
     (token, event_id)
 }
 
 /// A confirmed registration: (registration id, manage token).
-async fn register(api: &dyn Api, event_id: Uuid, email: &str, name: &str) -> (Uuid, String) {
+async fn register(
+    api: &dyn Api,
+    event_id: EventId,
+    email: &str,
+    name: &str,
+) -> (RegistrationId, String) {
     let reply = api
         .post(
             &format!("/events/{event_id}/registrations"),
@@ -66,7 +72,11 @@ async fn register(api: &dyn Api, event_id: Uuid, email: &str, name: &str) -> (Uu
 }
 
 /// The ticket PNG the tickets worker stored in S3, if any.
-async fn ticket_in_s3(app: &AwsApp, event_id: Uuid, registration_id: Uuid) -> Option<Vec<u8>> {
+async fn ticket_in_s3(
+    app: &AwsApp,
+    event_id: EventId,
+    registration_id: RegistrationId,
+) -> Option<Vec<u8>> {
     let s3 = evreg::adapters::aws::s3_client(&app.sdk);
     let object = s3
         .get_object()
@@ -177,7 +187,7 @@ async fn aws_mode_the_attendee_journey_end_to_end() {
     let anonymous = api.send(ApiRequest::new(Method::GET, &ticket_path)).await;
     assert_eq!(anonymous.status, 401, "{:?}", anonymous.body);
     // A well-formed token, but another registration's.
-    let other_token = app.ctx.attendee_keys.manage_token(Uuid::now_v7());
+    let other_token = app.ctx.attendee_keys.manage_token(RegistrationId::now_v7());
     let wrong = api
         .send(ApiRequest::new(Method::GET, &ticket_path).header("x-manage-token", &other_token))
         .await;
@@ -380,7 +390,7 @@ async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
     };
     let email = unique_email("swept");
     let (registration_id, _) = register(&down, event_id, &email, "Swept").await;
-    let left = app.ctx.store.unpublished(100).await.unwrap();
+    let left = app.ctx.outbox.unpublished(100).await.unwrap();
     assert!(
         left.iter().any(|e| matches!(
             e.event,
@@ -396,7 +406,7 @@ async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
         ..(*app.ctx).clone()
     };
     assert!(later.sweep_outbox().await.unwrap() >= 1);
-    assert!(app.ctx.store.unpublished(100).await.unwrap().is_empty());
+    assert!(app.ctx.outbox.unpublished(100).await.unwrap().is_empty());
 
     assert_eq!(app.mapping(Worker::Tickets).await.drain().await, 1);
     assert_eq!(app.mapping(Worker::Email).await.drain().await, 1);
@@ -476,7 +486,7 @@ async fn embedded_mode_a_send_that_died_is_taken_over_after_its_lease() {
     app.bus.until_idle().await;
     let registration = app
         .ctx
-        .store
+        .registrations
         .registration(registration_id)
         .await
         .unwrap()
@@ -488,7 +498,7 @@ async fn embedded_mode_a_send_that_died_is_taken_over_after_its_lease() {
     // The claim a crashed send leaves behind.
     let claim = format!("email:{}", waitlisted.id);
     app.ctx
-        .store
+        .idempotency
         .claim(
             &claim,
             "",
@@ -505,7 +515,7 @@ async fn embedded_mode_a_send_that_died_is_taken_over_after_its_lease() {
             message_id: "m-1",
             receipt_handle: "r-1",
             body: &body,
-            type_name: Some(waitlisted.type_name()),
+            kind: Some(waitlisted.kind()),
             receive_count: 2,
             queue_arn: "arn:aws:sqs:us-east-1:000000000000:email",
         })];

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use evreg::auth::token::{AUDIENCE, ISSUER};
 use evreg::auth::{KeyRing, TokenService};
-use evreg::domain::{Role, User};
+use evreg::domain::{EventId, Role, User, UserId};
 use evreg::AppContext;
 use evreg_tests::api::{create_event, Api, LambdaApi};
 use evreg_tests::apps::{embedded, serve_over_http, AwsApp};
@@ -113,7 +113,7 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
 
 async fn new_user(ctx: &AppContext, role: Role) -> User {
     let user = User {
-        id: Uuid::now_v7(),
+        id: UserId::now_v7(),
         email: format!("{}@jwt.example.org", Uuid::new_v4().simple()),
         // Nobody logs in: tokens are issued or forged directly.
         password_hash: "unused".into(),
@@ -121,7 +121,7 @@ async fn new_user(ctx: &AppContext, role: Role) -> User {
         active: true,
         created_at: OffsetDateTime::now_utc(),
     };
-    ctx.store.create_user(&user, &[]).await.expect("user");
+    ctx.users.create_user(&user, &[]).await.expect("user");
     user
 }
 
@@ -186,13 +186,13 @@ async fn forged_tokens_are_refused(api: Arc<dyn Api>, ctx: Arc<AppContext>, keys
         "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
         STANDARD.encode(
             ctx.attendee_keys
-                .ticket_public_key(Uuid::now_v7())
+                .ticket_public_key(EventId::now_v7())
                 .to_base64url()
         )
     );
     let ticket_key = ctx
         .attendee_keys
-        .ticket_public_key(Uuid::now_v7())
+        .ticket_public_key(EventId::now_v7())
         .to_base64url();
 
     let cases: Vec<(&str, String)> = vec![

@@ -6,7 +6,6 @@ use evreg::adapters::aws::load_secrets;
 use evreg::auth::KeyRing;
 use evreg::tickets::AttendeeKeys;
 use evreg_tests::emulator::{sdk_config, unique_prefix};
-use uuid::Uuid;
 
 #[tokio::test]
 async fn a_cold_start_reads_both_secrets_from_ssm() {
@@ -38,7 +37,7 @@ async fn a_cold_start_reads_both_secrets_from_ssm() {
 
     let secrets = load_secrets(&ssm, &jwt, &attendee).await.expect("secrets");
     assert_eq!(secrets.jwt.active, "k1");
-    let registration = Uuid::now_v7();
+    let registration = evreg::domain::RegistrationId::now_v7();
     assert!(
         secrets
             .attendee

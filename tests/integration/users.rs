@@ -5,9 +5,9 @@ use std::process::Command;
 use std::sync::Arc;
 
 use evreg::adapters::embedded::SqliteStore;
-use evreg::app::Secrets;
-use evreg::domain::{Role, User};
+use evreg::domain::{Role, User, UserId};
 use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
+use evreg::secrets::Secrets;
 use evreg::AppContext;
 use evreg_tests::api::{Api, LambdaApi};
 use evreg_tests::apps::{embedded_over_http, scratch_dir, AwsApp, FAST_QUEUES, TEST_PUBLIC_URL};
@@ -35,16 +35,16 @@ async fn embedded_admins_create_list_and_change_accounts() {
 
 /// An ADMIN straight in the store, with a token (how the first one is made is the
 /// `create-admin` tests' business).
-async fn admin_token(ctx: &AppContext) -> (Uuid, String) {
+async fn admin_token(ctx: &AppContext) -> (UserId, String) {
     let admin = User {
-        id: Uuid::now_v7(),
+        id: UserId::now_v7(),
         email: format!("admin-{}@users.example.org", Uuid::new_v4().simple()),
         password_hash: "unused".into(),
         role: Role::Admin,
         active: true,
         created_at: OffsetDateTime::now_utc(),
     };
-    ctx.store.create_user(&admin, &[]).await.expect("admin");
+    ctx.users.create_user(&admin, &[]).await.expect("admin");
     let token = ctx
         .tokens
         .issue(admin.id, Role::Admin, OffsetDateTime::now_utc())
@@ -189,7 +189,7 @@ async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppC
     );
     assert!(deactivated.body.get("password_hash").is_none());
     let stored = ctx
-        .store
+        .users
         .user(id.parse().expect("uuid"))
         .await
         .expect("store")
@@ -345,10 +345,9 @@ async fn create_admin_writes_the_first_admin_into_dynamodb() {
 
 /// The `UserStore` port, against both adapters (the conformance suite's fresh stores).
 mod store {
-    use evreg::domain::{Role, User};
+    use evreg::domain::{Role, User, UserId};
     use evreg::ports::{StoreError, UserChange};
     use time::OffsetDateTime;
-    use uuid::Uuid;
 
     use evreg_tests::stores::Stores;
 
@@ -360,7 +359,7 @@ mod store {
 
     async fn user(stores: &Stores, email: &str, role: Role) -> User {
         let user = User {
-            id: Uuid::now_v7(),
+            id: UserId::now_v7(),
             email: email.to_owned(),
             password_hash: "hash".into(),
             role,
@@ -369,7 +368,7 @@ mod store {
                 .replace_nanosecond(0)
                 .expect("time"),
         };
-        stores.store.create_user(&user, &[]).await.expect("user");
+        stores.users.create_user(&user, &[]).await.expect("user");
         user
     }
 
@@ -381,7 +380,7 @@ mod store {
         let mut cursor: Option<String> = None;
         loop {
             let page = stores
-                .store
+                .users
                 .users(2, cursor.as_deref())
                 .await
                 .expect("page");
@@ -397,7 +396,7 @@ mod store {
             ["alice", "bob", "carol", "dora", "eve"].map(|n| format!("{n}@example.org"))
         );
         assert!(matches!(
-            stores.store.users(2, Some("garbage!")).await,
+            stores.users.users(2, Some("garbage!")).await,
             Err(StoreError::InvalidCursor)
         ));
     }
@@ -405,7 +404,7 @@ mod store {
     async fn updates_change_only_what_they_name(stores: Stores) {
         let ann = user(&stores, "ann@example.org", Role::Staff).await;
         let promoted = stores
-            .store
+            .users
             .update_user(
                 ann.id,
                 UserChange {
@@ -424,7 +423,7 @@ mod store {
             }
         );
         let deactivated = stores
-            .store
+            .users
             .update_user(
                 ann.id,
                 UserChange {
@@ -440,7 +439,7 @@ mod store {
             (Role::Organizer, false)
         );
         let by_email = stores
-            .store
+            .users
             .user_by_email("ann@example.org")
             .await
             .expect("read")
@@ -448,17 +447,17 @@ mod store {
         assert_eq!(by_email, deactivated);
         assert_eq!(
             stores
-                .store
-                .update_user(Uuid::now_v7(), UserChange::default())
+                .users
+                .update_user(UserId::now_v7(), UserChange::default())
                 .await
                 .expect("update"),
             None
         );
         assert_eq!(
             stores
-                .store
+                .users
                 .update_user(
-                    Uuid::now_v7(),
+                    UserId::now_v7(),
                     UserChange {
                         role: Some(Role::Admin),
                         active: None
@@ -470,14 +469,14 @@ mod store {
             "no account appears from an update"
         );
         // The listing shows the change too.
-        let listed = stores.store.users(10, None).await.expect("list");
+        let listed = stores.users.users(10, None).await.expect("list");
         assert_eq!(listed.items, [deactivated]);
     }
 
     async fn concurrent_updates_of_different_fields_both_land(stores: Stores) {
         for round in 0..5 {
             let u = user(&stores, &format!("c{round}@example.org"), Role::Staff).await;
-            let (a, b) = (stores.store.clone(), stores.store.clone());
+            let (a, b) = (stores.users.clone(), stores.users.clone());
             let role = tokio::spawn(async move {
                 a.update_user(
                     u.id,
@@ -500,7 +499,7 @@ mod store {
             });
             role.await.expect("task").expect("update");
             active.await.expect("task").expect("update");
-            let now = stores.store.user(u.id).await.expect("read").expect("user");
+            let now = stores.users.user(u.id).await.expect("read").expect("user");
             assert_eq!(
                 (now.role, now.active),
                 (Role::Admin, false),

@@ -260,7 +260,7 @@ pub async fn new_organizer(api: &dyn Api) -> String {
 
 /// Creates a PUBLISHED event as `token`'s organizer: a unique name (so a unique slug), a
 /// date and a venue, with `fields` on top; returns its id.
-pub async fn create_event(api: &dyn Api, token: &str, fields: Value) -> uuid::Uuid {
+pub async fn create_event(api: &dyn Api, token: &str, fields: Value) -> evreg::domain::EventId {
     let mut body = json!({
         "name": format!("Event {}", uuid::Uuid::new_v4().simple()),
         "date": "2027-03-01T18:00:00Z", "venue": "Hall A", "status": "PUBLISHED",

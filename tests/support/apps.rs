@@ -7,9 +7,9 @@ use aws_config::SdkConfig;
 use std::path::PathBuf;
 
 use evreg::adapters::embedded::{QueueSettings, SqliteStore};
-use evreg::app::Secrets;
 use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
 use evreg::runtime::lambda::{aws_context, AwsResources};
+use evreg::secrets::Secrets;
 use evreg::AppContext;
 
 use evreg::handlers::workers::{Worker, WORKERS};
@@ -121,7 +121,7 @@ impl AwsApp {
     }
 }
 
-type Server = tokio::task::JoinHandle<Result<(), evreg::runtime::dev_server::BoxError>>;
+type Server = tokio::task::JoinHandle<Result<(), evreg::ports::BoxError>>;
 
 /// The embedded app served by the dev server's own `serve` on a free 127.0.0.1 port.
 pub async fn embedded_over_http() -> (Embedded, Arc<dyn Api>, Server) {

@@ -8,7 +8,8 @@ use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
-use evreg::handlers::workers::{sqs_record, Delivery, Worker};
+use evreg::adapters::embedded::bus::{sqs_record, Delivery};
+use evreg::handlers::workers::Worker;
 use evreg::AppContext;
 
 pub struct EventSourceMapping {
@@ -128,10 +129,11 @@ pub fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> Sq
                 message_id: m.message_id().unwrap_or_default(),
                 receipt_handle: m.receipt_handle().unwrap_or_default(),
                 body: m.body().unwrap_or_default(),
-                type_name: m
+                kind: m
                     .message_attributes()
                     .and_then(|a| a.get("type"))
-                    .and_then(|t| t.string_value()),
+                    .and_then(|t| t.string_value())
+                    .and_then(|name| name.parse().ok()),
                 receive_count: m
                     .attributes()
                     .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))

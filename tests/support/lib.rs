@@ -5,6 +5,7 @@ pub mod apps;
 pub mod clock;
 pub mod emulator;
 pub mod esm;
+pub mod fixtures;
 pub mod mailbox;
 pub mod provision;
 pub mod stores;

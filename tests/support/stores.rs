@@ -1,21 +1,51 @@
-//! The store and read model in either adapter, for conformance cases: the same case runs
-//! against SQLite and against DynamoDB (real SDK, emulator, fresh tables from template.yaml).
+//! The write-side ports and read model in either adapter, for conformance cases: the same
+//! case runs against SQLite and against DynamoDB (real SDK, emulator, fresh tables from
+//! template.yaml).
 
 use std::sync::Arc;
 
-use evreg::ports::{ReadModel, Store};
+use evreg::ports::{
+    EventStore, IdempotencyStore, IdentityStore, Outbox, ReadModel, RegistrationStore, UserStore,
+};
+use evreg::AppContext;
 
 use crate::apps::AwsApp;
 
+/// Every store port of one adapter, over one database.
 pub struct Stores {
-    pub store: Arc<dyn Store>,
+    pub events: Arc<dyn EventStore>,
+    pub registrations: Arc<dyn RegistrationStore>,
+    pub users: Arc<dyn UserStore>,
+    pub identity: Arc<dyn IdentityStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub outbox: Arc<dyn Outbox>,
     pub read: Arc<dyn ReadModel>,
+}
+
+impl Stores {
+    /// The stores an application context runs on.
+    pub fn of(ctx: &AppContext) -> Self {
+        Self {
+            events: ctx.events.clone(),
+            registrations: ctx.registrations.clone(),
+            users: ctx.users.clone(),
+            identity: ctx.identity.clone(),
+            idempotency: ctx.idempotency.clone(),
+            outbox: ctx.outbox.clone(),
+            read: ctx.read_model.clone(),
+        }
+    }
 }
 
 pub fn sqlite() -> Stores {
     let store = Arc::new(evreg::adapters::embedded::SqliteStore::in_memory().expect("sqlite"));
     Stores {
-        store: store.clone(),
+        events: store.clone(),
+        registrations: store.clone(),
+        users: store.clone(),
+        identity: store.clone(),
+        idempotency: store.clone(),
+        outbox: store.clone(),
         read: store,
     }
 }
@@ -23,10 +53,7 @@ pub fn sqlite() -> Stores {
 /// `None` when no emulator is configured (outside CI).
 pub async fn dynamodb() -> Option<Stores> {
     let app = AwsApp::start("conformance").await?;
-    Some(Stores {
-        store: app.ctx.store.clone(),
-        read: app.ctx.read_model.clone(),
-    })
+    Some(Stores::of(&app.ctx))
 }
 
 /// Runs each `case(stores: Stores)` as two tests, `sqlite::<case>` and `dynamodb::<case>`.

@@ -1,15 +1,17 @@
+//! The authenticated caller of a request, from its bearer token.
+
 use http::header::AUTHORIZATION;
-use uuid::Uuid;
 
 use super::token::TokenService;
-use crate::app::AppContext;
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use crate::http::ApiError;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
-    pub user_id: Uuid,
+    /// The account (the token's `sub`).
+    pub user_id: UserId,
+    /// Its role when the token was issued (the entrance re-reads the account's state).
     pub role: Role,
 }
 
@@ -37,28 +39,7 @@ impl Principal {
         }))
     }
 
-    pub fn required<B>(req: &http::Request<B>, tokens: &TokenService) -> Result<Self, ApiError> {
-        Self::from_request(req, tokens)?.ok_or(ApiError::Unauthenticated)
-    }
-
-    /// Refuses (401) a request whose bearer token is invalid, or names an account that is
-    /// deactivated or gone: a valid signature outlives a deactivation by up to the access
-    /// token's lifetime, the stored account does not. Every route entrance runs this once
-    /// before the handler (`Route::handle` for the dev server, `run_route` for a Lambda),
-    /// so handlers keep the cheap synchronous [`Principal::required`].
-    pub async fn refuse_inactive<B: Sync>(
-        req: &http::Request<B>,
-        ctx: &AppContext,
-    ) -> Result<(), ApiError> {
-        let Some(principal) = Self::from_request(req, &ctx.tokens)? else {
-            return Ok(());
-        };
-        match ctx.store.user(principal.user_id).await? {
-            Some(user) if user.active => Ok(()),
-            _ => Err(ApiError::Unauthenticated),
-        }
-    }
-
+    /// This principal if its role is one of `allowed`; 403 otherwise.
     pub fn require_role(self, allowed: &[Role]) -> Result<Self, ApiError> {
         if allowed.contains(&self.role) {
             Ok(self)
@@ -68,7 +49,7 @@ impl Principal {
     }
 
     /// Admins see and manage everything; everyone else only what they own.
-    pub fn owns_or_admin(self, owner_id: Uuid) -> bool {
+    pub fn owns_or_admin(self, owner_id: UserId) -> bool {
         self.role == Role::Admin || self.user_id == owner_id
     }
 }

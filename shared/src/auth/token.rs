@@ -1,40 +1,59 @@
+//! Access tokens: HS256 JWTs (RFC 7519) with a key id (`kid`) from the [`KeyRing`],
+//! issuer `evreg`, audience `evreg-api`, 15 minutes long.
+
 use std::collections::BTreeMap;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::keys::{KeyRing, KeyRingError};
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 
+/// The `iss` claim of every access token.
 pub const ISSUER: &str = "evreg";
+/// The `aud` claim of every access token.
 pub const AUDIENCE: &str = "evreg-api";
 /// Short-lived: a role change or deactivation takes effect within this many seconds.
 pub const ACCESS_TOKEN_TTL_SECONDS: i64 = 15 * 60;
 
+/// The claims of an access token (RFC 7519 §4.1 names; times in unix seconds).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
-    pub sub: Uuid,
+    /// The account.
+    pub sub: UserId,
+    /// Its role when issued.
     pub role: Role,
+    /// Always [`ISSUER`].
     pub iss: String,
+    /// Always [`AUDIENCE`].
     pub aud: String,
+    /// Issued at.
     pub iat: i64,
+    /// Not before.
     pub nbf: i64,
+    /// Expires at.
     pub exp: i64,
 }
 
+/// A signed access token as the API answers it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AccessToken {
+    /// The JWT.
     pub access_token: String,
+    /// Always `Bearer` (RFC 6750).
     pub token_type: &'static str,
+    /// Seconds until it expires.
     pub expires_in: i64,
 }
 
+/// Why a token was not issued or not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// Forged, expired, for another audience, of another algorithm…: refused.
     #[error("the token is not valid")]
     Invalid,
+    /// The signing library failed.
     #[error("signing the token failed: {0}")]
     Signing(String),
 }
@@ -50,6 +69,7 @@ pub struct TokenService {
 }
 
 impl TokenService {
+    /// The service over `ring`; fails when the ring is invalid (see [`KeyRing::decoded`]).
     pub fn new(ring: &KeyRing) -> Result<Self, KeyRingError> {
         let keys = ring.decoded()?;
         let active = keys
@@ -74,7 +94,7 @@ impl TokenService {
 
     pub fn issue(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         role: Role,
         now: OffsetDateTime,
     ) -> Result<AccessToken, TokenError> {
@@ -124,7 +144,11 @@ mod tests {
 
     fn token_at(service: &TokenService, now: OffsetDateTime) -> String {
         service
-            .issue(Uuid::from_u128(1), Role::Organizer, now)
+            .issue(
+                UserId::from_uuid(uuid::Uuid::from_u128(1)),
+                Role::Organizer,
+                now,
+            )
             .unwrap()
             .access_token
     }
@@ -133,7 +157,7 @@ mod tests {
     fn an_issued_token_verifies() {
         let s = service("k1");
         let claims = s.verify(&token_at(&s, OffsetDateTime::now_utc())).unwrap();
-        assert_eq!(claims.sub, Uuid::from_u128(1));
+        assert_eq!(claims.sub, UserId::from_uuid(uuid::Uuid::from_u128(1)));
         assert_eq!(claims.role, Role::Organizer);
     }
 

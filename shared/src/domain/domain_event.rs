@@ -1,55 +1,57 @@
+//! Domain events: what happened, written to the outbox in the transaction that made it
+//! happen and published after (SNS → SQS in AWS, the in-process bus in embedded mode).
+//! Not to be confused with [`Event`], the thing people register for.
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::event::Event;
+use super::ids::{EventId, RegistrationId, UserId};
 use super::registration::{Registration, RegistrationStatus};
 
 /// Something that happened, published on the bus after the write that caused it commits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// JSON: `{"type": "<kind>", "data": {…}}`; `type` is also the SNS message attribute the
+/// queues' filter policies route on (see [`DomainEventKind`]).
+#[allow(missing_docs)] // variant fields are named for what they hold; the variants say when
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "type", content = "data")]
+#[strum_discriminants(
+    name(DomainEventKind),
+    doc = "The kind of a [`DomainEvent`]: its `type` tag on the wire and the SNS `type` \
+           attribute worker subscriptions filter on, named as the variant.",
+    derive(strum::IntoStaticStr, strum::EnumIter, strum::EnumString, Hash)
+)]
 pub enum DomainEvent {
-    UserSignedUp {
-        user_id: Uuid,
-    },
+    /// An account was created (sign-up, or an ADMIN's `POST /users`).
+    UserSignedUp { user_id: UserId },
     /// Someone asked to reset this account's password. `token` is the raw one-time token:
     /// it travels only in this event (outbox, bus) and the email; the store keeps its hash.
     PasswordResetRequested {
-        user_id: Uuid,
+        user_id: UserId,
         email: String,
         token: String,
         #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
-    EventCreated {
-        event: Event,
-    },
+    /// An organizer created an event (DRAFT or PUBLISHED).
+    EventCreated { event: Event },
     /// The event after a full update (PUT) by its owner or an admin.
-    EventUpdated {
-        event: Event,
-    },
+    EventUpdated { event: Event },
     /// An admin cancelled the event; `event` is it as cancelled. Every registrant is mailed.
-    EventCancelled {
-        event: Event,
-    },
+    EventCancelled { event: Event },
     /// The email worker's own follow-up while telling a cancelled event's registrants: the
     /// next page starts after `cursor` (the registrations listing's cursor), so no single
     /// invocation mails more than one page.
-    EventCancellationNoticesPending {
-        event_id: Uuid,
-        cursor: String,
-    },
-    RegistrationConfirmed {
-        registration: Registration,
-    },
-    RegistrationWaitlisted {
-        registration: Registration,
-    },
+    EventCancellationNoticesPending { event_id: EventId, cursor: String },
+    /// A registration took a seat.
+    RegistrationConfirmed { registration: Registration },
+    /// A registration queued on a full event's waitlist.
+    RegistrationWaitlisted { registration: Registration },
     /// A waitlisted registration took a released seat; `registration` is now confirmed.
-    RegistrationPromoted {
-        registration: Registration,
-    },
-    /// `previous` is the status the registration left, so the projection knows which
+    RegistrationPromoted { registration: Registration },
+    /// A registration was cancelled. `previous` is the status it left, so the projection
+    /// knows which
     /// counter to take it from.
     RegistrationCancelled {
         registration: Registration,
@@ -63,44 +65,36 @@ pub enum DomainEvent {
         /// Issued for a seat that came off the waitlist (the email says so).
         promoted: bool,
     },
+    /// The first scan of a ticket at the door.
     CheckedIn {
-        registration_id: Uuid,
-        event_id: Uuid,
+        registration_id: RegistrationId,
+        event_id: EventId,
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
 }
 
-impl DomainEvent {
-    /// The SNS `type` message attribute the queues' filter policies match on.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::UserSignedUp { .. } => "UserSignedUp",
-            Self::PasswordResetRequested { .. } => "PasswordResetRequested",
-            Self::EventCreated { .. } => "EventCreated",
-            Self::EventUpdated { .. } => "EventUpdated",
-            Self::EventCancelled { .. } => "EventCancelled",
-            Self::EventCancellationNoticesPending { .. } => "EventCancellationNoticesPending",
-            Self::RegistrationConfirmed { .. } => "RegistrationConfirmed",
-            Self::RegistrationWaitlisted { .. } => "RegistrationWaitlisted",
-            Self::RegistrationPromoted { .. } => "RegistrationPromoted",
-            Self::RegistrationCancelled { .. } => "RegistrationCancelled",
-            Self::TicketIssued { .. } => "TicketIssued",
-            Self::CheckedIn { .. } => "CheckedIn",
-        }
+impl DomainEventKind {
+    /// The wire name: the variant's name, as the `type` tag and SNS attribute carry it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
 /// A domain event with the identity consumers deduplicate on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
+    /// A UUIDv7: unique per event, ordered by time; consumers dedupe on it.
     pub id: Uuid,
+    /// When the write that caused it happened.
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
+    /// What happened.
     pub event: DomainEvent,
 }
 
 impl Envelope {
+    /// `event`, given a new id.
     pub fn new(event: DomainEvent, occurred_at: OffsetDateTime) -> Self {
         Self {
             id: Uuid::now_v7(),
@@ -109,8 +103,9 @@ impl Envelope {
         }
     }
 
-    pub fn type_name(&self) -> &'static str {
-        self.event.type_name()
+    /// The kind of event inside.
+    pub fn kind(&self) -> DomainEventKind {
+        DomainEventKind::from(&self.event)
     }
 }
 
@@ -122,13 +117,22 @@ mod tests {
     fn the_type_attribute_matches_the_serialized_tag() {
         let envelope = Envelope::new(
             DomainEvent::UserSignedUp {
-                user_id: Uuid::nil(),
+                user_id: UserId::now_v7(),
             },
             OffsetDateTime::UNIX_EPOCH,
         );
         let json = serde_json::to_value(&envelope).unwrap();
-        assert_eq!(json["event"]["type"], envelope.type_name());
+        assert_eq!(json["event"]["type"], envelope.kind().as_str());
         let back: Envelope = serde_json::from_value(json).unwrap();
         assert_eq!(back, envelope);
+    }
+
+    #[test]
+    fn kinds_read_back_from_their_names() {
+        use strum::IntoEnumIterator;
+        for kind in DomainEventKind::iter() {
+            assert_eq!(kind.as_str().parse::<DomainEventKind>(), Ok(kind));
+        }
+        assert!("NoSuchEvent".parse::<DomainEventKind>().is_err());
     }
 }

@@ -1,19 +1,29 @@
+//! Events people register for: their fields, validation on create and full update (PUT),
+//! and the slug rule. Whether a capacity still holds the seats taken is the store's to
+//! decide, atomically; everything else about an event is decided here.
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-use super::error::{DomainError, Violations};
+use super::error::{DomainError, Refusal, Violations};
+use super::ids::{EventId, UserId};
 use super::validate::{is_iso4217_currency, is_present_text};
 
+/// Where an event is in its life: DRAFT (only its owner and ADMINs see it), PUBLISHED
+/// (listed, open for registration), CANCELLED (closed for good; registrants are told).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EventStatus {
+    /// Being prepared; not public, not open for registration.
     Draft,
+    /// Public and open for registration.
     Published,
+    /// Closed for good.
     Cancelled,
 }
 
 impl EventStatus {
+    /// The wire and storage name: `DRAFT`, `PUBLISHED` or `CANCELLED`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "DRAFT",
@@ -23,31 +33,51 @@ impl EventStatus {
     }
 }
 
+/// An event as stored and as the API shows it (JSON field names are the wire names).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    pub id: Uuid,
-    pub owner_id: Uuid,
+    /// Its id (UUIDv7).
+    pub id: EventId,
+    /// The ORGANIZER (or ADMIN) who created it and may change it.
+    pub owner_id: UserId,
+    /// Display name, 1–200 characters, trimmed.
     pub name: String,
+    /// Unique URL name (`/e/{slug}`): lower-case ASCII letters, digits and single hyphens,
+    /// at most 80 characters.
     pub slug: String,
+    /// Plain text, at most 10,000 characters.
     pub description: String,
+    /// When it starts (RFC 3339 on the wire).
     #[serde(with = "time::serde::rfc3339")]
     pub date: OffsetDateTime,
+    /// When it ends, after `date`, if known.
     #[serde(with = "time::serde::rfc3339::option")]
     pub end_date: Option<OffsetDateTime>,
+    /// Where it takes place, 1–200 characters.
     pub venue: String,
+    /// Seats, 1 to [`MAX_CAPACITY`].
     pub max_capacity: u32,
+    /// Price per seat in the currency's minor unit (cents for EUR); 0 is free.
     pub price_cents: u64,
+    /// ISO 4217 alphabetic code, upper case (`EUR`).
     pub currency: String,
+    /// See [`EventStatus`].
     pub status: EventStatus,
+    /// Whether registrations beyond capacity queue for a seat instead of being refused.
     pub waitlist_enabled: bool,
+    /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 
-/// A create-event request as the API receives it, before validation.
+/// A create- or update-event request as the API receives it, before validation; the
+/// fields mean what [`Event`]'s do. Missing optional fields take their defaults
+/// (`description` empty, `price_cents` 0, `currency` EUR, `status` DRAFT, no waitlist).
+#[allow(missing_docs)] // the fields are Event's, documented there
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewEvent {
     pub name: String,
+    /// Derived from the name (plus an id suffix) when absent on creation; kept on update.
     pub slug: Option<String>,
     #[serde(default)]
     pub description: String,
@@ -75,16 +105,32 @@ fn default_status() -> EventStatus {
     EventStatus::Draft
 }
 
+impl Event {
+    /// This event as cancelled (`DELETE /events/{id}`); cancelling twice is a conflict.
+    pub fn cancelled(&self) -> Result<Self, Refusal> {
+        if self.status == EventStatus::Cancelled {
+            return Err(Refusal::AlreadyCancelled);
+        }
+        Ok(Self {
+            status: EventStatus::Cancelled,
+            ..self.clone()
+        })
+    }
+}
+
+/// The most seats an event may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
 const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 10_000;
 const MAX_SLUG_CHARS: usize = 80;
 
 impl NewEvent {
+    /// Validates a new event owned by `owner_id`: every invalid field is reported at once
+    /// ([`DomainError::Invalid`]); a new event cannot start CANCELLED.
     pub fn validate(
         self,
-        id: Uuid,
-        owner_id: Uuid,
+        id: EventId,
+        owner_id: UserId,
         now: OffsetDateTime,
     ) -> Result<Event, DomainError> {
         let mut violations = Violations::default();
@@ -117,8 +163,8 @@ impl NewEvent {
 
     fn checked(
         self,
-        id: Uuid,
-        owner_id: Uuid,
+        id: EventId,
+        owner_id: UserId,
         created_at: OffsetDateTime,
         mut violations: Violations,
     ) -> Result<Event, DomainError> {
@@ -192,7 +238,7 @@ fn is_slug(slug: &str) -> bool {
 
 /// `"Rust Meetup #4!"` → `"rust-meetup-4-1a2b3c4d"`: readable, and the id suffix keeps two
 /// events of one name from colliding on the slug guard.
-fn derive_slug(name: &str, id: Uuid) -> String {
+fn derive_slug(name: &str, id: EventId) -> String {
     let words: Vec<String> = name
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -201,7 +247,7 @@ fn derive_slug(name: &str, id: Uuid) -> String {
     let mut base = words.join("-");
     base.truncate(MAX_SLUG_CHARS - 9);
     let base = base.trim_end_matches('-');
-    let suffix = &id.simple().to_string()[..8];
+    let suffix = &id.as_uuid().simple().to_string()[..8];
     if base.is_empty() {
         suffix.to_owned()
     } else {
@@ -213,6 +259,7 @@ fn derive_slug(name: &str, id: Uuid) -> String {
 mod tests {
     use super::*;
     use time::macros::datetime;
+    use uuid::Uuid;
 
     fn new_event() -> NewEvent {
         NewEvent {
@@ -231,7 +278,11 @@ mod tests {
     }
 
     fn validate(new: NewEvent) -> Result<Event, DomainError> {
-        new.validate(Uuid::nil(), Uuid::nil(), datetime!(2027-01-01 0:00 UTC))
+        new.validate(
+            EventId::from_uuid(Uuid::nil()),
+            UserId::from_uuid(Uuid::nil()),
+            datetime!(2027-01-01 0:00 UTC),
+        )
     }
 
     fn invalid_fields(new: NewEvent) -> Vec<&'static str> {
@@ -310,6 +361,9 @@ mod tests {
         for bad in ["", "-a", "a-", "a--b", "A", "a_b", "ä"] {
             assert!(!is_slug(bad), "{bad}");
         }
-        assert_eq!(derive_slug("!!!", Uuid::nil()), "00000000");
+        assert_eq!(
+            derive_slug("!!!", EventId::from_uuid(Uuid::nil())),
+            "00000000"
+        );
     }
 }

@@ -1,16 +1,21 @@
-//! Pure domain: entities, validation, state and the events they emit. No I/O.
+//! Pure domain: entities, validation, state machines and the domain events they emit.
+//! No I/O: nothing here awaits, reads a clock or touches a store; callers pass time in.
 
+pub mod calendar;
 pub mod domain_event;
 pub mod error;
 pub mod event;
+pub mod ids;
 pub mod projection;
 pub mod registration;
 pub mod user;
 pub mod validate;
 
-pub use domain_event::{DomainEvent, Envelope};
-pub use error::{DomainError, FieldError};
+pub use calendar::sortable_time;
+pub use domain_event::{DomainEvent, DomainEventKind, Envelope};
+pub use error::{DomainError, FieldError, Refusal};
 pub use event::{Event, EventStatus, NewEvent};
-pub use projection::{sortable_time, EventReport, EventStats, ProjectionChange, StatsDelta};
+pub use ids::{EventId, RegistrationId, UserId};
+pub use projection::{EventReport, EventStats, ProjectionChange, StatsDelta};
 pub use registration::{cancellation_events, NewRegistration, Registration, RegistrationStatus};
 pub use user::{Role, Signup, User};

@@ -2,19 +2,23 @@
 //! Adapters apply a [`ProjectionChange`] atomically together with a dedupe marker.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
-use uuid::Uuid;
+use time::Date;
 
 use super::domain_event::DomainEvent;
 use super::event::Event;
-use super::registration::RegistrationStatus;
+use super::ids::EventId;
+use super::registration::{Registration, RegistrationStatus};
 
+/// An event's counters as the read model keeps them (wire names as in the report).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStats {
     /// Holding a seat: confirmed or checked in.
     pub registered: u64,
+    /// Queued for a seat.
     pub waitlisted: u64,
+    /// Cancelled, whatever they held before.
     pub cancelled: u64,
+    /// Admitted at the door (also counted in `registered`).
     pub checked_in: u64,
 }
 
@@ -22,6 +26,7 @@ pub struct EventStats {
 /// (a cancellation projected before its confirmation dips a counter below zero for a
 /// moment; readers clamp, see [`EventStats::from_counters`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[allow(missing_docs)] // one signed change per counter of EventStats, named alike
 pub struct StatsDelta {
     pub registered: i64,
     pub waitlisted: i64,
@@ -76,6 +81,7 @@ impl StatsDelta {
     }
 }
 
+/// What one domain event changes in the read model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProjectionChange {
     /// Sets the event's listed fields, leaving the counters beside them as they are.
@@ -83,8 +89,11 @@ pub enum ProjectionChange {
     /// the envelope id (a UUIDv7, so ordered by time) they apply it under, so a late
     /// EventCreated never overwrites an EventUpdated.
     Listing(Event),
+    /// Adds `delta` to the event's counters.
     Counters {
-        event_id: Uuid,
+        /// Whose counters.
+        event_id: EventId,
+        /// What to add.
         delta: StatsDelta,
         /// The UTC day a new registration was made on, counted once more in the report's
         /// registrations per day (also additive, so order-independent).
@@ -101,15 +110,16 @@ pub struct EventReport {
 }
 
 impl ProjectionChange {
+    /// The change `event` makes, if it touches the read model at all.
     pub fn for_event(event: &DomainEvent) -> Option<Self> {
-        let counters = |event_id: Uuid, delta: StatsDelta| {
+        let counters = |event_id: EventId, delta: StatsDelta| {
             Some(Self::Counters {
                 event_id,
                 delta,
                 registered_on: None,
             })
         };
-        let new_registration = |registration: &crate::domain::Registration, status| {
+        let new_registration = |registration: &Registration, status| {
             Some(Self::Counters {
                 event_id: registration.event_id,
                 delta: StatsDelta::of(status, 1),
@@ -164,12 +174,13 @@ impl ProjectionChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{cancellation_events, Registration};
+    use crate::domain::{cancellation_events, RegistrationId, UserId};
+    use time::OffsetDateTime;
 
     fn registration(status: RegistrationStatus) -> Registration {
         Registration {
-            id: Uuid::nil(),
-            event_id: Uuid::from_u128(7),
+            id: RegistrationId::now_v7(),
+            event_id: EventId::from_uuid(uuid::Uuid::from_u128(7)),
             email: "a@b.co".into(),
             full_name: "A".into(),
             phone: None,
@@ -184,7 +195,7 @@ mod tests {
             Some(ProjectionChange::Counters {
                 event_id, delta, ..
             }) => {
-                assert_eq!(event_id, Uuid::from_u128(7));
+                assert_eq!(event_id, EventId::from_uuid(uuid::Uuid::from_u128(7)));
                 delta
             }
             other => panic!("expected counters, got {other:?}"),
@@ -251,40 +262,8 @@ mod tests {
     #[test]
     fn user_and_ticket_events_do_not_touch_the_read_model() {
         let event = DomainEvent::UserSignedUp {
-            user_id: Uuid::nil(),
+            user_id: UserId::now_v7(),
         };
         assert_eq!(ProjectionChange::for_event(&event), None);
-    }
-}
-
-/// A fixed-width UTC timestamp (`2027-03-01T18:00:00.000000000Z`) whose string order is
-/// its time order, for sort keys in stores that compare strings.
-pub fn sortable_time(at: OffsetDateTime) -> String {
-    let utc = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second(),
-        utc.nanosecond()
-    )
-}
-
-#[cfg(test)]
-mod sortable_time_tests {
-    use super::sortable_time;
-    use time::macros::datetime;
-
-    #[test]
-    fn string_order_is_time_order_across_offsets_and_fractions() {
-        let earlier = sortable_time(datetime!(2027-03-01 18:00:00 UTC));
-        let later = sortable_time(datetime!(2027-03-01 18:00:00.5 UTC));
-        let same_instant_other_offset = sortable_time(datetime!(2027-03-01 20:00:00 +2));
-        assert!(earlier < later);
-        assert_eq!(earlier, same_instant_other_offset);
-        assert_eq!(earlier, "2027-03-01T18:00:00.000000000Z");
     }
 }

@@ -1,29 +1,48 @@
+//! Registrations: one attendee's place at one event, their state machine
+//! (PENDING_PAYMENT → CONFIRMED → CHECKED_IN; WAITLISTED → CONFIRMED; any live state →
+//! CANCELLED), validation of the request, and the rules for what each state refuses.
+//! The store enforces the same rules in its write conditions; these give the reason.
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-use super::error::{DomainError, Violations};
+use super::domain_event::{DomainEvent, Envelope};
+use super::error::{DomainError, Refusal, Violations};
+use super::ids::{EventId, RegistrationId};
 use super::validate::{is_plausible_email, is_present_text, normalize_email};
 
+/// Where a registration is in its life (wire names in SCREAMING_SNAKE_CASE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RegistrationStatus {
+    /// Holds a seat while the attendee pays.
     PendingPayment,
+    /// Holds a seat.
     Confirmed,
+    /// Queued for a seat of a full event.
     Waitlisted,
+    /// Holds a seat and was admitted at the door.
     CheckedIn,
+    /// Holds nothing any more.
     Cancelled,
 }
 
+/// A registration as stored and as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    /// Normalized: the (event, email) pair is unique.
+    /// Its id (UUIDv7).
+    pub id: RegistrationId,
+    /// The event registered for.
+    pub event_id: EventId,
+    /// Normalized: the (event, email) pair is unique among live registrations.
     pub email: String,
+    /// 1–200 characters, trimmed.
     pub full_name: String,
+    /// Digits, spaces and `+ - ( )`, at most 32 characters, if given.
     pub phone: Option<String>,
+    /// See [`RegistrationStatus`].
     pub status: RegistrationStatus,
+    /// When it was made; the waitlist is served in this order.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The first scan at the door.
@@ -38,8 +57,11 @@ pub struct Registration {
 /// A registration request as the API receives it, before validation.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewRegistration {
+    /// The attendee's email address.
     pub email: String,
+    /// The attendee's name as it should appear on the ticket.
     pub full_name: String,
+    /// A phone number, optional.
     #[serde(default)]
     pub phone: Option<String>,
 }
@@ -52,8 +74,8 @@ impl NewRegistration {
     /// seat exists is the store's transaction to decide.
     pub fn confirmed(
         self,
-        id: Uuid,
-        event_id: Uuid,
+        id: RegistrationId,
+        event_id: EventId,
         now: OffsetDateTime,
     ) -> Result<Registration, DomainError> {
         let email = normalize_email(&self.email);
@@ -107,30 +129,51 @@ impl Registration {
         }
     }
 
-    /// Whether an attendee (or the organizer) may still cancel: a seat used at the door
-    /// stays used, and cancelling twice is a conflict, not a no-op.
-    pub fn cancellable(&self) -> bool {
-        matches!(
-            self.status,
-            RegistrationStatus::Confirmed
-                | RegistrationStatus::Waitlisted
-                | RegistrationStatus::PendingPayment
-        )
+    /// Why an attendee (or the organizer) may not cancel it now, if they may not.
+    pub fn refuse_cancel(&self) -> Result<(), Refusal> {
+        match self.status {
+            RegistrationStatus::Cancelled => Err(Refusal::AlreadyCancelled),
+            RegistrationStatus::CheckedIn => Err(Refusal::AlreadyCheckedIn(self.checked_in_at)),
+            RegistrationStatus::PendingPayment
+            | RegistrationStatus::Confirmed
+            | RegistrationStatus::Waitlisted => Ok(()),
+        }
+    }
+
+    /// Why it may not be checked in now, if it may not: only a confirmed seat admits.
+    pub fn refuse_check_in(&self) -> Result<(), Refusal> {
+        match self.status {
+            RegistrationStatus::Confirmed => Ok(()),
+            RegistrationStatus::CheckedIn => Err(Refusal::AlreadyCheckedIn(self.checked_in_at)),
+            RegistrationStatus::Cancelled => Err(Refusal::Cancelled),
+            RegistrationStatus::Waitlisted | RegistrationStatus::PendingPayment => {
+                Err(Refusal::NotConfirmed)
+            }
+        }
+    }
+
+    /// This registration checked in at `at`, as the first scan writes it.
+    pub fn checked_in(&self, at: OffsetDateTime) -> Self {
+        Self {
+            status: RegistrationStatus::CheckedIn,
+            checked_in_at: Some(at),
+            ..self.clone()
+        }
     }
 
     /// The domain event that records this registration being made.
-    pub fn made(&self, at: OffsetDateTime) -> crate::domain::Envelope {
-        use crate::domain::DomainEvent;
+    pub fn made(&self, at: OffsetDateTime) -> Envelope {
         let registration = self.clone();
         let event = match self.status {
             RegistrationStatus::Waitlisted => DomainEvent::RegistrationWaitlisted { registration },
             _ => DomainEvent::RegistrationConfirmed { registration },
         };
-        crate::domain::Envelope::new(event, at)
+        Envelope::new(event, at)
     }
 }
 
 impl RegistrationStatus {
+    /// The wire and storage name (`CONFIRMED`, `PENDING_PAYMENT`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PendingPayment => "PENDING_PAYMENT",
@@ -141,6 +184,7 @@ impl RegistrationStatus {
         }
     }
 
+    /// The status named `text` exactly as [`RegistrationStatus::as_str`] writes it.
     pub fn parse(text: &str) -> Option<Self> {
         [
             Self::PendingPayment,
@@ -160,8 +204,7 @@ pub fn cancellation_events(
     before: &Registration,
     promoted: Option<&Registration>,
     at: OffsetDateTime,
-) -> Vec<crate::domain::Envelope> {
-    use crate::domain::{DomainEvent, Envelope};
+) -> Vec<Envelope> {
     let mut events = vec![Envelope::new(
         DomainEvent::RegistrationCancelled {
             registration: before.with_status(RegistrationStatus::Cancelled),
@@ -201,7 +244,11 @@ mod tests {
     }
 
     fn confirm(new: NewRegistration) -> Result<Registration, DomainError> {
-        new.confirmed(Uuid::nil(), Uuid::nil(), OffsetDateTime::UNIX_EPOCH)
+        new.confirmed(
+            RegistrationId::now_v7(),
+            EventId::now_v7(),
+            OffsetDateTime::UNIX_EPOCH,
+        )
     }
 
     #[test]
@@ -241,10 +288,43 @@ mod tests {
     #[test]
     fn only_live_registrations_can_be_cancelled() {
         let reg = confirm(request("a@b.co", "A", None)).unwrap();
-        assert!(reg.cancellable());
-        assert!(reg.waitlisted().cancellable());
-        assert!(!reg.with_status(RegistrationStatus::CheckedIn).cancellable());
-        assert!(!reg.with_status(RegistrationStatus::Cancelled).cancellable());
+        assert_eq!(reg.refuse_cancel(), Ok(()));
+        assert_eq!(reg.waitlisted().refuse_cancel(), Ok(()));
+        let at = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(
+            reg.checked_in(at).refuse_cancel(),
+            Err(Refusal::AlreadyCheckedIn(Some(at)))
+        );
+        assert_eq!(
+            reg.with_status(RegistrationStatus::Cancelled)
+                .refuse_cancel(),
+            Err(Refusal::AlreadyCancelled)
+        );
+    }
+
+    #[test]
+    fn only_confirmed_seats_check_in() {
+        let reg = confirm(request("a@b.co", "A", None)).unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(reg.refuse_check_in(), Ok(()));
+        assert_eq!(
+            reg.checked_in(at).refuse_check_in(),
+            Err(Refusal::AlreadyCheckedIn(Some(at)))
+        );
+        assert_eq!(
+            reg.with_status(RegistrationStatus::Cancelled)
+                .refuse_check_in(),
+            Err(Refusal::Cancelled)
+        );
+        for unseated in [
+            RegistrationStatus::Waitlisted,
+            RegistrationStatus::PendingPayment,
+        ] {
+            assert_eq!(
+                reg.with_status(unseated).refuse_check_in(),
+                Err(Refusal::NotConfirmed)
+            );
+        }
     }
 
     #[test]
@@ -252,10 +332,9 @@ mod tests {
         let seat = confirm(request("a@b.co", "A", None)).unwrap();
         let queued = confirm(request("c@d.co", "C", None)).unwrap().waitlisted();
         let events = cancellation_events(&seat, Some(&queued), OffsetDateTime::UNIX_EPOCH);
-        let types: Vec<_> = events.iter().map(|e| e.type_name()).collect();
+        let types: Vec<_> = events.iter().map(|e| e.kind().as_str()).collect();
         assert_eq!(types, ["RegistrationCancelled", "RegistrationPromoted"]);
-        let crate::domain::DomainEvent::RegistrationPromoted { registration } = &events[1].event
-        else {
+        let DomainEvent::RegistrationPromoted { registration } = &events[1].event else {
             panic!("expected a promotion");
         };
         assert_eq!(registration.status, RegistrationStatus::Confirmed);

@@ -1,27 +1,39 @@
+//! Accounts: roles, sign-up validation and the password rules. Hashing lives in
+//! [`crate::auth::password`]; this module never sees anything but the hash.
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::error::{DomainError, Violations};
+use super::ids::UserId;
 use super::validate::{is_plausible_email, normalize_email};
 
+/// What an account may do (wire names `ADMIN`, `ORGANIZER`, `STAFF`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
+    /// Everything, including accounts and cancelling any event.
     Admin,
+    /// Creates events and manages their own.
     Organizer,
+    /// Door staff: lists registrations and checks attendees in, for every event.
     Staff,
 }
 
+/// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    pub id: Uuid,
+    /// Its id (UUIDv7).
+    pub id: UserId,
     /// Normalized (trimmed, lower-case): the unique identity.
     pub email: String,
     /// Argon2id PHC string; never leaves the server.
     pub password_hash: String,
+    /// What it may do.
     pub role: Role,
+    /// False once an ADMIN deactivated it: every request with its tokens is refused.
     pub active: bool,
+    /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -29,15 +41,39 @@ pub struct User {
 /// A validated signup request; the password is still clear text and must be hashed next.
 #[derive(Debug)]
 pub struct Signup {
+    /// Normalized (see [`normalize_email`]).
     pub email: String,
+    /// As typed; hash it next.
     pub password: String,
 }
 
+/// The shortest password accepted, in characters (NIST SP 800-63B asks for at least 8).
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Bounds the work an attacker can make argon2 do per request.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// The password rules of sign-up, account creation and password reset alike.
+pub fn validate_password(password: &str) -> Result<(), DomainError> {
+    let mut violations = Violations::default();
+    check_password(&mut violations, password);
+    violations.into_result()
+}
+
+fn check_password(violations: &mut Violations, password: &str) {
+    violations.check(
+        password.chars().count() >= MIN_PASSWORD_CHARS,
+        "password",
+        format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+    );
+    violations.check(
+        password.len() <= MAX_PASSWORD_BYTES,
+        "password",
+        format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
+    );
+}
+
 impl Signup {
+    /// Validates an email and password pair; every invalid field is reported at once.
     pub fn parse(email: &str, password: String) -> Result<Self, DomainError> {
         let email = normalize_email(email);
         let mut violations = Violations::default();
@@ -46,22 +82,13 @@ impl Signup {
             "email",
             "must be an email address",
         );
-        violations.check(
-            password.chars().count() >= MIN_PASSWORD_CHARS,
-            "password",
-            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
-        );
-        violations.check(
-            password.len() <= MAX_PASSWORD_BYTES,
-            "password",
-            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
-        );
+        check_password(&mut violations, &password);
         violations.into_result()?;
         Ok(Self { email, password })
     }
 
     /// Self-service signup always makes an organizer; other roles are granted by an admin.
-    pub fn into_user(self, id: Uuid, password_hash: String, now: OffsetDateTime) -> User {
+    pub fn into_user(self, id: UserId, password_hash: String, now: OffsetDateTime) -> User {
         User {
             id,
             email: self.email,
@@ -101,7 +128,7 @@ mod tests {
     fn signup_creates_an_active_organizer() {
         let user = Signup::parse("a@b.co", "long enough pw".into())
             .unwrap()
-            .into_user(Uuid::nil(), "hash".into(), OffsetDateTime::UNIX_EPOCH);
+            .into_user(UserId::now_v7(), "hash".into(), OffsetDateTime::UNIX_EPOCH);
         assert_eq!(user.role, Role::Organizer);
         assert!(user.active);
     }

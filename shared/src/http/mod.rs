@@ -1,10 +1,12 @@
-//! HTTP edges shared by every route: request parsing, JSON responses, and the one mapping
-//! from errors to RFC 9457 problem documents.
+//! HTTP edges shared by every route: request parsing, JSON responses, signed cursors, and
+//! the one mapping from errors to RFC 9457 problem documents.
 
+pub mod cursor;
 mod problem;
 mod request;
 mod response;
 
+pub use cursor::CursorSigner;
 pub use problem::ApiError;
-pub use request::{header, json_body, page_limit, path_uuid, query_param};
+pub use request::{header, json_body, page_limit, path_id, query_param};
 pub use response::{json, public_json, ApiResult, SHARED_MAX_AGE_SECONDS};

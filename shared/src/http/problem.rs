@@ -1,8 +1,11 @@
+//! The one mapping from every error a request can meet to an RFC 9457
+//! `application/problem+json` document with a stable machine-readable `code`.
+
 use http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-use crate::domain::{DomainError, FieldError};
+use crate::domain::{DomainError, FieldError, Refusal};
 use crate::ports::{BusError, StoreError};
 
 /// Every way a request can fail, each with one status and one stable `code`.
@@ -43,8 +46,12 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("no route for this method and path")]
     NoRoute,
+    /// Taken, full or duplicate: a uniqueness or capacity condition of the store.
     #[error("{0}")]
     Conflict(StoreError),
+    /// The state of a registration or event refuses the action.
+    #[error("{0}")]
+    Refused(Refusal),
     #[error("too many concurrent changes; retry shortly")]
     Busy,
     #[error("internal error")]
@@ -70,7 +77,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Refused(_) => StatusCode::CONFLICT,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,11 +108,13 @@ impl ApiError {
                 StoreError::SlugTaken => "slug_taken",
                 StoreError::EventFull => "event_full",
                 StoreError::DuplicateRegistration => "duplicate_registration",
-                StoreError::AlreadyCancelled => "already_cancelled",
-                StoreError::AlreadyCheckedIn(_) => "already_checked_in",
-                StoreError::RegistrationCancelled => "registration_cancelled",
-                StoreError::NotConfirmed => "not_confirmed",
                 _ => "conflict",
+            },
+            Self::Refused(refusal) => match refusal {
+                Refusal::AlreadyCancelled => "already_cancelled",
+                Refusal::AlreadyCheckedIn(_) => "already_checked_in",
+                Refusal::Cancelled => "registration_cancelled",
+                Refusal::NotConfirmed => "not_confirmed",
             },
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
@@ -132,7 +141,7 @@ impl ApiError {
         if let Self::Invalid(errors) = self {
             problem["errors"] = json!(errors);
         }
-        if let Self::Conflict(StoreError::AlreadyCheckedIn(at)) = self {
+        if let Self::Refused(Refusal::AlreadyCheckedIn(Some(at))) = self {
             // The door needs the first scan's time to tell a double entry from a mistake.
             problem["checked_in_at"] = json!(at
                 .format(&time::format_description::well_known::Rfc3339)
@@ -179,11 +188,8 @@ impl From<StoreError> for ApiError {
             StoreError::EmailTaken
             | StoreError::SlugTaken
             | StoreError::EventFull
-            | StoreError::DuplicateRegistration
-            | StoreError::AlreadyCancelled
-            | StoreError::AlreadyCheckedIn(_)
-            | StoreError::RegistrationCancelled
-            | StoreError::NotConfirmed => Self::Conflict(error),
+            | StoreError::DuplicateRegistration => Self::Conflict(error),
+            StoreError::Refused(refusal) => Self::Refused(refusal),
             StoreError::RegistrationNotFound => Self::NotFound("registration"),
             // A draft or cancelled event is indistinguishable from a missing one to the public.
             StoreError::EventNotFound | StoreError::EventNotOpen => Self::NotFound("event"),

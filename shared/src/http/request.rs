@@ -1,6 +1,10 @@
+//! Reading requests as `lambda_http` hands them over: bodies, path and query parameters,
+//! headers. Every failure is an [`ApiError`] with a 4xx status, never a panic.
+
+use std::str::FromStr;
+
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
 
 use super::ApiError;
 
@@ -22,11 +26,16 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
-/// A path parameter that must be a UUID; anything else names no resource, so 404.
-pub fn path_uuid(req: &Request, name: &str, resource: &'static str) -> Result<Uuid, ApiError> {
+/// A path parameter that must parse as the id type `I` (an
+/// [`EventId`](crate::domain::EventId), say): anything else names no `resource`, so 404.
+pub fn path_id<I: FromStr>(
+    req: &Request,
+    name: &str,
+    resource: &'static str,
+) -> Result<I, ApiError> {
     req.path_parameters_ref()
         .and_then(|params| params.first(name))
-        .and_then(|raw| Uuid::parse_str(raw).ok())
+        .and_then(|raw| raw.parse().ok())
         .ok_or(ApiError::NotFound(resource))
 }
 

@@ -1,3 +1,5 @@
+//! Writing responses: JSON bodies, and the public cache headers CDN-cached GETs carry.
+
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -6,8 +8,11 @@ use sha2::{Digest, Sha256};
 
 use super::ApiError;
 
+/// What every route handler returns: a response, or the error the one mapping in
+/// [`ApiError::to_response`] turns into a problem document.
 pub type ApiResult = Result<Response<Body>, ApiError>;
 
+/// `value` as an `application/json` response with `status`.
 pub fn json(status: StatusCode, value: &impl Serialize) -> ApiResult {
     let body = serde_json::to_string(value).map_err(ApiError::internal)?;
     Response::builder()

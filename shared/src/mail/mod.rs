@@ -193,7 +193,7 @@ fn with_ticket(
     manage_url: &str,
     ticket_png: Vec<u8>,
 ) -> Mail {
-    let content_id = format!("ticket-{}@evreg", registration.id.simple());
+    let content_id = format!("ticket-{}@evreg", registration.id.as_uuid().simple());
     let show = "Show the QR code of your ticket (attached) at the door.";
     let manage = "View or cancel your registration:";
     let text = format!(
@@ -333,14 +333,14 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{EventStatus, RegistrationStatus};
+    use crate::domain::{EventId, EventStatus, RegistrationId, RegistrationStatus, UserId};
 
     const MANAGE: &str = "https://evreg.example/registrations/r1?token=a&b";
 
     fn event() -> Event {
         Event {
-            id: Uuid::nil(),
-            owner_id: Uuid::nil(),
+            id: EventId::from_uuid(Uuid::nil()),
+            owner_id: UserId::from_uuid(Uuid::nil()),
             name: "Rust <Meetup>".into(),
             slug: "rust-meetup".into(),
             description: String::new(),
@@ -358,8 +358,8 @@ mod tests {
 
     fn registration() -> Registration {
         Registration {
-            id: Uuid::from_u128(0xabc),
-            event_id: Uuid::nil(),
+            id: RegistrationId::from_uuid(Uuid::from_u128(0xabc)),
+            event_id: EventId::from_uuid(Uuid::nil()),
             email: "ann@example.org".into(),
             full_name: "<script>&\"".into(),
             phone: None,

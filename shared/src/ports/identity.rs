@@ -7,15 +7,19 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::Envelope;
+use crate::domain::{Envelope, UserId};
 
 /// A refresh token as stored: its hash, its family (one login's chain of rotations) and
 /// its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {
+    /// SHA-256 of the token, lower-case hex ([`crate::auth::refresh::secret_hash`]).
     pub hash: String,
+    /// The family: every token rotated from one login.
     pub family_id: Uuid,
-    pub user_id: Uuid,
+    /// Whose session it is.
+    pub user_id: UserId,
+    /// After this it is refused.
     pub expires_at: OffsetDateTime,
 }
 
@@ -23,17 +27,26 @@ pub struct RefreshToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
     /// It was the family's live token: it is used now, and its successor is live.
-    Rotated { user_id: Uuid, family_id: Uuid },
+    Rotated {
+        /// Whose session it is.
+        user_id: UserId,
+        /// The family rotated.
+        family_id: Uuid,
+    },
     /// It had been rotated already — stolen and replayed, or raced by a concurrent
     /// refresh: its whole family is revoked now.
-    Reused { family_id: Uuid },
+    Reused {
+        /// The family now revoked.
+        family_id: Uuid,
+    },
     /// Unknown, expired, or of a revoked family.
     Refused,
 }
 
+/// Refresh-token families, login throttling counters and password-reset tokens.
 #[async_trait]
 pub trait IdentityStore: Send + Sync {
-    /// Starts a new family (a login) with its first token.
+    /// Starts a new family (a login) with its first token; `now` is when.
     async fn start_refresh_family(
         &self,
         token: &RefreshToken,
@@ -54,10 +67,11 @@ pub trait IdentityStore: Send + Sync {
     /// token exists.
     async fn revoke_refresh_family(&self, presented: &str) -> Result<bool, StoreError>;
 
-    /// Failed logins counted under `key` in the window starting at `window_start`.
+    /// Failed logins counted under `key` (see [`crate::auth::throttle`]) in the window
+    /// starting at `window_start` (unix seconds).
     async fn login_failures(&self, key: &str, window_start: i64) -> Result<u32, StoreError>;
-    /// Counts one more failure and returns the new count; the counter expires at
-    /// `window_end` (unix seconds).
+    /// Counts one more failure under `key` in the window starting at `window_start` and
+    /// returns the new count; the counter expires at `window_end` (both unix seconds).
     async fn record_login_failure(
         &self,
         key: &str,
@@ -65,14 +79,14 @@ pub trait IdentityStore: Send + Sync {
         window_end: i64,
     ) -> Result<u32, StoreError>;
 
-    /// Stores a password-reset token (hashed) for `user_id` with `events` (the
+    /// Stores a password-reset token (hashed) for `user_id` with `outbox` (the
     /// PasswordResetRequested that mails it).
     async fn create_password_reset(
         &self,
         token_hash: &str,
-        user_id: Uuid,
+        user_id: UserId,
         expires_at: OffsetDateTime,
-        events: &[Envelope],
+        outbox: &[Envelope],
     ) -> Result<(), StoreError>;
     /// Consumes the reset token hashed `token_hash` once, sets the user's password hash and
     /// revokes every refresh-token family of the user, atomically. `None` (nothing changed)
@@ -82,5 +96,5 @@ pub trait IdentityStore: Send + Sync {
         token_hash: &str,
         password_hash: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<Uuid>, StoreError>;
+    ) -> Result<Option<UserId>, StoreError>;
 }

@@ -3,17 +3,15 @@
 //! access to the store (the `.local/` database, or AWS credentials for the write table)
 //! rather than through the API.
 
-use uuid::Uuid;
-
 use crate::auth::Passwords;
-use crate::domain::{DomainEvent, Envelope, Role, Signup, User};
-use crate::ports::{BoxError, Clock, Store, StoreError, SystemClock};
+use crate::domain::{DomainEvent, Envelope, Role, Signup, User, UserId};
+use crate::ports::{BoxError, Clock, StoreError, SystemClock, UserStore};
 
 /// Creates an active ADMIN with the same email and password rules as sign-up. Its
 /// UserSignedUp event stays in the outbox for the sweeper to publish (the command has
 /// no bus).
 pub async fn create_admin(
-    store: &dyn Store,
+    users: &dyn UserStore,
     email: &str,
     password: String,
 ) -> Result<User, BoxError> {
@@ -21,18 +19,18 @@ pub async fn create_admin(
     let password_hash = Passwords::default().hash(signup.password).await?;
     let now = SystemClock.now();
     let user = User {
-        id: Uuid::now_v7(),
+        id: UserId::now_v7(),
         email: signup.email,
         password_hash,
         role: Role::Admin,
         active: true,
         created_at: now,
     };
-    let events = [Envelope::new(
+    let outbox = [Envelope::new(
         DomainEvent::UserSignedUp { user_id: user.id },
         now,
     )];
-    match store.create_user(&user, &events).await {
+    match users.create_user(&user, &outbox).await {
         Ok(()) => Ok(user),
         Err(StoreError::EmailTaken) => {
             Err(format!("an account with the email {} exists already", user.email).into())

@@ -20,17 +20,21 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use tokio::net::TcpListener;
 
+use async_trait::async_trait;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+
 use crate::adapters::embedded::{
-    BusMonitor, EmbeddedBus, FileBlobs, LoggingCdn, MailboxDir, QueueSettings, SqliteStore,
+    BusMonitor, Consumer, EmbeddedBus, FileBlobs, LoggingCdn, MailboxDir, QueueSettings, Queues,
+    SqliteStore, Subscription,
 };
-use crate::app::{AppContext, Secrets};
+use crate::app::AppContext;
 use crate::auth::{KeyRing, Passwords, TokenService};
 use crate::handlers::routes::match_route;
-use crate::http::ApiError;
-use crate::ports::SystemClock;
+use crate::handlers::workers::{Worker, WORKERS};
+use crate::http::{ApiError, CursorSigner};
+use crate::ports::{BoxError, SystemClock};
+use crate::secrets::Secrets;
 use crate::tickets::AttendeeKeys;
-
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// API Gateway's payload limit is 10 MB; nothing evreg accepts comes near 1 MiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -38,7 +42,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
 /// A running embedded application: the context the routes use and a handle on its workers.
 pub struct Embedded {
+    /// What the routes and workers run against.
     pub ctx: Arc<AppContext>,
+    /// The worker queues, to wait for quiet or read dead letters.
     pub bus: BusMonitor,
 }
 
@@ -46,8 +52,38 @@ pub struct Embedded {
 pub struct EmbeddedConfig {
     /// Blobs (ticket images) under `<files>/blobs/`, mail under `<files>/mail/`.
     pub files: PathBuf,
+    /// The base URL the API is reached on, for links in mail.
     pub public_url: String,
+    /// How the in-process queues deliver.
     pub queues: QueueSettings,
+}
+
+/// The worker queues as the template wires them: one per worker, named for its binary,
+/// subscribed to what the worker consumes.
+pub fn worker_subscriptions() -> Vec<Subscription<Worker>> {
+    WORKERS
+        .iter()
+        .map(|spec| Subscription {
+            queue: spec.binary,
+            kinds: spec.consumes,
+            consumer: spec.worker,
+        })
+        .collect()
+}
+
+/// Starts the worker queues of [`worker_subscriptions`], each handing its batches to its
+/// worker over `ctx`, as Lambda's event source mappings do.
+pub fn start_workers(queues: Queues<Worker>, ctx: Arc<AppContext>) -> BusMonitor {
+    queues.start(Arc::new(Workers(ctx)))
+}
+
+struct Workers(Arc<AppContext>);
+
+#[async_trait]
+impl Consumer<Worker> for Workers {
+    async fn consume(&self, worker: Worker, batch: SqsEvent) -> SqsBatchResponse {
+        worker.handle(&self.0, batch).await
+    }
 }
 
 /// The sender of the embedded mailbox's `.eml` files.
@@ -60,10 +96,15 @@ impl Embedded {
         secrets: &Secrets,
         config: EmbeddedConfig,
     ) -> Result<Self, BoxError> {
-        let (bus, consumers) = EmbeddedBus::new(config.queues);
+        let (bus, queues) = EmbeddedBus::new(config.queues, &worker_subscriptions());
         let store = Arc::new(store);
         let ctx = Arc::new(AppContext {
-            store: store.clone(),
+            events: store.clone(),
+            registrations: store.clone(),
+            users: store.clone(),
+            identity: store.clone(),
+            idempotency: store.clone(),
+            outbox: store.clone(),
             read_model: store,
             bus: Arc::new(bus),
             blobs: Arc::new(FileBlobs::new(config.files.join("blobs"))),
@@ -73,9 +114,10 @@ impl Embedded {
             tokens: TokenService::new(&secrets.jwt)?,
             passwords: Passwords::default(),
             attendee_keys: secrets.attendee.clone(),
+            cursors: CursorSigner::new(&secrets.attendee),
             public_url: config.public_url,
         });
-        let bus = consumers.start(ctx.clone());
+        let bus = start_workers(queues, ctx.clone());
         Ok(Self { ctx, bus })
     }
 }

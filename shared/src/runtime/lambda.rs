@@ -12,20 +12,24 @@ use crate::adapters::aws::{
     load_secrets, s3_client, CloudFrontCdn, DynamoReadModel, DynamoStore, NoCdn, S3Blobs,
     SesMailer, SnsBus,
 };
-use crate::app::{AppContext, Secrets};
-use crate::auth::{Passwords, Principal, TokenService};
-use crate::handlers::routes::into_response;
-use crate::http::ApiResult;
-use crate::ports::Cdn;
-use crate::ports::{BoxError, SystemClock};
+use crate::app::AppContext;
+use crate::auth::{Passwords, TokenService};
+use crate::handlers::routes::{authorize, into_response, Caller, Route};
+use crate::http::{ApiResult, CursorSigner};
+use crate::ports::{BoxError, Cdn, SystemClock};
 use crate::runtime::logging;
+use crate::secrets::Secrets;
 
 /// The AWS resources a function works on, named by the template's environment variables.
 #[derive(Debug, Clone)]
 pub struct AwsResources {
+    /// The write table (events, registrations, users, sessions, outbox…).
     pub write_table: String,
+    /// The read table (CQRS read model).
     pub read_table: String,
+    /// The domain-event topic.
     pub topic_arn: String,
+    /// Where ticket images go.
     pub tickets_bucket: String,
     /// The verified SES sender.
     pub mail_from: String,
@@ -37,6 +41,8 @@ pub struct AwsResources {
 }
 
 impl AwsResources {
+    /// The names from the environment the template sets (`WRITE_TABLE`, `READ_TABLE`,
+    /// `TOPIC_ARN`, `TICKETS_BUCKET`, `MAIL_FROM`, `PUBLIC_URL`, `DISTRIBUTION_ID`).
     pub fn from_env() -> Result<Self, BoxError> {
         Ok(Self {
             write_table: env("WRITE_TABLE")?,
@@ -61,8 +67,14 @@ pub fn aws_context(
     secrets: &Secrets,
 ) -> Result<AppContext, BoxError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let store = Arc::new(DynamoStore::new(dynamodb.clone(), &resources.write_table));
     Ok(AppContext {
-        store: Arc::new(DynamoStore::new(dynamodb.clone(), &resources.write_table)),
+        events: store.clone(),
+        registrations: store.clone(),
+        users: store.clone(),
+        identity: store.clone(),
+        idempotency: store.clone(),
+        outbox: store,
         read_model: Arc::new(DynamoReadModel::new(dynamodb, &resources.read_table)),
         bus: Arc::new(SnsBus::new(
             aws_sdk_sns::Client::new(sdk),
@@ -82,6 +94,7 @@ pub fn aws_context(
         tokens: TokenService::new(&secrets.jwt)?,
         passwords: Passwords::default(),
         attendee_keys: secrets.attendee.clone(),
+        cursors: CursorSigner::new(&secrets.attendee),
         public_url: resources.public_url.clone(),
     })
 }
@@ -99,22 +112,25 @@ pub async fn context_from_env() -> Result<Arc<AppContext>, BoxError> {
     Ok(Arc::new(aws_context(&sdk, &resources, &secrets)?))
 }
 
-/// `main` of a route Lambda: `run_route(|ctx, req| async move { x::handle(&ctx, req).await })`.
-/// Taking the handler as a closure links only that route's code into its binary.
-pub async fn run_route<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+/// `main` of a route Lambda:
+/// `run_route(Route::X, |ctx, req, caller| async move { x::handle(&ctx, req, caller).await })`.
+/// Every request is authorized under the route's [`Access`](crate::handlers::routes::Access)
+/// first, exactly as the dev server's `Route::handle` does. Taking the handler as a closure
+/// links only that route's code into its binary.
+pub async fn run_route<F, Fut>(route: Route, handler: F) -> Result<(), lambda_http::Error>
 where
-    F: Fn(Arc<AppContext>, Request) -> Fut + Send + Sync + 'static,
+    F: Fn(Arc<AppContext>, Request, Caller) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ApiResult> + Send,
 {
     logging::init_json();
     let ctx = context_from_env().await?;
     let handler = Arc::new(handler);
+    let access = route.spec().access;
     lambda_http::run(service_fn(move |req: Request| {
         let (ctx, handler) = (ctx.clone(), handler.clone());
         async move {
-            // The same gate as the dev server's `Route::handle`: no deactivated account in.
-            let response = match Principal::refuse_inactive(&req, &ctx).await {
-                Ok(()) => handler(ctx, req).await,
+            let response = match authorize(access, &ctx, &req).await {
+                Ok(caller) => handler(ctx, req, caller).await,
                 Err(refused) => Err(refused),
             };
             Ok::<_, lambda_http::Error>(into_response(response))

@@ -6,12 +6,14 @@ use aws_sdk_cloudfront::Client;
 
 use crate::ports::{Cdn, CdnError};
 
+/// Invalidations of one CloudFront distribution.
 pub struct CloudFrontCdn {
     client: Client,
     distribution_id: String,
 }
 
 impl CloudFrontCdn {
+    /// Invalidates in the distribution `distribution_id` through `client`.
     pub fn new(client: Client, distribution_id: &str) -> Self {
         Self {
             client,

@@ -1,29 +1,42 @@
-//! The organizer's event updates on the write table: one `TransactWriteItems` whose first
-//! item updates the event on condition `confirmed <= :capacity`, so a capacity lowered
-//! below the seats taken is refused by DynamoDB itself, never by a read before the write.
-//! A slug change swaps the `SLUG#<slug>` guard items in the same transaction.
+//! [`EventStore`] on the write table. The event item carries its seat counters
+//! (`confirmed`, `waitlisted`) beside its fields; a slug is unique through a guard item.
+//! An update is one `TransactWriteItems` whose first item sets the fields on condition
+//! `confirmed <= :capacity`, so a capacity lowered below the seats taken is refused by
+//! DynamoDB itself, never by a read before the write; a slug change swaps the guards in
+//! the same transaction.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
-use super::dynamo::{item_with_keys, key, n, number, s, transact, unavailable, Cancelled};
-use super::store::DynamoStore;
-use crate::domain::{Envelope, Event};
+use super::keys;
+use super::outbox::outbox_puts;
+use super::table::{item_with_keys, n, number, s, string, unavailable, Cancelled, Item};
+use super::DynamoStore;
+use crate::domain::{Envelope, Event, EventId};
 use crate::ports::{EventStore, StoreError, UpdateEventError};
 
-/// Attributes of the event item that are not the event's own fields: the update leaves them.
+/// Attributes of the event item that are not the event's own fields: an update leaves them.
 const KEPT: [&str; 4] = ["pk", "sk", "confirmed", "waitlisted"];
 
+/// An update that raced a concurrent slug change re-reads and tries again this often.
+const SLUG_RACES: u32 = 3;
+
 impl DynamoStore {
-    fn event_update(&self, event: &Event) -> Result<TransactWriteItem, StoreError> {
+    /// SETs each of `event`'s fields on its own (not a Put), so the seat counters beside
+    /// them survive, on condition the capacity holds the seats taken and the slug is still
+    /// `stored_slug` (the one whose guard the transaction releases).
+    fn event_update(
+        &self,
+        event: &Event,
+        stored_slug: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
         let fields = item_with_keys(event, &[])?;
         let mut builder = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key(format!("EVENT#{}", event.id), "EVENT")));
+            .table_name(&self.table.name)
+            .set_key(Some(keys::event(event.id).item()));
         let mut assignments = Vec::with_capacity(fields.len());
-        // SET each field on its own (not a Put), so the seat counters beside them survive.
         for (i, (name, value)) in fields
             .into_iter()
             .filter(|(name, _)| !KEPT.contains(&name.as_str()))
@@ -36,76 +49,135 @@ impl DynamoStore {
         }
         let update = builder
             .update_expression(format!("SET {}", assignments.join(", ")))
-            .condition_expression("attribute_exists(pk) AND confirmed <= :capacity")
+            .condition_expression(
+                "attribute_exists(pk) AND confirmed <= :capacity AND #slug = :stored_slug",
+            )
+            .expression_attribute_names("#slug", "slug")
             .expression_attribute_values(":capacity", n(event.max_capacity))
+            .expression_attribute_values(":stored_slug", s(stored_slug))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(unavailable)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Releases `old` (only if it is this event's) and takes `new` (only if free).
+    /// Releases the guard of `old` (only if it is this event's) and takes `event.slug`'s
+    /// (only if free).
     fn slug_swap(&self, event: &Event, old: &str) -> Result<Vec<TransactWriteItem>, StoreError> {
         let release = Delete::builder()
-            .table_name(self.table())
-            .set_key(Some(key(format!("SLUG#{old}"), "SLUG")))
+            .table_name(&self.table.name)
+            .set_key(Some(keys::slug_guard(old).item()))
             .condition_expression("attribute_not_exists(pk) OR event_id = :id")
             .expression_attribute_values(":id", s(event.id.to_string()))
             .build()
             .map_err(unavailable)?;
-        let mut guard = key(format!("SLUG#{}", event.slug), "SLUG");
-        guard.insert("event_id".into(), s(event.id.to_string()));
-        let take = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(guard))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(unavailable)?;
         Ok(vec![
             TransactWriteItem::builder().delete(release).build(),
-            TransactWriteItem::builder().put(take).build(),
+            self.table.put_new(slug_guard_item(event))?,
         ])
     }
 }
 
+fn slug_guard_item(event: &Event) -> Item {
+    let mut guard = keys::slug_guard(&event.slug).item();
+    guard.insert("event_id".into(), s(event.id.to_string()));
+    guard
+}
+
+fn seats_taken(item: &Item) -> Option<u32> {
+    number(item, "confirmed").and_then(|count| u32::try_from(count).ok())
+}
+
 #[async_trait]
 impl EventStore for DynamoStore {
+    async fn create_event(&self, event: &Event, outbox: &[Envelope]) -> Result<(), StoreError> {
+        let key = keys::event(event.id);
+        let event_item = item_with_keys(
+            event,
+            &[
+                ("pk", s(key.pk)),
+                ("sk", s(key.sk)),
+                ("confirmed", n(0)),
+                ("waitlisted", n(0)),
+            ],
+        )?;
+        let mut items = vec![
+            self.table.put_new(slug_guard_item(event))?,
+            self.table.put_new(event_item)?,
+        ];
+        items.extend(outbox_puts(&self.table, outbox)?);
+        self.table
+            .transact(items)
+            .await
+            .map_err(|cancelled| match cancelled {
+                Cancelled::Conditions(reasons) if Cancelled::failed(&reasons, 0) => {
+                    StoreError::SlugTaken
+                }
+                Cancelled::Conditions(_) => StoreError::Corrupt("event id collision".into()),
+                Cancelled::Other(e) => e,
+            })
+    }
+
+    async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        self.table.get_entity(&keys::event(id)).await
+    }
+
     async fn update_event(
         &self,
         event: &Event,
-        previous_slug: &str,
-        events: &[Envelope],
+        outbox: &[Envelope],
     ) -> Result<(), UpdateEventError> {
-        let mut items = vec![self.event_update(event)?];
-        let slug_changed = event.slug != previous_slug;
-        if slug_changed {
-            items.extend(self.slug_swap(event, previous_slug)?);
-        }
-        items.extend(self.outbox_puts(events)?);
-        let reasons = match transact(self.client(), items).await {
-            Ok(()) => return Ok(()),
-            Err(Cancelled::Other(e)) => return Err(e.into()),
-            Err(Cancelled::Conditions(reasons)) => reasons,
-        };
-        if slug_changed && Cancelled::failed(&reasons, 2) {
-            return Err(StoreError::SlugTaken.into());
-        }
-        if !Cancelled::failed(&reasons, 0) {
-            return Err(StoreError::Corrupt("event update refused on a guard".into()).into());
-        }
-        let old = match reasons.first().and_then(|r| r.item().cloned()) {
-            Some(item) => Some(item),
-            // Not every DynamoDB-compatible API returns the old item; read it then.
-            None => self.get(format!("EVENT#{}", event.id), "EVENT").await?,
-        };
-        match old {
-            None => Err(StoreError::EventNotFound.into()),
-            Some(item) => {
-                let confirmed = number(&item, "confirmed")
-                    .and_then(|c| u32::try_from(c).ok())
-                    .unwrap_or(u32::MAX);
-                Err(UpdateEventError::CapacityBelowConfirmed { confirmed })
+        for _ in 0..SLUG_RACES {
+            // The stored slug names the guard to release; the update's condition re-checks
+            // it, so a concurrent slug change makes this round fail and look again.
+            let Some(stored) = self.table.get(&keys::event(event.id)).await? else {
+                return Err(StoreError::EventNotFound.into());
+            };
+            let stored_slug = string(&stored, "slug")
+                .ok_or_else(|| StoreError::Corrupt(format!("event {} has no slug", event.id)))?
+                .to_owned();
+            let mut items = vec![self.event_update(event, &stored_slug)?];
+            let slug_changed = event.slug != stored_slug;
+            if slug_changed {
+                items.extend(self.slug_swap(event, &stored_slug)?);
+            }
+            items.extend(outbox_puts(&self.table, outbox)?);
+            let reasons = match self.table.transact(items).await {
+                Ok(()) => return Ok(()),
+                Err(Cancelled::Other(e)) => return Err(e.into()),
+                Err(Cancelled::Conditions(reasons)) => reasons,
+            };
+            if slug_changed && Cancelled::failed(&reasons, 2) {
+                return Err(StoreError::SlugTaken.into());
+            }
+            if !Cancelled::failed(&reasons, 0) {
+                return Err(StoreError::Corrupt("event update refused on a guard".into()).into());
+            }
+            let old = match reasons.first().and_then(|r| r.item().cloned()) {
+                Some(item) => Some(item),
+                // Not every DynamoDB-compatible API returns the old item; read it then.
+                None => self.table.get(&keys::event(event.id)).await?,
+            };
+            match old {
+                None => return Err(StoreError::EventNotFound.into()),
+                Some(item) if string(&item, "slug") != Some(stored_slug.as_str()) => continue,
+                Some(item) => {
+                    return Err(UpdateEventError::CapacityBelowConfirmed {
+                        confirmed: seats_taken(&item).unwrap_or(u32::MAX),
+                    })
+                }
             }
         }
+        Err(StoreError::Contended.into())
+    }
+
+    async fn confirmed_count(&self, id: EventId) -> Result<u32, StoreError> {
+        let item = self
+            .table
+            .get(&keys::event(id))
+            .await?
+            .ok_or(StoreError::EventNotFound)?;
+        seats_taken(&item)
+            .ok_or_else(|| StoreError::Corrupt(format!("event {id} has no seat counter")))
     }
 }

@@ -1,12 +1,12 @@
-//! Sessions and account recovery in the write table:
+//! [`IdentityStore`] on the write table (keys in `keys.rs`), with these attributes:
 //!
-//! | item | pk | sk | attributes |
-//! |---|---|---|---|
-//! | refresh token | `RTOKEN#<sha256>` | `RTOKEN` | `family_id`, `user_id`, `state` (`unused`/`used`), `expires_at` (TTL) |
-//! | refresh-token family | `RFAMILY#<id>` | `RFAMILY` | `user_id`, `revoked`, `generation`, `expires_at` (TTL) |
-//! | a user's session generation | `RUSER#<user id>` | `RUSER` | `generation` |
-//! | login failure counter | `THROTTLE#<key>` | `<window start>` | `attempts`, `expires_at` (TTL) |
-//! | password-reset token | `PWRESET#<sha256>` | `PWRESET` | `user_id`, `used`, `expires_at` (TTL) |
+//! | item | attributes |
+//! |---|---|
+//! | refresh token | `family_id`, `user_id`, `state` (`unused`/`used`), `expires_at` (TTL) |
+//! | refresh-token family | `user_id`, `revoked`, `generation`, `expires_at` (TTL) |
+//! | a user's session generation | `generation` |
+//! | login failure counter | `attempts`, `expires_at` (TTL) |
+//! | password-reset token | `user_id`, `used`, `expires_at` (TTL) |
 //!
 //! A family records the user's session generation when it starts; a password reset bumps
 //! the generation, which revokes every family of the user at once without finding them
@@ -19,43 +19,23 @@ use aws_sdk_dynamodb::types::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::dynamo::{key, n, number, put_new, s, string, transact, unavailable, Cancelled, Item};
-use super::store::DynamoStore;
+use super::keys;
+use super::outbox::outbox_puts;
+use super::table::{n, number, parsed, s, string, unavailable, Cancelled, Item};
+use super::DynamoStore;
 use crate::auth::refresh::REFRESH_TOKEN_TTL;
-use crate::domain::Envelope;
+use crate::domain::{Envelope, UserId};
 use crate::ports::{IdentityStore, RefreshToken, Rotation, StoreError};
 
 const UNUSED: &str = "unused";
 const USED: &str = "used";
 
-fn token_pk(hash: &str) -> String {
-    format!("RTOKEN#{hash}")
-}
-
-fn family_pk(id: Uuid) -> String {
-    format!("RFAMILY#{id}")
-}
-
-fn generation_pk(user_id: Uuid) -> String {
-    format!("RUSER#{user_id}")
-}
-
-fn reset_pk(hash: &str) -> String {
-    format!("PWRESET#{hash}")
-}
-
-fn uuid_attr(item: &Item, name: &str) -> Result<Uuid, StoreError> {
-    string(item, name)
-        .and_then(|raw| Uuid::parse_str(raw).ok())
-        .ok_or_else(|| StoreError::Corrupt(format!("identity item without a valid {name}")))
-}
-
 fn flag(item: &Item, name: &str) -> bool {
     matches!(item.get(name), Some(AttributeValue::Bool(true)))
 }
 
-fn token_item(hash: &str, family_id: Uuid, user_id: Uuid, expires_at: OffsetDateTime) -> Item {
-    let mut item = key(token_pk(hash), "RTOKEN");
+fn token_item(hash: &str, family_id: Uuid, user_id: UserId, expires_at: OffsetDateTime) -> Item {
+    let mut item = keys::refresh_token(hash).item();
     item.insert("family_id".into(), s(family_id.to_string()));
     item.insert("user_id".into(), s(user_id.to_string()));
     item.insert("state".into(), s(UNUSED));
@@ -64,19 +44,21 @@ fn token_item(hash: &str, family_id: Uuid, user_id: Uuid, expires_at: OffsetDate
 }
 
 impl DynamoStore {
-    async fn generation(&self, user_id: Uuid) -> Result<i64, StoreError> {
+    async fn generation(&self, user_id: UserId) -> Result<i64, StoreError> {
         Ok(self
-            .get(generation_pk(user_id), "RUSER")
+            .table
+            .get(&keys::session_generation(user_id))
             .await?
             .and_then(|item| number(&item, "generation"))
             .unwrap_or(0))
     }
 
     async fn revoke_family(&self, family_id: Uuid) -> Result<(), StoreError> {
-        self.client()
+        self.table
+            .client
             .update_item()
-            .table_name(self.table())
-            .set_key(Some(key(family_pk(family_id), "RFAMILY")))
+            .table_name(&self.table.name)
+            .set_key(Some(keys::refresh_family(family_id).item()))
             .update_expression("SET revoked = :yes")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
@@ -99,7 +81,7 @@ impl IdentityStore for DynamoStore {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let generation = self.generation(token.user_id).await?;
-        let mut family = key(family_pk(token.family_id), "RFAMILY");
+        let mut family = keys::refresh_family(token.family_id).item();
         family.insert("user_id".into(), s(token.user_id.to_string()));
         family.insert("revoked".into(), AttributeValue::Bool(false));
         family.insert("generation".into(), n(generation));
@@ -108,18 +90,16 @@ impl IdentityStore for DynamoStore {
             n((now + REFRESH_TOKEN_TTL).unix_timestamp()),
         );
         let items = vec![
-            put_new(self.table(), family)?,
-            put_new(
-                self.table(),
-                token_item(
-                    &token.hash,
-                    token.family_id,
-                    token.user_id,
-                    token.expires_at,
-                ),
-            )?,
+            self.table.put_new(family)?,
+            self.table.put_new(token_item(
+                &token.hash,
+                token.family_id,
+                token.user_id,
+                token.expires_at,
+            ))?,
         ];
-        transact(self.client(), items)
+        self.table
+            .transact(items)
             .await
             .map_err(|cancelled| match cancelled {
                 Cancelled::Conditions(_) => StoreError::Corrupt("refresh token collision".into()),
@@ -134,11 +114,11 @@ impl IdentityStore for DynamoStore {
         next_expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Rotation, StoreError> {
-        let Some(old) = self.get(token_pk(presented), "RTOKEN").await? else {
+        let Some(old) = self.table.get(&keys::refresh_token(presented)).await? else {
             return Ok(Rotation::Refused);
         };
-        let family_id = uuid_attr(&old, "family_id")?;
-        let user_id = uuid_attr(&old, "user_id")?;
+        let family_id = parsed(&old, "family_id")?;
+        let user_id = parsed(&old, "user_id")?;
         // TTL deletion lags by hours: an expired token is refused, not trusted.
         if number(&old, "expires_at").unwrap_or(0) <= now.unix_timestamp() {
             return Ok(Rotation::Refused);
@@ -147,7 +127,7 @@ impl IdentityStore for DynamoStore {
             self.revoke_family(family_id).await?;
             return Ok(Rotation::Reused { family_id });
         }
-        let Some(family) = self.get(family_pk(family_id), "RFAMILY").await? else {
+        let Some(family) = self.table.get(&keys::refresh_family(family_id)).await? else {
             return Ok(Rotation::Refused);
         };
         if flag(&family, "revoked") {
@@ -155,10 +135,10 @@ impl IdentityStore for DynamoStore {
         }
         let generation = number(&family, "generation").unwrap_or(0);
 
-        let table = self.table();
+        let table = self.table.name.as_str();
         let use_old = Update::builder()
             .table_name(table)
-            .set_key(Some(key(token_pk(presented), "RTOKEN")))
+            .set_key(Some(keys::refresh_token(presented).item()))
             .update_expression("SET #state = :used")
             .condition_expression("#state = :unused")
             .expression_attribute_names("#state", "state")
@@ -168,7 +148,7 @@ impl IdentityStore for DynamoStore {
             .map_err(unavailable)?;
         let extend_family = Update::builder()
             .table_name(table)
-            .set_key(Some(key(family_pk(family_id), "RFAMILY")))
+            .set_key(Some(keys::refresh_family(family_id).item()))
             .update_expression("SET expires_at = :expires")
             .condition_expression("revoked = :no")
             .expression_attribute_values(":expires", n(next_expires_at.unix_timestamp()))
@@ -177,23 +157,21 @@ impl IdentityStore for DynamoStore {
             .map_err(unavailable)?;
         let same_generation = ConditionCheck::builder()
             .table_name(table)
-            .set_key(Some(key(generation_pk(user_id), "RUSER")))
+            .set_key(Some(keys::session_generation(user_id).item()))
             .condition_expression("attribute_not_exists(pk) OR generation = :generation")
             .expression_attribute_values(":generation", n(generation))
             .build()
             .map_err(unavailable)?;
         let items = vec![
             TransactWriteItem::builder().update(use_old).build(),
-            put_new(
-                table,
-                token_item(next_hash, family_id, user_id, next_expires_at),
-            )?,
+            self.table
+                .put_new(token_item(next_hash, family_id, user_id, next_expires_at))?,
             TransactWriteItem::builder().update(extend_family).build(),
             TransactWriteItem::builder()
                 .condition_check(same_generation)
                 .build(),
         ];
-        match transact(self.client(), items).await {
+        match self.table.transact(items).await {
             Ok(()) => Ok(Rotation::Rotated { user_id, family_id }),
             // Another refresh of this very token won the race: a replay, by definition.
             Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 0) => {
@@ -206,16 +184,17 @@ impl IdentityStore for DynamoStore {
     }
 
     async fn revoke_refresh_family(&self, presented: &str) -> Result<bool, StoreError> {
-        let Some(token) = self.get(token_pk(presented), "RTOKEN").await? else {
+        let Some(token) = self.table.get(&keys::refresh_token(presented)).await? else {
             return Ok(false);
         };
-        self.revoke_family(uuid_attr(&token, "family_id")?).await?;
+        self.revoke_family(parsed(&token, "family_id")?).await?;
         Ok(true)
     }
 
-    async fn login_failures(&self, key_: &str, window_start: i64) -> Result<u32, StoreError> {
+    async fn login_failures(&self, key: &str, window_start: i64) -> Result<u32, StoreError> {
         Ok(self
-            .get(format!("THROTTLE#{key_}"), &window_start.to_string())
+            .table
+            .get(&keys::throttle(key, window_start))
             .await?
             .and_then(|item| number(&item, "attempts"))
             .and_then(|count| u32::try_from(count).ok())
@@ -224,18 +203,16 @@ impl IdentityStore for DynamoStore {
 
     async fn record_login_failure(
         &self,
-        key_: &str,
+        key: &str,
         window_start: i64,
         window_end: i64,
     ) -> Result<u32, StoreError> {
         let output = self
-            .client()
+            .table
+            .client
             .update_item()
-            .table_name(self.table())
-            .set_key(Some(key(
-                format!("THROTTLE#{key_}"),
-                window_start.to_string(),
-            )))
+            .table_name(&self.table.name)
+            .set_key(Some(keys::throttle(key, window_start).item()))
             .update_expression("ADD attempts :one SET expires_at = :end")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":end", n(window_end))
@@ -254,17 +231,18 @@ impl IdentityStore for DynamoStore {
     async fn create_password_reset(
         &self,
         token_hash: &str,
-        user_id: Uuid,
+        user_id: UserId,
         expires_at: OffsetDateTime,
-        events: &[Envelope],
+        outbox: &[Envelope],
     ) -> Result<(), StoreError> {
-        let mut reset = key(reset_pk(token_hash), "PWRESET");
+        let mut reset = keys::password_reset(token_hash).item();
         reset.insert("user_id".into(), s(user_id.to_string()));
         reset.insert("used".into(), AttributeValue::Bool(false));
         reset.insert("expires_at".into(), n(expires_at.unix_timestamp()));
-        let mut items = vec![put_new(self.table(), reset)?];
-        items.extend(self.outbox_puts(events)?);
-        transact(self.client(), items)
+        let mut items = vec![self.table.put_new(reset)?];
+        items.extend(outbox_puts(&self.table, outbox)?);
+        self.table
+            .transact(items)
             .await
             .map_err(|cancelled| match cancelled {
                 Cancelled::Conditions(_) => StoreError::Corrupt("reset token collision".into()),
@@ -277,15 +255,15 @@ impl IdentityStore for DynamoStore {
         token_hash: &str,
         password_hash: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<Uuid>, StoreError> {
-        let Some(reset) = self.get(reset_pk(token_hash), "PWRESET").await? else {
+    ) -> Result<Option<UserId>, StoreError> {
+        let Some(reset) = self.table.get(&keys::password_reset(token_hash)).await? else {
             return Ok(None);
         };
-        let user_id = uuid_attr(&reset, "user_id")?;
-        let table = self.table();
+        let user_id = parsed(&reset, "user_id")?;
+        let table = self.table.name.as_str();
         let consume = Update::builder()
             .table_name(table)
-            .set_key(Some(key(reset_pk(token_hash), "PWRESET")))
+            .set_key(Some(keys::password_reset(token_hash).item()))
             .update_expression("SET used = :yes")
             .condition_expression("used = :no AND expires_at > :now")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
@@ -295,7 +273,7 @@ impl IdentityStore for DynamoStore {
             .map_err(unavailable)?;
         let set_password = Update::builder()
             .table_name(table)
-            .set_key(Some(key(format!("USER#{user_id}"), "USER")))
+            .set_key(Some(keys::user(user_id).item()))
             .update_expression("SET password_hash = :hash")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":hash", s(password_hash))
@@ -303,7 +281,7 @@ impl IdentityStore for DynamoStore {
             .map_err(unavailable)?;
         let revoke_sessions = Update::builder()
             .table_name(table)
-            .set_key(Some(key(generation_pk(user_id), "RUSER")))
+            .set_key(Some(keys::session_generation(user_id).item()))
             .update_expression("ADD generation :one")
             .expression_attribute_values(":one", n(1))
             .build()
@@ -313,7 +291,7 @@ impl IdentityStore for DynamoStore {
             TransactWriteItem::builder().update(set_password).build(),
             TransactWriteItem::builder().update(revoke_sessions).build(),
         ];
-        match transact(self.client(), items).await {
+        match self.table.transact(items).await {
             Ok(()) => Ok(Some(user_id)),
             Err(Cancelled::Conditions(_)) => Ok(None),
             Err(Cancelled::Other(e)) => Err(e),

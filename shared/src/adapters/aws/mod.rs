@@ -1,17 +1,25 @@
 //! AWS adapters over the official SDK. Clients are built once per cold start from one
-//! `SdkConfig`, so `AWS_ENDPOINT_URL` points them all at an emulator.
+//! `SdkConfig`, so `AWS_ENDPOINT_URL` (or a service's own `AWS_ENDPOINT_URL_<SERVICE>`)
+//! points them at an emulator.
+//!
+//! [`DynamoStore`] implements every write-side port over the one write table, a file per
+//! port (`events.rs`, `registrations.rs`, `users.rs`, `identity.rs`, `idempotency.rs`,
+//! `outbox.rs`); `keys.rs` owns the key layout of both tables, `table.rs` the item
+//! plumbing and the cursor.
 
 mod cloudfront;
-mod dynamo;
 mod events;
+mod idempotency;
 mod identity;
-mod lifecycle;
+pub mod keys;
+mod outbox;
 mod read_model;
+mod registrations;
 mod s3;
 mod secrets;
 mod ses;
 mod sns;
-mod store;
+pub mod table;
 mod users;
 
 pub use cloudfront::{CloudFrontCdn, NoCdn};
@@ -20,4 +28,20 @@ pub use s3::{s3_client, S3Blobs};
 pub use secrets::load_secrets;
 pub use ses::SesMailer;
 pub use sns::SnsBus;
-pub use store::DynamoStore;
+
+use table::Table;
+
+/// The write table: events, registrations, users, sessions, idempotency records and the
+/// outbox, each invariant a condition of DynamoDB itself.
+pub struct DynamoStore {
+    table: Table,
+}
+
+impl DynamoStore {
+    /// The store in table `name`.
+    pub fn new(client: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
+        Self {
+            table: Table::new(client, name),
+        }
+    }
+}

@@ -1,46 +1,34 @@
-//! The read table (CQRS read model), written only by the projection worker.
-//!
-//! | item | pk | sk |
-//! |---|---|---|
-//! | event summary: listing fields, counters (`gsi1`: published, by date; `gsi2`: published, newest first) | `EVENT#<id>` | `SUMMARY` |
-//! | registrations made on one UTC day (the report) | `EVENT#<id>` | `DAY#<yyyy-mm-dd>` |
-//! | applied-event marker (dedupe) | `APPLIED#<event id>` | `APPLIED` |
-//!
-//! Beside the listing fields the summary keeps `listing_version` (the envelope id, a UUIDv7,
-//! of the listing applied: only a newer one replaces it), `date_key`, `venue_key` and
-//! `search_text` (lower-cased) for the `GET /events` filters, which are FilterExpressions
-//! over the index query, read until the page is full.
+//! [`ReadModel`] on the read table (keys in `keys.rs`), written only by the projection
+//! worker. Beside the listing fields an event's summary keeps `listing_version` (the
+//! envelope id, a UUIDv7, of the listing applied: only a newer one replaces it),
+//! `date_key`, `venue_key` and `search_text` (lower-cased) for the `GET /events` filters,
+//! which are FilterExpressions over the index query, read until the page is full.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use uuid::Uuid;
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::AttributeValue;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use time::Date;
-
-use super::dynamo::{
-    entity, item_with_keys, key, n, number, s, string, transact, unavailable, Cancelled, Item,
+use super::keys::{self, Index, DAY_PREFIX, GSI1, GSI2, PUBLISHED_PARTITION, SUMMARY};
+use super::table::{
+    decode_cursor, entity, item_with_keys, n, number, s, string, unavailable, Cancelled, Item,
+    Table,
 };
-use crate::domain::{sortable_time, Event, EventReport, EventStats, EventStatus, ProjectionChange};
+use crate::domain::calendar::parse_day;
+use crate::domain::{
+    sortable_time, Event, EventId, EventReport, EventStats, EventStatus, ProjectionChange,
+};
 use crate::ports::{search_key, ListingOrder, ListingQuery, Page, ReadModel, StoreError};
 
-const PUBLISHED: &str = "PUBLISHED";
-
+/// The read model over its own table.
 pub struct DynamoReadModel {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoReadModel {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// The read model in table `name`.
+    pub fn new(client: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, name),
         }
     }
 
@@ -49,12 +37,12 @@ impl DynamoReadModel {
         dedupe_id: Uuid,
         change: &ProjectionChange,
     ) -> Result<Update, StoreError> {
-        let builder = Update::builder().table_name(&self.table);
+        let builder = Update::builder().table_name(&self.table.name);
         let builder = match change {
             ProjectionChange::Counters {
                 event_id, delta, ..
             } => builder
-                .set_key(Some(key(format!("EVENT#{event_id}"), "SUMMARY")))
+                .set_key(Some(keys::summary(*event_id).item()))
                 .update_expression(
                     "ADD registered :registered, waitlisted :waitlisted, \
                      cancelled :cancelled, checked_in :checked_in",
@@ -67,8 +55,7 @@ impl DynamoReadModel {
                 // SET each listing field on its own so the counters beside them survive,
                 // whichever of the two arrives first.
                 let fields = item_with_keys(listing, &[])?;
-                let mut builder =
-                    builder.set_key(Some(key(format!("EVENT#{}", listing.id), "SUMMARY")));
+                let mut builder = builder.set_key(Some(keys::summary(listing.id).item()));
                 let mut assignments = Vec::with_capacity(fields.len() + 2);
                 for (i, (name, value)) in fields.into_iter().enumerate() {
                     assignments.push(format!("#f{i} = :f{i}"));
@@ -102,18 +89,14 @@ impl DynamoReadModel {
                         ", gsi1pk = :listed, gsi1sk = :sort, gsi2pk = :listed, gsi2sk = :newest",
                     );
                     builder = builder
-                        .expression_attribute_values(":listed", s(PUBLISHED))
+                        .expression_attribute_values(":listed", s(PUBLISHED_PARTITION))
                         .expression_attribute_values(
                             ":sort",
-                            s(format!("{}#{}", sortable_time(listing.date), listing.id)),
+                            s(keys::by_time(listing.date, listing.id)),
                         )
                         .expression_attribute_values(
                             ":newest",
-                            s(format!(
-                                "{}#{}",
-                                sortable_time(listing.created_at),
-                                listing.id
-                            )),
+                            s(keys::by_time(listing.created_at, listing.id)),
                         );
                 } else {
                     // Drafts and cancelled events leave both public indexes.
@@ -130,8 +113,8 @@ impl DynamoReadModel {
 impl ReadModel for DynamoReadModel {
     async fn apply(&self, dedupe_id: Uuid, change: &ProjectionChange) -> Result<bool, StoreError> {
         let marker = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(key(format!("APPLIED#{dedupe_id}"), "APPLIED")))
+            .table_name(&self.table.name)
+            .set_item(Some(keys::applied(dedupe_id).item()))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(unavailable)?;
@@ -148,15 +131,15 @@ impl ReadModel for DynamoReadModel {
         } = change
         {
             let per_day = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(format!("EVENT#{event_id}"), day_sk(*day)?)))
+                .table_name(&self.table.name)
+                .set_key(Some(keys::report_day(*event_id, *day).item()))
                 .update_expression("ADD registrations :one")
                 .expression_attribute_values(":one", n(1))
                 .build()
                 .map_err(unavailable)?;
             items.push(TransactWriteItem::builder().update(per_day).build());
         }
-        match transact(&self.client, items).await {
+        match self.table.transact(items).await {
             Ok(()) => Ok(true),
             Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 0) => Ok(false),
             // A listing older than the one stored: superseded, nothing to change.
@@ -173,12 +156,13 @@ impl ReadModel for DynamoReadModel {
         }
     }
 
-    async fn stats(&self, event_id: Uuid) -> Result<EventStats, StoreError> {
+    async fn stats(&self, event_id: EventId) -> Result<EventStats, StoreError> {
         let output = self
+            .table
             .client
             .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("EVENT#{event_id}"), "SUMMARY")))
+            .table_name(&self.table.name)
+            .set_key(Some(keys::summary(event_id).item()))
             .projection_expression("registered, waitlisted, cancelled, checked_in")
             .send()
             .await
@@ -192,32 +176,77 @@ impl ReadModel for DynamoReadModel {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<(Event, EventStats)>, StoreError> {
-        self.listings_page(query, limit, cursor).await
+        let index = index_of(query.order);
+        let start = cursor
+            .map(|raw| decode_cursor(raw, index, PUBLISHED_PARTITION))
+            .transpose()?;
+        let mut filters = Vec::new();
+        let mut values: Vec<(&str, AttributeValue)> = vec![(":listed", s(PUBLISHED_PARTITION))];
+        if let Some(from) = query.from {
+            filters.push("date_key >= :from");
+            values.push((":from", s(sortable_time(from))));
+        }
+        if let Some(to) = query.to {
+            filters.push("date_key <= :to");
+            values.push((":to", s(sortable_time(to))));
+        }
+        if let Some(venue) = &query.venue {
+            filters.push("venue_key = :venue");
+            values.push((":venue", s(search_key(venue))));
+        }
+        if let Some(text) = &query.text {
+            filters.push("contains(search_text, :text)");
+            values.push((":text", s(search_key(text))));
+        }
+        let request = |start: Option<Item>| {
+            let mut request = self
+                .table
+                .client
+                .query()
+                .table_name(&self.table.name)
+                .key_condition_expression(format!("{} = :listed", index.hash))
+                .scan_index_forward(query.order == ListingOrder::Date)
+                .set_exclusive_start_key(start);
+            if !filters.is_empty() {
+                request = request.filter_expression(filters.join(" AND "));
+            }
+            for (name, value) in &values {
+                request = request.expression_attribute_values(*name, value.clone());
+            }
+            request
+        };
+        self.table
+            .page(index, limit, start, request, |item| {
+                let stats = stats_of(Some(&item));
+                Ok((entity::<Event>(item)?, stats))
+            })
+            .await
     }
 
-    async fn report(&self, event_id: Uuid) -> Result<EventReport, StoreError> {
+    async fn report(&self, event_id: EventId) -> Result<EventReport, StoreError> {
         // The summary and the per-day counters share the partition: one query reads all.
         let mut per_day = Vec::new();
         let mut summary = None;
         let mut start = None;
         loop {
             let output = self
+                .table
                 .client
                 .query()
-                .table_name(&self.table)
+                .table_name(&self.table.name)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(format!("EVENT#{event_id}")))
+                .expression_attribute_values(":pk", s(keys::event_partition(event_id)))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(unavailable)?;
             for item in output.items.unwrap_or_default() {
                 match string(&item, "sk") {
-                    Some("SUMMARY") => summary = Some(item),
+                    Some(SUMMARY) => summary = Some(item),
                     Some(sk) => {
-                        if let Some(day) = sk.strip_prefix("DAY#") {
-                            let day = Date::parse(day, DAY_FORMAT)
-                                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        if let Some(day) = sk.strip_prefix(DAY_PREFIX) {
+                            let day =
+                                parse_day(day).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                             let count = number(&item, "registrations").unwrap_or(0);
                             per_day.push((day, u64::try_from(count).unwrap_or(0)));
                         }
@@ -238,124 +267,11 @@ impl ReadModel for DynamoReadModel {
     }
 }
 
-const DAY_FORMAT: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-fn day_sk(day: Date) -> Result<String, StoreError> {
-    day.format(DAY_FORMAT)
-        .map(|day| format!("DAY#{day}"))
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// The index a listing order reads, with its key attribute names.
-fn index_of(order: ListingOrder) -> (&'static str, &'static str, &'static str) {
+/// The index a listing order reads.
+fn index_of(order: ListingOrder) -> Index {
     match order {
-        ListingOrder::Date => ("gsi1", "gsi1pk", "gsi1sk"),
-        ListingOrder::Newest => ("gsi2", "gsi2pk", "gsi2sk"),
-    }
-}
-
-/// The opaque cursor of a filtered listing page: the last kept item's table and index keys.
-fn encode_listing_cursor(item: &Item, order: ListingOrder) -> String {
-    let (_, hash, range) = index_of(order);
-    let keys: HashMap<&str, &str> = ["pk", "sk", hash, range]
-        .into_iter()
-        .filter_map(|name| string(item, name).map(|value| (name, value)))
-        .collect();
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&keys).unwrap_or_default())
-}
-
-/// Only a cursor of exactly this index's key shape in the published partition: anything
-/// else is a 400, not a DynamoDB validation error.
-fn decode_listing_cursor(raw: &str, order: ListingOrder) -> Result<Item, StoreError> {
-    let (_, hash, range) = index_of(order);
-    let keys: HashMap<String, String> = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(StoreError::InvalidCursor)?;
-    let names = ["pk", "sk", hash, range];
-    let well_formed = keys.len() == names.len()
-        && names.iter().all(|name| keys.contains_key(*name))
-        && keys.get(hash).map(String::as_str) == Some(PUBLISHED);
-    if !well_formed {
-        return Err(StoreError::InvalidCursor);
-    }
-    Ok(keys.into_iter().map(|(k, v)| (k, s(v))).collect())
-}
-
-impl DynamoReadModel {
-    async fn listings_page(
-        &self,
-        query: &ListingQuery,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<(Event, EventStats)>, StoreError> {
-        let (index, hash, _) = index_of(query.order);
-        let mut start = cursor
-            .map(|raw| decode_listing_cursor(raw, query.order))
-            .transpose()?;
-        let mut filters = Vec::new();
-        let mut values: Vec<(&str, AttributeValue)> = vec![(":listed", s(PUBLISHED))];
-        if let Some(from) = query.from {
-            filters.push("date_key >= :from");
-            values.push((":from", s(sortable_time(from))));
-        }
-        if let Some(to) = query.to {
-            filters.push("date_key <= :to");
-            values.push((":to", s(sortable_time(to))));
-        }
-        if let Some(venue) = &query.venue {
-            filters.push("venue_key = :venue");
-            values.push((":venue", s(search_key(venue))));
-        }
-        if let Some(text) = &query.text {
-            filters.push("contains(search_text, :text)");
-            values.push((":text", s(search_key(text))));
-        }
-        // A FilterExpression applies after DynamoDB reads a page, so a page can come back
-        // short or empty while more match further on: read on until the page is full (one
-        // extra item says another page exists) or the index is exhausted.
-        let mut items: Vec<Item> = Vec::with_capacity(limit + 1);
-        loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression(format!("{hash} = :listed"))
-                .scan_index_forward(query.order == ListingOrder::Date)
-                .set_exclusive_start_key(start.take())
-                .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-            if !filters.is_empty() {
-                request = request.filter_expression(filters.join(" AND "));
-            }
-            for (name, value) in &values {
-                request = request.expression_attribute_values(*name, value.clone());
-            }
-            let output = request.send().await.map_err(unavailable)?;
-            items.extend(output.items.unwrap_or_default());
-            start = output.last_evaluated_key;
-            if items.len() > limit || start.is_none() {
-                break;
-            }
-        }
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items
-                .last()
-                .map(|item| encode_listing_cursor(item, query.order))
-        } else {
-            None
-        };
-        let items = items
-            .into_iter()
-            .map(|item| {
-                let stats = stats_of(Some(&item));
-                Ok((entity::<Event>(item)?, stats))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Page { items, next_cursor })
+        ListingOrder::Date => GSI1,
+        ListingOrder::Newest => GSI2,
     }
 }
 

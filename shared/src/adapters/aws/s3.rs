@@ -1,3 +1,5 @@
+//! [`Blobs`] on S3: ticket images as objects of the tickets bucket.
+
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
@@ -22,6 +24,7 @@ pub struct S3Blobs {
 }
 
 impl S3Blobs {
+    /// Objects of `bucket` through `client` (see [`s3_client`]).
     pub fn new(client: Client, bucket: &str) -> Self {
         Self {
             client,

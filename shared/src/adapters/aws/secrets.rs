@@ -1,6 +1,8 @@
-use crate::app::Secrets;
+//! Secrets from SSM Parameter Store (SecureString), read once per cold start.
+
 use crate::auth::keys::KeyRing;
 use crate::ports::BoxError;
+use crate::secrets::Secrets;
 use crate::tickets::AttendeeKeys;
 
 /// Reads the JWT key ring and the attendee secret from SSM SecureString parameters in one

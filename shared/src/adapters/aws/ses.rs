@@ -1,3 +1,5 @@
+//! [`Mailer`] on SES v2 (`SendEmail` with raw MIME content).
+
 use async_trait::async_trait;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};

@@ -1,3 +1,6 @@
+//! [`Bus`] on SNS: one topic for every domain event, fanned out to the workers' SQS queues
+//! by subscription filter policies on the `type` message attribute.
+
 use async_trait::async_trait;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
@@ -16,6 +19,7 @@ pub struct SnsBus {
 }
 
 impl SnsBus {
+    /// Publishes to the topic `topic_arn` through `client`.
     pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
         Self {
             client,
@@ -30,14 +34,14 @@ fn bus_error(e: impl std::error::Error + Send + Sync + 'static) -> BusError {
 
 #[async_trait]
 impl Bus for SnsBus {
-    async fn publish(&self, events: &[Envelope]) -> Result<(), BusError> {
-        for chunk in events.chunks(BATCH) {
+    async fn publish(&self, outbox: &[Envelope]) -> Result<(), BusError> {
+        for chunk in outbox.chunks(BATCH) {
             let entries = chunk
                 .iter()
                 .map(|envelope| {
                     let type_attribute = MessageAttributeValue::builder()
                         .data_type("String")
-                        .string_value(envelope.type_name())
+                        .string_value(envelope.kind().as_str())
                         .build()
                         .map_err(bus_error)?;
                     PublishBatchRequestEntry::builder()

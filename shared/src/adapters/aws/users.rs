@@ -1,73 +1,96 @@
-//! Accounts for the ADMIN routes. Every user item also sits in the sparse `gsi1`
-//! partition `USERS`, sorted by email (unique, so the order is total), which is what
-//! `GET /users` pages through.
+//! [`UserStore`] on the write table. An email is unique through a guard item written in
+//! the account's own transaction; every user item also sits in the sparse `gsi1` partition
+//! `USERS`, sorted by email (unique, so the order is total), which `GET /users` pages.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::ReturnValue;
-use uuid::Uuid;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::dynamo::{
-    decode_index_cursor, entity, item_with_keys, key, page_of, s, unavailable, Item,
+use super::keys::{self, GSI1, USERS_PARTITION};
+use super::outbox::outbox_puts;
+use super::table::{
+    decode_cursor, entity, item_with_keys, parsed, s, unavailable, Cancelled, Item,
 };
-use super::store::DynamoStore;
-use crate::domain::User;
+use super::DynamoStore;
+use crate::domain::{Envelope, User, UserId};
 use crate::ports::{Page, StoreError, UserChange, UserStore};
 
-const USERS_INDEX_PK: &str = "USERS";
-
 /// The user's item: its table key and its place in the `USERS` listing.
-pub(super) fn user_item(user: &User) -> Result<Item, StoreError> {
+fn user_item(user: &User) -> Result<Item, StoreError> {
+    let key = keys::user(user.id);
     item_with_keys(
         user,
         &[
-            ("pk", s(format!("USER#{}", user.id))),
-            ("sk", s("USER")),
-            ("gsi1pk", s(USERS_INDEX_PK)),
-            ("gsi1sk", s(format!("{}#{}", user.email, user.id))),
+            ("pk", s(key.pk)),
+            ("sk", s(key.sk)),
+            (GSI1.hash, s(USERS_PARTITION)),
+            (GSI1.range, s(keys::user_listing(&user.email, user.id))),
         ],
     )
 }
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn users(&self, limit: usize, cursor: Option<&str>) -> Result<Page<User>, StoreError> {
-        let start = cursor
-            .map(|raw| decode_index_cursor(raw, USERS_INDEX_PK))
-            .transpose()?;
-        // One item past the page says whether another page exists (see `page_of`).
-        let mut items: Vec<Item> = Vec::with_capacity(limit + 1);
-        let mut start = start;
-        loop {
-            let output = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :users")
-                .expression_attribute_values(":users", s(USERS_INDEX_PK))
-                .set_exclusive_start_key(start.take())
-                .limit(i32::try_from(limit + 1 - items.len()).unwrap_or(i32::MAX))
-                .send()
-                .await
-                .map_err(unavailable)?;
-            items.extend(output.items.unwrap_or_default());
-            start = output.last_evaluated_key;
-            if items.len() > limit || start.is_none() {
-                break;
-            }
-        }
-        page_of(items, limit, entity)
+    async fn create_user(&self, user: &User, outbox: &[Envelope]) -> Result<(), StoreError> {
+        let mut guard = keys::email_guard(&user.email).item();
+        guard.insert("user_id".into(), s(user.id.to_string()));
+        let mut items = vec![
+            self.table.put_new(guard)?,
+            self.table.put_new(user_item(user)?)?,
+        ];
+        items.extend(outbox_puts(&self.table, outbox)?);
+        self.table
+            .transact(items)
+            .await
+            .map_err(|cancelled| match cancelled {
+                Cancelled::Conditions(reasons) if Cancelled::failed(&reasons, 0) => {
+                    StoreError::EmailTaken
+                }
+                Cancelled::Conditions(_) => StoreError::Corrupt("user id collision".into()),
+                Cancelled::Other(e) => e,
+            })
     }
 
-    async fn update_user(&self, id: Uuid, change: UserChange) -> Result<Option<User>, StoreError> {
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.table.get_entity(&keys::user(id)).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let Some(guard) = self.table.get(&keys::email_guard(email)).await? else {
+            return Ok(None);
+        };
+        self.user(parsed(&guard, "user_id")?).await
+    }
+
+    async fn users(&self, limit: usize, cursor: Option<&str>) -> Result<Page<User>, StoreError> {
+        let start = cursor
+            .map(|raw| decode_cursor(raw, GSI1, USERS_PARTITION))
+            .transpose()?;
+        let query = |start: Option<Item>| {
+            self.table
+                .client
+                .query()
+                .table_name(&self.table.name)
+                .key_condition_expression("gsi1pk = :users")
+                .expression_attribute_values(":users", s(USERS_PARTITION))
+                .set_exclusive_start_key(start)
+        };
+        self.table.page(GSI1, limit, start, query, entity).await
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        change: UserChange,
+    ) -> Result<Option<User>, StoreError> {
         let mut sets = Vec::new();
         let mut update = self
-            .client()
+            .table
+            .client
             .update_item()
-            .table_name(self.table())
-            .set_key(Some(key(format!("USER#{id}"), "USER")))
+            .table_name(&self.table.name)
+            .set_key(Some(keys::user(id).item()))
             .condition_expression("attribute_exists(pk)")
             .return_values(ReturnValue::AllNew);
         if let Some(role) = change.role {
@@ -83,17 +106,10 @@ impl UserStore for DynamoStore {
             sets.push("#active = :active");
             update = update
                 .expression_attribute_names("#active", "active")
-                .expression_attribute_values(
-                    ":active",
-                    aws_sdk_dynamodb::types::AttributeValue::Bool(active),
-                );
+                .expression_attribute_values(":active", AttributeValue::Bool(active));
         }
         if sets.is_empty() {
-            return self
-                .get(format!("USER#{id}"), "USER")
-                .await?
-                .map(entity)
-                .transpose();
+            return self.user(id).await;
         }
         let result = update
             .update_expression(format!("SET {}", sets.join(", ")))

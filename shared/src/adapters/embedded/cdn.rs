@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use crate::ports::{Cdn, CdnError};
 
+/// Logs each invalidation instead of making one.
 pub struct LoggingCdn;
 
 #[async_trait]

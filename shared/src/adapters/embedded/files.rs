@@ -14,6 +14,7 @@ pub struct FileBlobs {
 }
 
 impl FileBlobs {
+    /// Blobs under `dir` (created on the first write).
     pub fn new(dir: PathBuf) -> Self {
         Self { dir }
     }

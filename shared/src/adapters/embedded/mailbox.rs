@@ -1,3 +1,5 @@
+//! [`Mailer`] as a directory of `.eml` files (`.local/mail/` in the dev server).
+
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 

@@ -5,12 +5,12 @@ use http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
-use super::session::token_pair;
-use super::views::Credentials;
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, secret_hash, REFRESH_TOKEN_TTL};
 use crate::auth::throttle::{login_windows, source_ip};
 use crate::domain::validate::normalize_email;
+use crate::handlers::common::session::token_pair;
+use crate::handlers::common::views::Credentials;
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::ports::RefreshToken;
 
@@ -22,21 +22,26 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     // Counted by email whether or not an account has it, so a 429 reveals nothing either.
     let windows = login_windows(&email, &source_ip(&req), now);
     for (window, limit) in &windows {
-        if ctx.store.login_failures(&window.key, window.start).await? >= *limit {
+        if ctx
+            .identity
+            .login_failures(&window.key, window.start)
+            .await?
+            >= *limit
+        {
             return Err(ApiError::TooManyAttempts {
                 retry_after: window.retry_after(now),
             });
         }
     }
 
-    let user = ctx.store.user_by_email(&email).await?;
+    let user = ctx.users.user_by_email(&email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     // Unknown email, wrong password and deactivated account look the same to the caller:
     // an unknown email is verified against a decoy hash, so it also takes as long.
     let verified = ctx.passwords.verify(body.password, stored_hash).await;
     let Some(user) = user.filter(|u| verified && u.active) else {
         for (window, _) in &windows {
-            ctx.store
+            ctx.identity
                 .record_login_failure(&window.key, window.start, window.end)
                 .await?;
         }
@@ -44,7 +49,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     };
 
     let refresh_token = new_secret();
-    ctx.store
+    ctx.identity
         .start_refresh_family(
             &RefreshToken {
                 hash: secret_hash(&refresh_token),

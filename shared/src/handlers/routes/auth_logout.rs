@@ -3,16 +3,16 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use super::auth_refresh::RefreshRequest;
 use crate::app::AppContext;
 use crate::auth::refresh::presented_hash;
+use crate::handlers::common::session::RefreshRequest;
 use crate::http::{json_body, ApiError, ApiResult};
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: RefreshRequest = json_body(&req)?;
     // Logging out is idempotent: an unknown or already revoked token is logged out too.
     if let Some(presented) = presented_hash(&body.refresh_token) {
-        ctx.store.revoke_refresh_family(&presented).await?;
+        ctx.identity.revoke_refresh_family(&presented).await?;
     }
     Response::builder()
         .status(StatusCode::NO_CONTENT)

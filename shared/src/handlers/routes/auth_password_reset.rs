@@ -21,11 +21,11 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: ResetRequest = json_body(&req)?;
     let email = normalize_email(&body.email);
 
-    if let Some(user) = ctx.store.user_by_email(&email).await?.filter(|u| u.active) {
+    if let Some(user) = ctx.users.user_by_email(&email).await?.filter(|u| u.active) {
         let now = ctx.clock.now();
         let token = new_secret();
         let expires_at = now + RESET_TOKEN_TTL;
-        let events = [Envelope::new(
+        let outbox = [Envelope::new(
             DomainEvent::PasswordResetRequested {
                 user_id: user.id,
                 email: user.email.clone(),
@@ -34,10 +34,10 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
             },
             now,
         )];
-        ctx.store
-            .create_password_reset(&secret_hash(&token), user.id, expires_at, &events)
+        ctx.identity
+            .create_password_reset(&secret_hash(&token), user.id, expires_at, &outbox)
             .await?;
-        ctx.publish(&events).await;
+        ctx.publish(&outbox).await;
     }
 
     json(

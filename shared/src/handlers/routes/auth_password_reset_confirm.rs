@@ -7,8 +7,7 @@ use serde::Deserialize;
 
 use crate::app::AppContext;
 use crate::auth::refresh::presented_hash;
-use crate::domain::user::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
-use crate::domain::FieldError;
+use crate::domain::user::validate_password;
 use crate::http::{json_body, ApiError, ApiResult};
 
 #[derive(Deserialize)]
@@ -17,24 +16,9 @@ struct ConfirmRequest {
     password: String,
 }
 
-/// The same rules as at signup.
-fn check_password(password: &str) -> Result<(), ApiError> {
-    let message = if password.chars().count() < MIN_PASSWORD_CHARS {
-        format!("must be at least {MIN_PASSWORD_CHARS} characters")
-    } else if password.len() > MAX_PASSWORD_BYTES {
-        format!("must be at most {MAX_PASSWORD_BYTES} bytes")
-    } else {
-        return Ok(());
-    };
-    Err(ApiError::Invalid(vec![FieldError {
-        field: "password",
-        message,
-    }]))
-}
-
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: ConfirmRequest = json_body(&req)?;
-    check_password(&body.password)?;
+    validate_password(&body.password)?;
     let token_hash = presented_hash(&body.token).ok_or(ApiError::InvalidResetToken)?;
 
     let password_hash = ctx
@@ -43,7 +27,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         .await
         .map_err(ApiError::internal)?;
     let user_id = ctx
-        .store
+        .identity
         .reset_password(&token_hash, &password_hash, ctx.clock.now())
         .await?
         .ok_or(ApiError::InvalidResetToken)?;

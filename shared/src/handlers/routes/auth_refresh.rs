@@ -3,18 +3,12 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use serde::Deserialize;
 
-use super::session::token_pair;
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, presented_hash, secret_hash, REFRESH_TOKEN_TTL};
+use crate::handlers::common::session::{token_pair, RefreshRequest};
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::ports::Rotation;
-
-#[derive(Deserialize)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: RefreshRequest = json_body(&req)?;
@@ -23,7 +17,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
 
     let next = new_secret();
     let rotation = ctx
-        .store
+        .identity
         .rotate_refresh_token(
             &presented,
             &secret_hash(&next),
@@ -42,8 +36,10 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
 
     // The account decides, not the old token: a deactivation ends the session here, and the
     // new access token carries the role as it is now.
-    let Some(user) = ctx.store.user(user_id).await?.filter(|u| u.active) else {
-        ctx.store.revoke_refresh_family(&secret_hash(&next)).await?;
+    let Some(user) = ctx.users.user(user_id).await?.filter(|u| u.active) else {
+        ctx.identity
+            .revoke_refresh_family(&secret_hash(&next))
+            .await?;
         return Err(ApiError::InvalidRefreshToken);
     };
     json(StatusCode::OK, &token_pair(ctx, &user, next, now)?)

@@ -3,11 +3,10 @@
 use http::StatusCode;
 use lambda_http::Request;
 use serde_json::json;
-use uuid::Uuid;
 
-use super::views::Credentials;
 use crate::app::AppContext;
-use crate::domain::{DomainEvent, Envelope, Signup};
+use crate::domain::{DomainEvent, Envelope, Signup, UserId};
+use crate::handlers::common::views::Credentials;
 use crate::http::{json, json_body, ApiError, ApiResult};
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
@@ -20,13 +19,13 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         .await
         .map_err(ApiError::internal)?;
     let now = ctx.clock.now();
-    let user = signup.into_user(Uuid::now_v7(), password_hash, now);
-    let events = [Envelope::new(
+    let user = signup.into_user(UserId::now_v7(), password_hash, now);
+    let outbox = [Envelope::new(
         DomainEvent::UserSignedUp { user_id: user.id },
         now,
     )];
-    ctx.store.create_user(&user, &events).await?;
-    ctx.publish(&events).await;
+    ctx.users.create_user(&user, &outbox).await?;
+    ctx.publish(&outbox).await;
 
     json(
         StatusCode::CREATED,

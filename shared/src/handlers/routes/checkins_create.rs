@@ -5,11 +5,10 @@ use http::StatusCode;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
+use super::Caller;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::{DomainEvent, Envelope, RegistrationStatus, Role};
+use crate::domain::{DomainEvent, Envelope, EventId, RegistrationId, RegistrationStatus};
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::tickets::TicketError;
 
@@ -20,21 +19,20 @@ struct CheckinRequest {
     /// The event the door is for, when the device knows it: a ticket for another event
     /// is then refused even though its signature is good.
     #[serde(default)]
-    event_id: Option<Uuid>,
+    event_id: Option<EventId>,
 }
 
 #[derive(Serialize)]
 struct CheckedIn {
-    registration_id: Uuid,
-    event_id: Uuid,
+    registration_id: RegistrationId,
+    event_id: EventId,
     full_name: String,
     status: RegistrationStatus,
     #[serde(with = "time::serde::rfc3339::option")]
     checked_in_at: Option<OffsetDateTime>,
 }
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let principal = Principal::required(&req, &ctx.tokens)?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let request: CheckinRequest = json_body(&req)?;
 
     let claims = ctx
@@ -47,17 +45,10 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     if request.event_id.is_some_and(|door| door != claims.event_id) {
         return Err(ApiError::WrongEvent);
     }
-    let event = ctx
-        .store
-        .event(claims.event_id)
-        .await?
-        .ok_or(ApiError::NotFound("event"))?;
-    if !(principal.role == Role::Staff || principal.owns_or_admin(event.owner_id)) {
-        return Err(ApiError::Forbidden);
-    }
+    caller.event(ctx, claims.event_id).await?;
 
     let at = ctx.clock.now();
-    let events = [Envelope::new(
+    let outbox = [Envelope::new(
         DomainEvent::CheckedIn {
             registration_id: claims.registration_id,
             event_id: claims.event_id,
@@ -66,10 +57,10 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         at,
     )];
     let registration = ctx
-        .store
-        .check_in(claims.registration_id, claims.event_id, at, &events)
+        .registrations
+        .check_in(claims.registration_id, claims.event_id, at, &outbox)
         .await?;
-    ctx.publish(&events).await;
+    ctx.publish(&outbox).await;
 
     json(
         StatusCode::OK,

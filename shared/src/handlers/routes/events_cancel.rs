@@ -5,36 +5,27 @@
 use http::StatusCode;
 use lambda_http::Request;
 
-use super::events_update::save;
-use super::views::EventWithStats;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::{DomainEvent, Envelope, Event, EventStatus, Role};
-use crate::http::{json, path_uuid, ApiError, ApiResult};
-use crate::ports::StoreError;
+use crate::domain::{DomainEvent, Envelope, EventId};
+use crate::handlers::common::event_writes::save;
+use crate::handlers::common::views::EventWithStats;
+use crate::http::{json, path_id, ApiError, ApiResult};
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id = path_uuid(&req, "id", "event")?;
-    Principal::required(&req, &ctx.tokens)?.require_role(&[Role::Admin])?;
+    let event_id: EventId = path_id(&req, "id", "event")?;
     let current = ctx
-        .store
+        .events
         .event(event_id)
         .await?
         .ok_or(ApiError::NotFound("event"))?;
-    if current.status == EventStatus::Cancelled {
-        return Err(ApiError::Conflict(StoreError::AlreadyCancelled));
-    }
-    let event = Event {
-        status: EventStatus::Cancelled,
-        ..current
-    };
+    let event = current.cancelled().map_err(ApiError::Refused)?;
     let envelope = Envelope::new(
         DomainEvent::EventCancelled {
             event: event.clone(),
         },
         ctx.clock.now(),
     );
-    save(ctx, &event, &event.slug, envelope).await?;
+    save(ctx, &event, envelope).await?;
     let stats = ctx.read_model.stats(event_id).await?;
     json(
         StatusCode::OK,

@@ -2,29 +2,27 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use uuid::Uuid;
 
-use super::views::EventWithStats;
+use super::Caller;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::{DomainEvent, Envelope, EventStats, NewEvent, Role};
+use crate::domain::{DomainEvent, Envelope, EventId, EventStats, NewEvent};
+use crate::handlers::common::views::EventWithStats;
 use crate::http::{json, json_body, ApiResult};
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let principal =
-        Principal::required(&req, &ctx.tokens)?.require_role(&[Role::Organizer, Role::Admin])?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let owner = caller.user()?;
     let new_event: NewEvent = json_body(&req)?;
 
     let now = ctx.clock.now();
-    let event = new_event.validate(Uuid::now_v7(), principal.user_id, now)?;
-    let events = [Envelope::new(
+    let event = new_event.validate(EventId::now_v7(), owner.user_id, now)?;
+    let outbox = [Envelope::new(
         DomainEvent::EventCreated {
             event: event.clone(),
         },
         now,
     )];
-    ctx.store.create_event(&event, &events).await?;
-    ctx.publish(&events).await;
+    ctx.events.create_event(&event, &outbox).await?;
+    ctx.publish(&outbox).await;
 
     json(
         StatusCode::CREATED,

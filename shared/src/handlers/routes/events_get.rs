@@ -3,18 +3,18 @@
 
 use lambda_http::Request;
 
-use super::views::EventWithStats;
+use super::Caller;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::EventStatus;
-use crate::http::{path_uuid, public_json, ApiError, ApiResult};
+use crate::domain::{EventId, EventStatus};
+use crate::handlers::common::views::EventWithStats;
+use crate::http::{path_id, public_json, ApiError, ApiResult};
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id = path_uuid(&req, "id", "event")?;
-    let principal = Principal::from_request(&req, &ctx.tokens)?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let event_id: EventId = path_id(&req, "id", "event")?;
+    let principal = caller.principal();
 
     let event = ctx
-        .store
+        .events
         .event(event_id)
         .await?
         .filter(|e| {

@@ -8,8 +8,8 @@ use lambda_http::Request;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::views::{EventWithStats, ListPage};
 use crate::app::AppContext;
+use crate::handlers::common::views::{EventWithStats, ListPage};
 use crate::http::{page_limit, public_json, query_param, ApiError, ApiResult};
 use crate::ports::{ListingOrder, ListingQuery};
 
@@ -20,11 +20,11 @@ const MAX_TEXT_CHARS: usize = 200;
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let query = listing_query(&req)?;
-    let context = format!("{query:?}");
+    let context = query.canonical();
     let cursor = query_param::<String>(&req, "cursor")?
         .map(|signed| {
-            ctx.attendee_keys
-                .open_cursor(&context, &signed)
+            ctx.cursors
+                .open(&context, &signed)
                 .ok_or_else(|| ApiError::BadQuery("cursor is not valid".into()))
         })
         .transpose()?;
@@ -48,7 +48,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
             items,
             next_cursor: page
                 .next_cursor
-                .map(|cursor| ctx.attendee_keys.sign_cursor(&context, &cursor)),
+                .map(|cursor| ctx.cursors.sign(&context, &cursor)),
         },
     )
 }

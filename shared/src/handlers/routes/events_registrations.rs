@@ -3,22 +3,20 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use uuid::Uuid;
 
-use super::views::ListPage;
+use super::Caller;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::{Registration, RegistrationStatus, Role};
-use crate::http::{header, json, page_limit, path_uuid, query_param, ApiError, ApiResult};
+use crate::domain::{EventId, Registration, RegistrationStatus};
+use crate::handlers::common::views::ListPage;
+use crate::http::{header, json, page_limit, path_id, query_param, ApiError, ApiResult};
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;
 /// Pages the CSV export reads at a time.
 const EXPORT_PAGE: usize = 500;
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id = path_uuid(&req, "id", "event")?;
-    let principal = Principal::required(&req, &ctx.tokens)?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let event_id: EventId = path_id(&req, "id", "event")?;
     let status = query_param::<String>(&req, "status")?
         .map(|raw| {
             RegistrationStatus::parse(&raw)
@@ -26,14 +24,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         })
         .transpose()?;
 
-    let event = ctx
-        .store
-        .event(event_id)
-        .await?
-        .ok_or(ApiError::NotFound("event"))?;
-    if !(principal.role == Role::Staff || principal.owns_or_admin(event.owner_id)) {
-        return Err(ApiError::Forbidden);
-    }
+    caller.event(ctx, event_id).await?;
 
     if header(&req, "accept").is_some_and(|accept| accept.contains("text/csv")) {
         return csv_export(ctx, event_id, status).await;
@@ -41,7 +32,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let cursor = query_param::<String>(&req, "cursor")?;
     let page = ctx
-        .store
+        .registrations
         .registrations(event_id, status, limit, cursor.as_deref())
         .await?;
     json(
@@ -57,7 +48,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
 /// bounds an export to some tens of thousands of rows; larger events would export to S3.
 async fn csv_export(
     ctx: &AppContext,
-    event_id: Uuid,
+    event_id: EventId,
     status: Option<RegistrationStatus>,
 ) -> ApiResult {
     let mut csv = csv::Writer::from_writer(Vec::new());
@@ -74,7 +65,7 @@ async fn csv_export(
     let mut cursor: Option<String> = None;
     loop {
         let page = ctx
-            .store
+            .registrations
             .registrations(event_id, status, EXPORT_PAGE, cursor.as_deref())
             .await?;
         for registration in &page.items {

@@ -9,15 +9,15 @@ use http::StatusCode;
 use lambda_http::Request;
 use serde::Serialize;
 
-use super::events_update::owned_event;
+use super::Caller;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::EventStats;
-use crate::http::{json, path_uuid, ApiResult};
+use crate::domain::calendar::format_day;
+use crate::domain::{EventId, EventStats};
+use crate::http::{json, path_id, ApiResult};
 
 #[derive(Serialize)]
 struct Report {
-    event_id: uuid::Uuid,
+    event_id: EventId,
     #[serde(flatten)]
     stats: EventStats,
     revenue_cents: u64,
@@ -32,10 +32,9 @@ struct Day {
     registrations: u64,
 }
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id = path_uuid(&req, "id", "event")?;
-    let principal = Principal::required(&req, &ctx.tokens)?;
-    let event = owned_event(ctx, principal, event_id).await?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let event_id: EventId = path_id(&req, "id", "event")?;
+    let event = caller.event(ctx, event_id).await?;
     let report = ctx.read_model.report(event_id).await?;
     json(
         StatusCode::OK,
@@ -48,7 +47,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
                 .per_day
                 .into_iter()
                 .map(|(date, registrations)| Day {
-                    date: date.to_string(),
+                    date: format_day(date),
                     registrations,
                 })
                 .collect(),

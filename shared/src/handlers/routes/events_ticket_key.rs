@@ -3,15 +3,14 @@
 
 use lambda_http::Request;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::app::AppContext;
-use crate::domain::EventStatus;
-use crate::http::{path_uuid, public_json, ApiError, ApiResult};
+use crate::domain::{EventId, EventStatus};
+use crate::http::{path_id, public_json, ApiError, ApiResult};
 
 #[derive(Serialize)]
 struct TicketKey {
-    event_id: Uuid,
+    event_id: EventId,
     algorithm: &'static str,
     /// The ticket format the key verifies (the payload's prefix).
     format: &'static str,
@@ -20,9 +19,9 @@ struct TicketKey {
 }
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id = path_uuid(&req, "id", "event")?;
+    let event_id: EventId = path_id(&req, "id", "event")?;
 
-    ctx.store
+    ctx.events
         .event(event_id)
         .await?
         .filter(|event| event.status != EventStatus::Draft)

@@ -4,15 +4,15 @@ use http::StatusCode;
 use lambda_http::Request;
 use serde_json::json;
 
+use super::Caller;
 use crate::app::AppContext;
-use crate::auth::Principal;
 use crate::http::{json, ApiError, ApiResult};
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let principal = Principal::required(&req, &ctx.tokens)?;
+pub async fn handle(ctx: &AppContext, _req: Request, caller: Caller) -> ApiResult {
+    let principal = caller.user()?;
 
     let user = ctx
-        .store
+        .users
         .user(principal.user_id)
         .await?
         .filter(|u| u.active)

@@ -1,8 +1,9 @@
 //! The route table: the one place that says which method and path runs which handler,
-//! and which Lambda binary serves it. The dev server dispatches from it, and a test keeps
-//! `template.yaml` in step with it.
+//! which Lambda binary serves it, and who may call it. The dev server dispatches from it,
+//! both entrances enforce its [`Access`] column, and tests keep `template.yaml`,
+//! `openapi.yaml` and `functions/src/bin/` in step with it. A route's handler is the file
+//! named like its binary (`POST /events/{id}/registrations` → `registrations_create.rs`).
 
-pub mod access;
 pub mod auth_login;
 pub mod auth_logout;
 pub mod auth_password_reset;
@@ -19,26 +20,25 @@ pub mod events_report;
 pub mod events_ticket_key;
 pub mod events_update;
 pub mod health;
-pub mod idempotency;
 pub mod me;
 pub mod registrations_cancel;
 pub mod registrations_create;
 pub mod registrations_get;
 pub mod registrations_ticket;
-pub mod session;
 pub mod users_create;
 pub mod users_list;
 pub mod users_update;
-pub mod views;
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
 
+pub use super::common::access::{authorize, Access, Caller};
 use crate::app::AppContext;
-use crate::auth::Principal;
 use crate::domain::Role;
 use crate::http::{ApiError, ApiResult};
 
+/// Every route of the API, one per row of [`ROUTES`].
+#[allow(missing_docs)] // each is named for its binary; ROUTES gives method, path and access
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Health,
@@ -67,32 +67,18 @@ pub enum Route {
     UsersUpdate,
 }
 
-/// Who may call a route: the one statement of it. Handlers enforce it (they know the
-/// resource's owner); the authorization matrix test holds every handler to its row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone, signed in or not.
-    Public,
-    /// Any signed-in user.
-    SignedIn,
-    /// A signed-in user with one of these roles.
-    Roles(&'static [Role]),
-    /// The event's owner (an ORGANIZER) or an ADMIN.
-    EventOwner,
-    /// STAFF, the event's owner, or an ADMIN.
-    EventStaff,
-    /// The attendee with the registration's manage token, the event's owner, or an ADMIN.
-    Attendee,
-}
-
+/// One row of the route table.
 #[derive(Debug)]
 pub struct RouteSpec {
+    /// Which route.
     pub route: Route,
+    /// Its HTTP method.
     pub method: Method,
     /// As API Gateway writes it: `{name}` segments are path parameters.
     pub path: &'static str,
     /// The binary under `functions/src/bin/` (and `BuildProperties.Binary` in the template).
     pub binary: &'static str,
+    /// Who may call it, enforced by [`authorize`] at both entrances.
     pub access: Access,
 }
 
@@ -112,6 +98,7 @@ const fn spec(
     }
 }
 
+/// The route table, in the order [`Route`] declares its variants.
 pub const ROUTES: &[RouteSpec] = &[
     spec(
         Route::Health,
@@ -278,10 +265,19 @@ pub const ROUTES: &[RouteSpec] = &[
 ];
 
 impl Route {
+    /// The route's row in [`ROUTES`], which lists the routes in declaration order (a test
+    /// holds it to that).
+    pub fn spec(self) -> &'static RouteSpec {
+        &ROUTES[self as usize]
+    }
+
+    /// The dev server's entrance: authorizes under the route's [`Access`], then runs its
+    /// handler. (Each Lambda's `run_route` does the same for its one route.)
     pub async fn handle(self, ctx: &AppContext, req: Request) -> Response<Body> {
-        if let Err(refused) = Principal::refuse_inactive(&req, ctx).await {
-            return refused.to_response();
-        }
+        let caller = match authorize(self.spec().access, ctx, &req).await {
+            Ok(caller) => caller,
+            Err(refused) => return refused.to_response(),
+        };
         let result = match self {
             Self::Health => health::handle(ctx, req).await,
             Self::AuthSignup => auth_signup::handle(ctx, req).await,
@@ -290,28 +286,29 @@ impl Route {
             Self::AuthLogout => auth_logout::handle(ctx, req).await,
             Self::AuthPasswordReset => auth_password_reset::handle(ctx, req).await,
             Self::AuthPasswordResetConfirm => auth_password_reset_confirm::handle(ctx, req).await,
-            Self::Me => me::handle(ctx, req).await,
-            Self::EventsCreate => events_create::handle(ctx, req).await,
+            Self::Me => me::handle(ctx, req, caller).await,
+            Self::EventsCreate => events_create::handle(ctx, req, caller).await,
             Self::EventsList => events_list::handle(ctx, req).await,
-            Self::EventsGet => events_get::handle(ctx, req).await,
-            Self::EventsUpdate => events_update::handle(ctx, req).await,
+            Self::EventsGet => events_get::handle(ctx, req, caller).await,
+            Self::EventsUpdate => events_update::handle(ctx, req, caller).await,
             Self::EventsCancel => events_cancel::handle(ctx, req).await,
-            Self::EventsReport => events_report::handle(ctx, req).await,
+            Self::EventsReport => events_report::handle(ctx, req, caller).await,
             Self::RegistrationsCreate => registrations_create::handle(ctx, req).await,
-            Self::EventsRegistrations => events_registrations::handle(ctx, req).await,
+            Self::EventsRegistrations => events_registrations::handle(ctx, req, caller).await,
             Self::EventsTicketKey => events_ticket_key::handle(ctx, req).await,
-            Self::RegistrationsGet => registrations_get::handle(ctx, req).await,
-            Self::RegistrationsCancel => registrations_cancel::handle(ctx, req).await,
-            Self::RegistrationsTicket => registrations_ticket::handle(ctx, req).await,
-            Self::CheckinsCreate => checkins_create::handle(ctx, req).await,
+            Self::RegistrationsGet => registrations_get::handle(ctx, req, caller).await,
+            Self::RegistrationsCancel => registrations_cancel::handle(ctx, req, caller).await,
+            Self::RegistrationsTicket => registrations_ticket::handle(ctx, req, caller).await,
+            Self::CheckinsCreate => checkins_create::handle(ctx, req, caller).await,
             Self::UsersCreate => users_create::handle(ctx, req).await,
             Self::UsersList => users_list::handle(ctx, req).await,
-            Self::UsersUpdate => users_update::handle(ctx, req).await,
+            Self::UsersUpdate => users_update::handle(ctx, req, caller).await,
         };
         into_response(result)
     }
 }
 
+/// A handler's result as the response: an error becomes its problem document.
 pub fn into_response(result: ApiResult) -> Response<Body> {
     result.unwrap_or_else(|error| error.to_response())
 }
@@ -385,6 +382,13 @@ mod tests {
             (Method::GET, "/events//registrations"),
         ] {
             assert!(match_route(&method, path).is_err(), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn every_route_finds_its_own_row() {
+        for spec in ROUTES {
+            assert_eq!(spec.route.spec().route, spec.route, "{spec:?}");
         }
     }
 

@@ -5,14 +5,12 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use uuid::Uuid;
-
 use serde::Serialize;
 
-use super::idempotency::idempotent;
 use crate::app::AppContext;
-use crate::domain::{NewRegistration, Registration, RegistrationStatus};
-use crate::http::{json, json_body, path_uuid, ApiError, ApiResult};
+use crate::domain::{EventId, NewRegistration, Registration, RegistrationId, RegistrationStatus};
+use crate::handlers::common::idempotency::idempotent;
+use crate::http::{json, json_body, path_id, ApiError, ApiResult};
 use crate::ports::StoreError;
 
 /// How often a waitlisting that found a freed seat goes back for it. Each retry means a
@@ -32,11 +30,11 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
 }
 
 async fn register(ctx: &AppContext, req: &Request) -> ApiResult {
-    let event_id = path_uuid(req, "id", "event")?;
+    let event_id: EventId = path_id(req, "id", "event")?;
     let request: NewRegistration = json_body(req)?;
 
     let now = ctx.clock.now();
-    let confirmed = request.confirmed(Uuid::now_v7(), event_id, now)?;
+    let confirmed = request.confirmed(RegistrationId::now_v7(), event_id, now)?;
     let registration = seat_or_waitlist(ctx, confirmed).await?;
 
     let manage_token = ctx.attendee_keys.manage_token(registration.id);
@@ -67,13 +65,13 @@ async fn seat_or_waitlist(
     Err(ApiError::Busy)
 }
 
-/// Writes the registration with its event in the outbox, then publishes the event.
+/// Writes the registration with its domain event in the outbox, then publishes it.
 async fn record(ctx: &AppContext, registration: &Registration) -> Result<(), StoreError> {
-    let events = [registration.made(ctx.clock.now())];
+    let outbox = [registration.made(ctx.clock.now())];
     match registration.status {
-        RegistrationStatus::Waitlisted => ctx.store.waitlist(registration, &events).await?,
-        _ => ctx.store.register(registration, &events).await?,
+        RegistrationStatus::Waitlisted => ctx.registrations.waitlist(registration, &outbox).await?,
+        _ => ctx.registrations.register(registration, &outbox).await?,
     }
-    ctx.publish(&events).await;
+    ctx.publish(&outbox).await;
     Ok(())
 }

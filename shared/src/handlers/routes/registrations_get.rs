@@ -3,11 +3,13 @@
 use http::StatusCode;
 use lambda_http::Request;
 
-use super::access::registration_for_caller;
+use super::Caller;
 use crate::app::AppContext;
-use crate::http::{json, ApiResult};
+use crate::domain::RegistrationId;
+use crate::http::{json, path_id, ApiResult};
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let registration = registration_for_caller(ctx, &req).await?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let registration = caller.registration(ctx, id).await?;
     json(StatusCode::OK, &registration)
 }

@@ -4,13 +4,15 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use super::access::registration_for_caller;
+use super::Caller;
 use crate::app::AppContext;
-use crate::handlers::workers::tickets::ticket_blob_key;
-use crate::http::{ApiError, ApiResult};
+use crate::domain::RegistrationId;
+use crate::http::{path_id, ApiError, ApiResult};
+use crate::tickets::ticket_blob_key;
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let registration = registration_for_caller(ctx, &req).await?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let registration = caller.registration(ctx, id).await?;
 
     let png = ctx
         .blobs

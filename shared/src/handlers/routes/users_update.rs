@@ -5,11 +5,11 @@ use http::StatusCode;
 use lambda_http::Request;
 use serde::Deserialize;
 
-use super::views::UserView;
+use super::Caller;
 use crate::app::AppContext;
-use crate::auth::Principal;
-use crate::domain::{FieldError, Role};
-use crate::http::{json, json_body, path_uuid, ApiError, ApiResult};
+use crate::domain::{FieldError, Role, UserId};
+use crate::handlers::common::views::UserView;
+use crate::http::{json, json_body, path_id, ApiError, ApiResult};
 use crate::ports::UserChange;
 
 #[derive(Deserialize)]
@@ -19,9 +19,9 @@ struct Patch {
     active: Option<bool>,
 }
 
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let admin = Principal::required(&req, &ctx.tokens)?.require_role(&[Role::Admin])?;
-    let id = path_uuid(&req, "id", "user")?;
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let admin = caller.user()?;
+    let id: UserId = path_id(&req, "id", "user")?;
     let patch: Patch = json_body(&req)?;
     if patch.role.is_none() && patch.active.is_none() {
         return Err(ApiError::Invalid(vec![FieldError {
@@ -42,7 +42,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     }
 
     let user = ctx
-        .store
+        .users
         .update_user(
             id,
             UserChange {

@@ -8,7 +8,7 @@ use time::Duration;
 
 use super::for_each_envelope;
 use crate::app::AppContext;
-use crate::domain::{DomainEvent, Envelope, Event};
+use crate::domain::{DomainEvent, Envelope, Event, EventId};
 use crate::mail;
 use crate::ports::{BoxError, Claim, Mail};
 use crate::tickets::qr_png;
@@ -40,15 +40,15 @@ pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
 /// whom it missed.
 mod notices {
     use super::*;
+    use crate::domain::EventId;
     use crate::domain::RegistrationStatus;
-    use uuid::Uuid;
 
     /// Registrations read (and mailed at most) per invocation.
     pub const PAGE_SIZE: usize = 50;
 
     pub async fn send_page(
         ctx: &AppContext,
-        event_id: Uuid,
+        event_id: EventId,
         cursor: Option<&str>,
     ) -> Result<(), BoxError> {
         let page_key = format!(
@@ -60,9 +60,9 @@ mod notices {
             None => return Ok(()),
         }
         match mail_page(ctx, event_id, cursor).await {
-            Ok(()) => Ok(ctx.store.complete(&page_key, "sent").await?),
+            Ok(()) => Ok(ctx.idempotency.complete(&page_key, "sent").await?),
             Err(error) => {
-                ctx.store.release(&page_key).await?;
+                ctx.idempotency.release(&page_key).await?;
                 Err(error)
             }
         }
@@ -72,7 +72,7 @@ mod notices {
     /// so the message is retried after the lease.
     async fn claim(ctx: &AppContext, key: &str) -> Result<Option<()>, BoxError> {
         match ctx
-            .store
+            .idempotency
             .claim(key, "", ctx.clock.now(), SEND_LEASE, SENT_MEMORY)
             .await?
         {
@@ -86,12 +86,12 @@ mod notices {
 
     async fn mail_page(
         ctx: &AppContext,
-        event_id: Uuid,
+        event_id: EventId,
         cursor: Option<&str>,
     ) -> Result<(), BoxError> {
         let event = event_of(ctx, event_id).await?;
         let page = ctx
-            .store
+            .registrations
             .registrations(event_id, None, PAGE_SIZE, cursor)
             .await?;
         for registration in &page.items {
@@ -108,9 +108,9 @@ mod notices {
                 .send(&mail::event_cancelled(&event, registration))
                 .await
             {
-                Ok(()) => ctx.store.complete(&key, "sent").await?,
+                Ok(()) => ctx.idempotency.complete(&key, "sent").await?,
                 Err(error) => {
-                    ctx.store.release(&key).await?;
+                    ctx.idempotency.release(&key).await?;
                     return Err(error.into());
                 }
             }
@@ -132,7 +132,7 @@ mod notices {
 async fn send_once(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError> {
     let key = format!("email:{}", envelope.id);
     match ctx
-        .store
+        .idempotency
         .claim(&key, "", ctx.clock.now(), SEND_LEASE, SENT_MEMORY)
         .await?
     {
@@ -151,9 +151,9 @@ async fn send_once(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError>
         Err(error) => Err(error),
     };
     match sent {
-        Ok(()) => Ok(ctx.store.complete(&key, "sent").await?),
+        Ok(()) => Ok(ctx.idempotency.complete(&key, "sent").await?),
         Err(error) => {
-            ctx.store.release(&key).await?;
+            ctx.idempotency.release(&key).await?;
             Err(error)
         }
     }
@@ -201,9 +201,9 @@ async fn compose(ctx: &AppContext, event: &DomainEvent) -> Result<Option<Mail>, 
     }))
 }
 
-async fn event_of(ctx: &AppContext, id: uuid::Uuid) -> Result<Event, BoxError> {
+async fn event_of(ctx: &AppContext, id: EventId) -> Result<Event, BoxError> {
     Ok(ctx
-        .store
+        .events
         .event(id)
         .await?
         .ok_or_else(|| format!("event {id} does not exist"))?)

@@ -11,8 +11,10 @@ use std::future::Future;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
 use crate::app::AppContext;
-use crate::domain::Envelope;
+use crate::domain::{DomainEventKind, Envelope};
 
+/// Every worker, one per row of [`WORKERS`].
+#[allow(missing_docs)] // each is named for its file and binary
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Worker {
     Projection,
@@ -21,55 +23,66 @@ pub enum Worker {
     Cdn,
 }
 
+/// One row of the worker table.
 #[derive(Debug)]
 pub struct WorkerSpec {
+    /// Which worker.
     pub worker: Worker,
     /// The binary under `functions/src/bin/`, and the queue's name stem.
     pub binary: &'static str,
-    /// Domain event types (the SNS `type` attribute) this worker's queue subscribes to.
-    pub consumes: &'static [&'static str],
+    /// The domain event kinds (the SNS `type` attribute) its queue subscribes to.
+    pub consumes: &'static [DomainEventKind],
 }
 
+/// The worker table.
 pub const WORKERS: &[WorkerSpec] = &[
     WorkerSpec {
         worker: Worker::Projection,
         binary: "worker-projection",
         consumes: &[
-            "EventCreated",
-            "EventUpdated",
-            "EventCancelled",
-            "RegistrationConfirmed",
-            "RegistrationWaitlisted",
-            "RegistrationPromoted",
-            "RegistrationCancelled",
-            "CheckedIn",
+            DomainEventKind::EventCreated,
+            DomainEventKind::EventUpdated,
+            DomainEventKind::EventCancelled,
+            DomainEventKind::RegistrationConfirmed,
+            DomainEventKind::RegistrationWaitlisted,
+            DomainEventKind::RegistrationPromoted,
+            DomainEventKind::RegistrationCancelled,
+            DomainEventKind::CheckedIn,
         ],
     },
     WorkerSpec {
         worker: Worker::Tickets,
         binary: "worker-tickets",
-        consumes: &["RegistrationConfirmed", "RegistrationPromoted"],
+        consumes: &[
+            DomainEventKind::RegistrationConfirmed,
+            DomainEventKind::RegistrationPromoted,
+        ],
     },
     WorkerSpec {
         worker: Worker::Email,
         binary: "worker-email",
         consumes: &[
-            "TicketIssued",
-            "RegistrationWaitlisted",
-            "RegistrationCancelled",
-            "EventCancelled",
-            "EventCancellationNoticesPending",
-            "PasswordResetRequested",
+            DomainEventKind::TicketIssued,
+            DomainEventKind::RegistrationWaitlisted,
+            DomainEventKind::RegistrationCancelled,
+            DomainEventKind::EventCancelled,
+            DomainEventKind::EventCancellationNoticesPending,
+            DomainEventKind::PasswordResetRequested,
         ],
     },
     WorkerSpec {
         worker: Worker::Cdn,
         binary: "worker-cdn",
-        consumes: &["EventCreated", "EventUpdated", "EventCancelled"],
+        consumes: &[
+            DomainEventKind::EventCreated,
+            DomainEventKind::EventUpdated,
+            DomainEventKind::EventCancelled,
+        ],
     },
 ];
 
 impl Worker {
+    /// Handles one SQS batch, reporting the messages that failed (partial batch response).
     pub async fn handle(self, ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
         match self {
             Self::Projection => projection::handle(ctx, batch).await,
@@ -111,39 +124,4 @@ where
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     response
-}
-
-/// One message as a queue delivers it, whoever the queue is (SQS, the embedded bus).
-pub struct Delivery<'a> {
-    pub message_id: &'a str,
-    pub receipt_handle: &'a str,
-    pub body: &'a str,
-    /// The SNS `type` attribute, carried through raw message delivery.
-    pub type_name: Option<&'a str>,
-    pub receive_count: u32,
-    pub queue_arn: &'a str,
-}
-
-/// The record Lambda's SQS event source mapping would hand the worker for `delivery`.
-pub fn sqs_record(delivery: Delivery<'_>) -> aws_lambda_events::sqs::SqsMessage {
-    use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
-    let mut record = SqsMessage::default();
-    record.message_id = Some(delivery.message_id.to_owned());
-    record.receipt_handle = Some(delivery.receipt_handle.to_owned());
-    record.body = Some(delivery.body.to_owned());
-    record.event_source = Some("aws:sqs".to_owned());
-    record.event_source_arn = Some(delivery.queue_arn.to_owned());
-    record.attributes.insert(
-        "ApproximateReceiveCount".to_owned(),
-        delivery.receive_count.to_string(),
-    );
-    if let Some(type_name) = delivery.type_name {
-        let mut attribute = SqsMessageAttribute::default();
-        attribute.data_type = Some("String".to_owned());
-        attribute.string_value = Some(type_name.to_owned());
-        record
-            .message_attributes
-            .insert("type".to_owned(), attribute);
-    }
-    record
 }

@@ -7,17 +7,12 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 
 use super::for_each_envelope;
 use crate::app::AppContext;
-use crate::domain::{DomainEvent, Envelope, Registration};
+use crate::domain::{DomainEvent, Envelope};
 use crate::ports::BoxError;
-use crate::tickets::qr_png;
+use crate::tickets::{qr_png, ticket_blob_key};
 
 pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
     for_each_envelope(batch, |envelope| issue(ctx, envelope)).await
-}
-
-/// Where a registration's ticket image is kept.
-pub fn ticket_blob_key(registration: &Registration) -> String {
-    format!("tickets/{}/{}.png", registration.event_id, registration.id)
 }
 
 async fn issue(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError> {
@@ -44,7 +39,7 @@ async fn issue(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError> {
         ctx.clock.now(),
     )];
     if ctx
-        .store
+        .registrations
         .record_ticket(registration.id, &ticket, &issued)
         .await?
     {

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::Duration;
 
-use super::into_response;
 use crate::app::AppContext;
+use crate::handlers::routes::into_response;
 use crate::http::{header, ApiError, ApiResult};
 use crate::ports::Claim;
 
@@ -56,7 +56,7 @@ where
     let fingerprint = fingerprint(req);
 
     match ctx
-        .store
+        .idempotency
         .claim(&record, &fingerprint, ctx.clock.now(), LEASE, KEY_TTL)
         .await?
     {
@@ -72,7 +72,7 @@ where
     let response = into_response(operation().await);
     if response.status().is_server_error() {
         // Nothing was decided: a retry should run again rather than replay a failure.
-        if let Err(error) = ctx.store.release(&record).await {
+        if let Err(error) = ctx.idempotency.release(&record).await {
             tracing::warn!(%error, "releasing an idempotency key failed; it expires with its lease");
         }
         return Ok(response);
@@ -92,7 +92,7 @@ where
     let outcome = serde_json::to_string(&stored).map_err(ApiError::internal)?;
     // The operation happened; failing to remember its answer must not hide it from this
     // client. A retry then finds the claim in flight until its lease ends, and runs again.
-    if let Err(error) = ctx.store.complete(&record, &outcome).await {
+    if let Err(error) = ctx.idempotency.complete(&record, &outcome).await {
         tracing::warn!(%error, "storing an idempotent response failed");
     }
     Ok(response)

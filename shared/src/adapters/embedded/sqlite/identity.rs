@@ -1,17 +1,19 @@
-//! Sessions and account recovery over SQLite: the same conditions as the DynamoDB adapter,
-//! as conditional statements inside one `BEGIN IMMEDIATE` transaction each.
+//! [`IdentityStore`] over SQLite: the same conditions as the DynamoDB adapter, as
+//! conditional statements inside one `BEGIN IMMEDIATE` transaction each.
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::sqlite::{insert_outbox, unavailable, SqliteStore};
-use crate::domain::Envelope;
+use super::{insert_outbox, unavailable, SqliteStore};
+use crate::domain::{Envelope, UserId};
 use crate::ports::{IdentityStore, RefreshToken, Rotation, StoreError};
 
-fn parse_uuid(raw: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(raw).map_err(|e| StoreError::Corrupt(e.to_string()))
+/// An id column's text as the id type `I`.
+fn parse_id<I: std::str::FromStr>(raw: &str) -> Result<I, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{raw:?} is not an id")))
 }
 
 #[async_trait]
@@ -78,7 +80,7 @@ impl IdentityStore for SqliteStore {
             let Some((family, user, used, expires_at, revoked)) = found else {
                 return Ok(Rotation::Refused);
             };
-            let (family_id, user_id) = (parse_uuid(&family)?, parse_uuid(&user)?);
+            let (family_id, user_id): (Uuid, UserId) = (parse_id(&family)?, parse_id(&user)?);
             if expires_at <= now.unix_timestamp() || (revoked && !used) {
                 return Ok(Rotation::Refused);
             }
@@ -183,11 +185,11 @@ impl IdentityStore for SqliteStore {
     async fn create_password_reset(
         &self,
         token_hash: &str,
-        user_id: Uuid,
+        user_id: UserId,
         expires_at: OffsetDateTime,
-        events: &[Envelope],
+        outbox: &[Envelope],
     ) -> Result<(), StoreError> {
-        let (token_hash, events) = (token_hash.to_owned(), events.to_vec());
+        let (token_hash, outbox) = (token_hash.to_owned(), outbox.to_vec());
         self.run(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
             tx.execute(
@@ -195,7 +197,7 @@ impl IdentityStore for SqliteStore {
                 params![token_hash, user_id.to_string(), expires_at.unix_timestamp()],
             )
             .map_err(unavailable)?;
-            insert_outbox(&tx, &events)?;
+            insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)
         })
         .await
@@ -206,7 +208,7 @@ impl IdentityStore for SqliteStore {
         token_hash: &str,
         password_hash: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<Uuid>, StoreError> {
+    ) -> Result<Option<UserId>, StoreError> {
         let (token_hash, password_hash) = (token_hash.to_owned(), password_hash.to_owned());
         self.run(move |conn| {
             let tx = conn
@@ -241,7 +243,7 @@ impl IdentityStore for SqliteStore {
             )
             .map_err(unavailable)?;
             tx.commit().map_err(unavailable)?;
-            Ok(Some(parse_uuid(&user)?))
+            Ok(Some(parse_id(&user)?))
         })
         .await
     }

@@ -7,8 +7,10 @@ use crate::domain::EventStats;
 /// An event (or its listing) with the read model's counters beside its own fields.
 #[derive(Serialize)]
 pub struct EventWithStats<'a, E: Serialize> {
+    /// The event's own fields.
     #[serde(flatten)]
     pub event: &'a E,
+    /// Its counters.
     #[serde(flatten)]
     pub stats: EventStats,
 }
@@ -16,21 +18,26 @@ pub struct EventWithStats<'a, E: Serialize> {
 /// `{"items": […], "next_cursor": …}`, the shape of every list.
 #[derive(Serialize)]
 pub struct ListPage<T: Serialize> {
+    /// This page.
     pub items: Vec<T>,
+    /// Pass as `?cursor=` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
 }
 
 /// The body of signup and login.
 #[derive(serde::Deserialize)]
 pub struct Credentials {
+    /// The account's email, normalized before use.
     pub email: String,
+    /// As typed.
     pub password: String,
 }
 
 /// An account as the ADMIN routes show it: everything but the password hash.
 #[derive(Serialize)]
+#[allow(missing_docs)] // the fields are User's
 pub struct UserView<'a> {
-    pub id: uuid::Uuid,
+    pub id: crate::domain::UserId,
     pub email: &'a str,
     pub role: crate::domain::Role,
     pub active: bool,

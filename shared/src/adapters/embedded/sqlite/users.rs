@@ -1,38 +1,63 @@
-//! Accounts for the ADMIN routes over SQLite: listed by the `users.email` unique index,
-//! changed in one transaction.
+//! [`UserStore`] over SQLite: the `users.email` UNIQUE constraint is the email guard and
+//! the listing's order; changes are one transaction each.
 
 use async_trait::async_trait;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use super::sqlite::{from_json, to_json, unavailable, SqliteStore};
-use crate::domain::User;
+use super::{
+    from_json, insert_outbox, is_unique_violation, page_of, to_json, unavailable, SqliteStore,
+};
+use crate::adapters::cursor;
+use crate::domain::{Envelope, User, UserId};
 use crate::ports::{Page, StoreError, UserChange, UserStore};
 
+/// Where a listing page resumes: after this email (emails are unique, so nothing repeats
+/// or hides).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UsersCursor {
+struct Resume {
     after: String,
 }
 
 #[async_trait]
 impl UserStore for SqliteStore {
+    async fn create_user(&self, user: &User, outbox: &[Envelope]) -> Result<(), StoreError> {
+        let (user, outbox) = (user.clone(), outbox.to_vec());
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO users (id, email, data) VALUES (?1, ?2, ?3)",
+                params![user.id.to_string(), user.email, to_json(&user)?],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::EmailTaken
+                } else {
+                    unavailable(e)
+                }
+            })?;
+            insert_outbox(&tx, &outbox)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.get_json("SELECT data FROM users WHERE id = ?1", id.to_string())
+            .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        self.get_json("SELECT data FROM users WHERE email = ?1", email.to_owned())
+            .await
+    }
+
     async fn users(&self, limit: usize, cursor: Option<&str>) -> Result<Page<User>, StoreError> {
-        // The cursor is the last email shown (emails are unique, so nothing repeats or
-        // hides), in a JSON envelope so that something else is refused rather than read.
         let after = cursor
-            .map(|raw| {
-                URL_SAFE_NO_PAD
-                    .decode(raw)
-                    .ok()
-                    .and_then(|bytes| serde_json::from_slice::<UsersCursor>(&bytes).ok())
-                    .map(|cursor| cursor.after)
-                    .ok_or(StoreError::InvalidCursor)
-            })
+            .map(cursor::decode::<Resume>)
             .transpose()?
+            .map(|resume| resume.after)
             .unwrap_or_default();
         self.run(move |conn| {
             let mut statement = conn
@@ -45,25 +70,20 @@ impl UserStore for SqliteStore {
                 .map_err(unavailable)?;
             let mut items = Vec::with_capacity(limit + 1);
             for row in rows {
-                items.push(from_json::<User>(&row.map_err(unavailable)?)?);
+                let user = from_json::<User>(&row.map_err(unavailable)?)?;
+                let after = user.email.clone();
+                items.push((user, Resume { after }));
             }
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                match items.last() {
-                    Some(user) => Some(URL_SAFE_NO_PAD.encode(to_json(&UsersCursor {
-                        after: user.email.clone(),
-                    })?)),
-                    None => None,
-                }
-            } else {
-                None
-            };
-            Ok(Page { items, next_cursor })
+            page_of(items, limit)
         })
         .await
     }
 
-    async fn update_user(&self, id: Uuid, change: UserChange) -> Result<Option<User>, StoreError> {
+    async fn update_user(
+        &self,
+        id: UserId,
+        change: UserChange,
+    ) -> Result<Option<User>, StoreError> {
         self.run(move |conn| {
             // IMMEDIATE: the read and the write are one step for every other writer.
             let tx = conn

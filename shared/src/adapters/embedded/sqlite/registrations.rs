@@ -1,0 +1,342 @@
+//! [`RegistrationStore`] over SQLite. A registration row carries `status` and `sort_key`
+//! (creation time, then id) as columns beside its JSON: the partial unique index on
+//! (event, email) over live rows is the one-registration-per-email guard, and the waitlist
+//! is the WAITLISTED rows in `sort_key` order. Each write is one `BEGIN IMMEDIATE`
+//! transaction whose conditional statements decide, as DynamoDB's conditions do.
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{
+    from_json, insert_outbox, is_unique_violation, page_of, to_json, unavailable, SqliteStore,
+};
+use crate::adapters::cursor;
+use crate::domain::{
+    cancellation_events, sortable_time, Envelope, EventId, Registration, RegistrationId,
+    RegistrationStatus,
+};
+use crate::ports::{Cancellation, Page, RegistrationStore, StoreError};
+
+/// Where a listing page resumes: after this `sort_key`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resume {
+    after: String,
+}
+
+/// Registrations list in the order they were made; the id breaks ties.
+fn sort_key(registration: &Registration) -> String {
+    format!(
+        "{}#{}",
+        sortable_time(registration.created_at),
+        registration.id
+    )
+}
+
+fn registration_in<P: rusqlite::Params>(
+    tx: &rusqlite::Transaction<'_>,
+    condition: &str,
+    params: P,
+) -> Result<Option<Registration>, StoreError> {
+    tx.query_row(
+        &format!("SELECT data FROM registrations WHERE {condition}"),
+        params,
+        |row| row.get::<_, String>(0),
+    )
+    .optional()
+    .map_err(unavailable)?
+    .map(|json| from_json(&json))
+    .transpose()
+}
+
+fn set_registration(
+    tx: &rusqlite::Transaction<'_>,
+    registration: &Registration,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE registrations SET status = ?2, data = ?3 WHERE id = ?1",
+        params![
+            registration.id.to_string(),
+            registration.status.as_str(),
+            to_json(registration)?
+        ],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// One transaction, as the DynamoDB adapter's: the condition on the event (`condition`,
+    /// an UPDATE of the event row by id `?1`), the registration under its (event, email)
+    /// unique constraint, and the outbox. A refusal names a duplicate first, then the
+    /// event's state; `refusal` decides for a published event, given its waitlist flag.
+    async fn register_with(
+        &self,
+        condition: &'static str,
+        registration: &Registration,
+        outbox: &[Envelope],
+        refusal: fn(bool) -> StoreError,
+    ) -> Result<(), StoreError> {
+        let (registration, outbox) = (registration.clone(), outbox.to_vec());
+        self.run(move |conn| {
+            let event_id = registration.event_id.to_string();
+            // IMMEDIATE takes the write lock up front, so the condition and the insert
+            // cannot interleave with another registration.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let condition_held = tx.execute(condition, [&event_id]).map_err(unavailable)? == 1;
+            let inserted = tx.execute(
+                "INSERT INTO registrations (id, event_id, email, status, sort_key, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    registration.id.to_string(),
+                    event_id,
+                    registration.email,
+                    registration.status.as_str(),
+                    sort_key(&registration),
+                    to_json(&registration)?
+                ],
+            );
+            match inserted {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateRegistration),
+                other => other.map_err(unavailable)?,
+            };
+            if !condition_held {
+                // Dropping the transaction rolls it back; say why the condition failed.
+                let event: Option<(String, bool)> = tx
+                    .query_row(
+                        "SELECT status, json_extract(data, '$.waitlist_enabled') = 1
+                         FROM events WHERE id = ?1",
+                        [&event_id],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                return Err(match event {
+                    None => StoreError::EventNotFound,
+                    Some((status, _)) if status != "PUBLISHED" => StoreError::EventNotOpen,
+                    Some((_, waitlist_on)) => refusal(waitlist_on),
+                });
+            }
+            insert_outbox(&tx, &outbox)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl RegistrationStore for SqliteStore {
+    async fn register(
+        &self,
+        registration: &Registration,
+        outbox: &[Envelope],
+    ) -> Result<(), StoreError> {
+        self.register_with(
+            "UPDATE events SET confirmed = confirmed + 1
+             WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity",
+            registration,
+            outbox,
+            |_waitlist_on| StoreError::EventFull,
+        )
+        .await
+    }
+
+    async fn waitlist(
+        &self,
+        registration: &Registration,
+        outbox: &[Envelope],
+    ) -> Result<(), StoreError> {
+        // A no-op UPDATE as a condition check: it matches only a full, published event
+        // with its waitlist on.
+        self.register_with(
+            "UPDATE events SET confirmed = confirmed
+             WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed >= max_capacity
+               AND json_extract(data, '$.waitlist_enabled') = 1",
+            registration,
+            outbox,
+            |waitlist_on| {
+                if waitlist_on {
+                    StoreError::SeatAvailable
+                } else {
+                    StoreError::EventFull
+                }
+            },
+        )
+        .await
+    }
+
+    async fn registration(&self, id: RegistrationId) -> Result<Option<Registration>, StoreError> {
+        self.get_json(
+            "SELECT data FROM registrations WHERE id = ?1",
+            id.to_string(),
+        )
+        .await
+    }
+
+    async fn cancel(
+        &self,
+        id: RegistrationId,
+        at: OffsetDateTime,
+    ) -> Result<Cancellation, StoreError> {
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let before = registration_in(&tx, "id = ?1", [id.to_string()])?
+                .ok_or(StoreError::RegistrationNotFound)?;
+            before.refuse_cancel()?;
+            let cancelled = before.with_status(RegistrationStatus::Cancelled);
+            set_registration(&tx, &cancelled)?;
+            let event_id = before.event_id.to_string();
+            let promoted = if before.status == RegistrationStatus::Waitlisted {
+                None
+            } else {
+                let first_waitlisted = registration_in(
+                    &tx,
+                    "event_id = ?1 AND status = 'WAITLISTED' ORDER BY sort_key LIMIT 1",
+                    [&event_id],
+                )?;
+                match first_waitlisted {
+                    Some(waiting) => {
+                        let promoted = waiting.with_status(RegistrationStatus::Confirmed);
+                        set_registration(&tx, &promoted)?;
+                        Some(promoted)
+                    }
+                    None => {
+                        tx.execute(
+                            "UPDATE events SET confirmed = confirmed - 1 WHERE id = ?1",
+                            [&event_id],
+                        )
+                        .map_err(unavailable)?;
+                        None
+                    }
+                }
+            };
+            let outbox = cancellation_events(&before, promoted.as_ref(), at);
+            insert_outbox(&tx, &outbox)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Cancellation {
+                cancelled,
+                promoted,
+                outbox,
+            })
+        })
+        .await
+    }
+
+    async fn check_in(
+        &self,
+        id: RegistrationId,
+        event_id: EventId,
+        at: OffsetDateTime,
+        outbox: &[Envelope],
+    ) -> Result<Registration, StoreError> {
+        let outbox = outbox.to_vec();
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let registration = registration_in(
+                &tx,
+                "id = ?1 AND event_id = ?2",
+                [id.to_string(), event_id.to_string()],
+            )?
+            .ok_or(StoreError::RegistrationNotFound)?;
+            registration.refuse_check_in()?;
+            let checked_in = registration.checked_in(at);
+            set_registration(&tx, &checked_in)?;
+            insert_outbox(&tx, &outbox)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(checked_in)
+        })
+        .await
+    }
+
+    async fn record_ticket(
+        &self,
+        id: RegistrationId,
+        ticket: &str,
+        outbox: &[Envelope],
+    ) -> Result<bool, StoreError> {
+        let (ticket, outbox) = (ticket.to_owned(), outbox.to_vec());
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let recorded = tx
+                .execute(
+                    "INSERT INTO tickets (registration_id, ticket)
+                     SELECT id, ?2 FROM registrations WHERE id = ?1 AND status = 'CONFIRMED'
+                     ON CONFLICT (registration_id) DO NOTHING",
+                    params![id.to_string(), ticket],
+                )
+                .map_err(unavailable)?
+                == 1;
+            if recorded {
+                insert_outbox(&tx, &outbox)?;
+                tx.commit().map_err(unavailable)?;
+            }
+            Ok(recorded)
+        })
+        .await
+    }
+
+    async fn ticket(&self, id: RegistrationId) -> Result<Option<String>, StoreError> {
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT ticket FROM tickets WHERE registration_id = ?1",
+                [id.to_string()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn registrations(
+        &self,
+        event_id: EventId,
+        status: Option<RegistrationStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Registration>, StoreError> {
+        let after = cursor
+            .map(cursor::decode::<Resume>)
+            .transpose()?
+            .map(|resume| resume.after)
+            .unwrap_or_default();
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT data, sort_key FROM registrations
+                     WHERE event_id = ?1 AND (?2 IS NULL OR status = ?2) AND sort_key > ?3
+                     ORDER BY sort_key LIMIT ?4",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map(
+                    params![
+                        event_id.to_string(),
+                        status.map(RegistrationStatus::as_str),
+                        after,
+                        limit as i64 + 1
+                    ],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+                )
+                .map_err(unavailable)?;
+            let mut items = Vec::with_capacity(limit + 1);
+            for row in rows {
+                let (data, sort_key) = row.map_err(unavailable)?;
+                items.push((
+                    from_json::<Registration>(&data)?,
+                    Resume { after: sort_key },
+                ));
+            }
+            page_of(items, limit)
+        })
+        .await
+    }
+}

@@ -1,0 +1,92 @@
+//! Registrations on the write side: taking a seat or a waitlist place, cancelling with FIFO
+//! promotion, check-in at the door, tickets, and the per-event listing.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{Page, StoreError};
+use crate::domain::{Envelope, EventId, Registration, RegistrationId, RegistrationStatus};
+
+/// What a cancellation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    /// The registration, now CANCELLED.
+    pub cancelled: Registration,
+    /// The waitlisted registration that took the released seat, now CONFIRMED.
+    pub promoted: Option<Registration>,
+    /// What was written to the outbox ([`crate::domain::cancellation_events`]), for the
+    /// caller to publish.
+    pub outbox: Vec<Envelope>,
+}
+
+/// One attendee's place at one event, from registration to the door.
+#[async_trait]
+pub trait RegistrationStore: Send + Sync {
+    /// Takes one seat of a published event for `registration` (CONFIRMED), with `outbox`,
+    /// atomically: [`StoreError::EventFull`] when no seat is left,
+    /// [`StoreError::DuplicateRegistration`] when the email has a live registration for
+    /// the event, [`StoreError::EventNotFound`] / [`StoreError::EventNotOpen`] otherwise.
+    async fn register(
+        &self,
+        registration: &Registration,
+        outbox: &[Envelope],
+    ) -> Result<(), StoreError>;
+
+    /// Queues `registration` (WAITLISTED) on a published event that is full and has its
+    /// waitlist on, with `outbox`, atomically: [`StoreError::EventFull`] when the waitlist
+    /// is off, [`StoreError::SeatAvailable`] when a seat is free after all, and the other
+    /// refusals of [`RegistrationStore::register`].
+    async fn waitlist(
+        &self,
+        registration: &Registration,
+        outbox: &[Envelope],
+    ) -> Result<(), StoreError>;
+
+    /// The registration with this id, read strongly consistent.
+    async fn registration(&self, id: RegistrationId) -> Result<Option<Registration>, StoreError>;
+
+    /// Cancels a live registration at `at`. When it held a seat and someone is waitlisted,
+    /// the first of them (FIFO) takes the seat in the same transaction, so the seat is
+    /// never free for a newcomer. Writes [`crate::domain::cancellation_events`] to the
+    /// outbox. Fails with [`StoreError::RegistrationNotFound`], a [`Refusal`](crate::domain::Refusal)
+    /// (`AlreadyCancelled`, `AlreadyCheckedIn`), or [`StoreError::Contended`].
+    async fn cancel(
+        &self,
+        id: RegistrationId,
+        at: OffsetDateTime,
+    ) -> Result<Cancellation, StoreError>;
+
+    /// Records the first scan (at `at`) of a confirmed registration of `event_id`, with
+    /// `outbox`, atomically; returns it as checked in. Fails with a [`Refusal`](crate::domain::Refusal)
+    /// (`AlreadyCheckedIn` with the first scan's time, `Cancelled`, `NotConfirmed`) or
+    /// [`StoreError::RegistrationNotFound`] (also for another event's registration).
+    async fn check_in(
+        &self,
+        id: RegistrationId,
+        event_id: EventId,
+        at: OffsetDateTime,
+        outbox: &[Envelope],
+    ) -> Result<Registration, StoreError>;
+
+    /// Stores the ticket (its QR payload) of a confirmed registration once, with `outbox`:
+    /// false, and nothing written, when it has one already or holds no seat any more.
+    async fn record_ticket(
+        &self,
+        id: RegistrationId,
+        ticket: &str,
+        outbox: &[Envelope],
+    ) -> Result<bool, StoreError>;
+
+    /// The stored ticket payload of a registration, if issued.
+    async fn ticket(&self, id: RegistrationId) -> Result<Option<String>, StoreError>;
+
+    /// An event's registrations in the order they were made, `limit` at a time, only
+    /// those in `status` when given. Fails with [`StoreError::InvalidCursor`].
+    async fn registrations(
+        &self,
+        event_id: EventId,
+        status: Option<RegistrationStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Registration>, StoreError>;
+}
