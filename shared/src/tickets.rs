@@ -49,18 +49,25 @@ const INFO_MANAGE_KEY: &[u8] = b"evreg manage token key v1";
 /// decoders to resolve a version-8 code, small enough for an email attachment.
 const QR_MODULE_PIXELS: u32 = 8;
 
+/// What went wrong with a secret, a ticket or its QR code.
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
+    /// The attendee secret is shorter than [`MIN_SECRET_LEN`] bytes.
     #[error("the attendee secret must be at least {MIN_SECRET_LEN} bytes")]
     SecretTooShort,
+    /// The stored secret is not standard base64.
     #[error("the attendee secret is not valid base64")]
     SecretNotBase64,
+    /// Not a ticket of this format at all (a 400 at the door).
     #[error("the ticket is malformed")]
     Malformed,
+    /// Well-formed, but the signature does not verify (a 422 at the door).
     #[error("the ticket's signature is not valid")]
     Forged,
+    /// Not 32 bytes of unpadded base64url making an Ed25519 point.
     #[error("the ticket public key is not valid")]
     InvalidPublicKey,
+    /// The QR library failed.
     #[error("rendering the QR code failed: {0}")]
     Qr(String),
 }
@@ -92,6 +99,7 @@ impl fmt::Debug for AttendeeKeys {
 }
 
 impl AttendeeKeys {
+    /// The keys derived from a raw secret of at least [`MIN_SECRET_LEN`] bytes.
     pub fn from_secret(bytes: &[u8]) -> Result<Self, TicketError> {
         if bytes.len() < MIN_SECRET_LEN {
             return Err(TicketError::SecretTooShort);
@@ -271,10 +279,12 @@ pub fn verify_ticket(payload: &str, key: &TicketPublicKey) -> Result<TicketClaim
 pub struct TicketPublicKey(VerifyingKey);
 
 impl TicketPublicKey {
+    /// Unpadded base64url of the 32-byte key (RFC 8032 encoding), as door devices get it.
     pub fn to_base64url(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.0.as_bytes())
     }
 
+    /// Reads what [`TicketPublicKey::to_base64url`] wrote.
     pub fn from_base64url(text: &str) -> Result<Self, TicketError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(text.trim())
@@ -288,6 +298,7 @@ impl TicketPublicKey {
             .map_err(|_| TicketError::InvalidPublicKey)
     }
 
+    /// The Ed25519 key itself.
     pub fn verifying_key(&self) -> &VerifyingKey {
         &self.0
     }

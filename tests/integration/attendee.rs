@@ -15,11 +15,12 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 evreg_tests::both_modes!("attendee":
-
-    fifty_scans_of_one_ticket_check_in_once,
-    forged_and_foreign_tickets_are_refused,
-    concurrent_retries_with_one_idempotency_key_register_once,
-    only_the_manage_token_or_the_organizer_reach_a_registration,
+    checkins_create => [
+        fifty_scans_of_one_ticket_check_in_once,
+        forged_and_foreign_tickets_are_refused,
+    ],
+    registrations_create => [concurrent_retries_with_one_idempotency_key_register_once],
+    registrations_get => [only_the_manage_token_or_the_organizer_reach_a_registration],
 );
 
 struct Setup {

@@ -94,7 +94,8 @@ async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_refe
 }
 
 evreg_tests::both_modes!("cache":
-public_reads_are_cacheable_and_revalidate);
+    events_get => [public_reads_are_cacheable_and_revalidate],
+);
 
 async fn public_reads_are_cacheable_and_revalidate(app: TestApp) {
     let api = app.api.clone();

@@ -268,11 +268,13 @@ async fn register(api: &dyn Api, event_id: EventId, email: &str) -> u16 {
 }
 
 evreg_tests::both_modes!("events":
-    updates_are_validated_authorized_and_capacity_checked,
-    lowering_capacity_while_registrations_race_never_oversells,
-    a_cancelled_event_mails_every_registrant_in_pages,
-    listings_filter_and_refuse_tampered_cursors,
-    the_report_shows_counts_revenue_and_days,
+    events_update => [
+        updates_are_validated_authorized_and_capacity_checked,
+        lowering_capacity_while_registrations_race_never_oversells,
+    ],
+    events_cancel => [a_cancelled_event_mails_every_registrant_in_pages],
+    events_list => [listings_filter_and_refuse_tampered_cursors],
+    events_report => [the_report_shows_counts_revenue_and_days],
 );
 
 async fn updates_are_validated_authorized_and_capacity_checked(app: TestApp) {

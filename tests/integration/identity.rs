@@ -13,7 +13,7 @@ use evreg::domain::{Role, User, UserId};
 use evreg::ports::{RefreshToken, Rotation, UserChange};
 use evreg::AppContext;
 use evreg_tests::api::{Api, LambdaApi, Reply};
-use evreg_tests::apps::{AwsApp, TestApp};
+use evreg_tests::apps::TestApp;
 use evreg_tests::clock::LaterClock;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
@@ -223,15 +223,19 @@ async fn a_reset_token_works_once_and_ends_every_session(stores: Stores) {
 // The API, both modes.
 
 evreg_tests::both_modes!("identity":
-
-    refresh_rotates_and_a_replay_revokes_the_family,
-    concurrent_refreshes_of_one_token_let_one_win,
-    logout_ends_the_session,
-    deactivation_and_role_changes_apply_at_refresh,
-    a_deactivated_users_access_token_is_refused,
-    failed_logins_are_throttled_per_account,
-    failed_logins_are_throttled_per_source_ip,
-    unknown_emails_get_the_same_answers,
+    auth_refresh => [
+        refresh_rotates_and_a_replay_revokes_the_family,
+        concurrent_refreshes_of_one_token_let_one_win,
+        deactivation_and_role_changes_apply_at_refresh,
+    ],
+    auth_logout => [logout_ends_the_session],
+    auth_password_reset => [password_reset_by_email_end_to_end],
+    me => [a_deactivated_users_access_token_is_refused],
+    auth_login => [
+        failed_logins_are_throttled_per_account,
+        failed_logins_are_throttled_per_source_ip,
+        unknown_emails_get_the_same_answers,
+    ],
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -554,38 +558,15 @@ async fn confirm_reset(api: &dyn Api, account: &Account, token: &str, old_sessio
     );
 }
 
-#[tokio::test]
-async fn aws_mode_password_reset_by_email_end_to_end() {
-    let Some(app) = AwsApp::start("identity").await else {
-        return;
-    };
-    let api = app.api();
-    let account = signup(api.as_ref()).await;
-    let session = request_reset(api.as_ref(), &account).await;
-    app.mapping(evreg::handlers::workers::Worker::Email)
-        .await
-        .drain()
-        .await;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS mode");
-    let mail = evreg_tests::mailbox::sent_to(&endpoint, &account.email).await;
+async fn password_reset_by_email_end_to_end(app: TestApp) {
+    let api = app.api.as_ref();
+    let account = signup(api).await;
+    let session = request_reset(api, &account).await;
+    app.settle().await;
+    let mail = app.mail_to(&account.email).await;
     assert_eq!(mail.len(), 1, "one reset mail");
-    let text = mail[0].text().expect("a text part");
+    let text = evreg_tests::mailbox::text_part(&mail[0], "text/plain").expect("a text part");
     assert!(text.contains("https://evreg.test/auth/password-reset/confirm?token="));
-    confirm_reset(api.as_ref(), &account, &token_in(&text), &session).await;
-}
-
-#[tokio::test]
-async fn embedded_mode_password_reset_by_email_end_to_end() {
-    let files = evreg_tests::apps::scratch_dir("identity");
-    let app = evreg_tests::apps::embedded_in(files.clone());
-    let (api, server) = evreg_tests::apps::serve_over_http(app.ctx.clone()).await;
-    let account = signup(api.as_ref()).await;
-    let session = request_reset(api.as_ref(), &account).await;
-    app.bus.until_idle().await;
-    let mail = evreg::adapters::embedded::mailbox::read_all(&files.join("mail")).unwrap();
-    assert_eq!(mail.len(), 1, "one reset mail");
-    let text = evreg_tests::mailbox::text_part(&mail[0].1, "text/plain").expect("a text part");
-    confirm_reset(api.as_ref(), &account, &token_in(&text), &session).await;
-    assert!(app.bus.dead_letters().is_empty());
-    server.abort();
+    confirm_reset(api, &account, &token_in(&text), &session).await;
+    assert_eq!(app.dead_letters().await, 0);
 }

@@ -2,7 +2,6 @@
 //! both modes, and the `create-admin` command that makes the first ADMIN.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use evreg::adapters::embedded::SqliteStore;
 use evreg::domain::{Role, User, UserId};
@@ -10,7 +9,7 @@ use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
 use evreg::secrets::Secrets;
 use evreg::AppContext;
 use evreg_tests::api::{Api, LambdaApi};
-use evreg_tests::apps::{embedded_over_http, scratch_dir, AwsApp, FAST_QUEUES, TEST_PUBLIC_URL};
+use evreg_tests::apps::{scratch_dir, AwsApp, TestApp, FAST_QUEUES, TEST_PUBLIC_URL};
 use http::Method;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -18,20 +17,11 @@ use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
 
-#[tokio::test]
-async fn aws_admins_create_list_and_change_accounts() {
-    let Some(app) = AwsApp::start("users").await else {
-        return;
-    };
-    admins_create_list_and_change_accounts(app.api(), app.ctx.clone()).await;
-}
-
-#[tokio::test]
-async fn embedded_admins_create_list_and_change_accounts() {
-    let (app, api, server) = embedded_over_http().await;
-    admins_create_list_and_change_accounts(api, app.ctx.clone()).await;
-    server.abort();
-}
+evreg_tests::both_modes!("users":
+    users_create => [admins_create_accounts_of_any_role],
+    users_list => [admins_list_accounts_by_email_across_pages],
+    users_update => [admins_change_roles_and_deactivate_accounts],
+);
 
 /// An ADMIN straight in the store, with a token (how the first one is made is the
 /// `create-admin` tests' business).
@@ -53,8 +43,38 @@ async fn admin_token(ctx: &AppContext) -> (UserId, String) {
     (admin.id, token)
 }
 
-async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppContext>) {
-    let (admin_id, admin) = admin_token(&ctx).await;
+/// `POST /users` as `admin`; returns the new account's id.
+async fn create_account(api: &dyn Api, admin: &str, email: &str, role: &str) -> String {
+    let created = api
+        .post(
+            "/users",
+            Some(admin),
+            json!({ "email": email, "password": PASSWORD, "role": role }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created.body["id"].as_str().expect("id").to_owned()
+}
+
+/// The access token of `email`, logged in with [`PASSWORD`].
+async fn login(api: &dyn Api, email: &str) -> String {
+    let login = api
+        .post(
+            "/auth/login",
+            None,
+            json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    login.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+async fn admins_create_accounts_of_any_role(app: TestApp) {
+    let api = app.api.as_ref();
+    let (_, admin) = admin_token(&app.ctx).await;
     let tag = Uuid::new_v4().simple().to_string();
     let email = format!("Staff-{tag}@Users.Example.org");
 
@@ -74,21 +94,9 @@ async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppC
         "{:?}",
         created.body
     );
-    let id = created.body["id"].as_str().expect("id").to_owned();
 
     // The new account logs in with the role the ADMIN gave it.
-    let login = api
-        .post(
-            "/auth/login",
-            None,
-            json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(login.status, 200, "{:?}", login.body);
-    let staff = login.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let staff = login(api, &email).await;
     assert_eq!(api.get("/me", Some(&staff)).await.body["role"], "STAFF");
 
     let again = api
@@ -120,17 +128,19 @@ async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppC
         let refused = api.post("/users", Some(&admin), body).await;
         assert_eq!(refused.status, 422, "{case}: {:?}", refused.body);
     }
+}
+
+async fn admins_list_accounts_by_email_across_pages(app: TestApp) {
+    let api = app.api.as_ref();
+    let (_, admin) = admin_token(&app.ctx).await;
+    let tag = Uuid::new_v4().simple().to_string();
+    let email = format!("Staff-{tag}@Users.Example.org");
+    create_account(api, &admin, &email, "STAFF").await;
 
     // More accounts than a page, listed by email across pages, never with a hash.
     for i in 0..3 {
-        let made = api
-            .post(
-                "/users",
-                Some(&admin),
-                json!({ "email": format!("page{i}-{tag}@users.example.org"), "password": PASSWORD, "role": "ORGANIZER" }),
-            )
-            .await;
-        assert_eq!(made.status, 201, "{:?}", made.body);
+        let page_email = format!("page{i}-{tag}@users.example.org");
+        create_account(api, &admin, &page_email, "ORGANIZER").await;
     }
     let mut seen: Vec<String> = Vec::new();
     let mut cursor: Option<String> = None;
@@ -167,8 +177,15 @@ async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppC
         .get("/users?cursor=bm90LWEtY3Vyc29y", Some(&admin))
         .await;
     assert_eq!(forged.status, 400, "a forged cursor: {:?}", forged.body);
+}
 
-    // Role and activity changes.
+async fn admins_change_roles_and_deactivate_accounts(app: TestApp) {
+    let api = app.api.clone();
+    let (admin_id, admin) = admin_token(&app.ctx).await;
+    let email = format!("staff-{}@users.example.org", Uuid::new_v4().simple());
+    let id = create_account(api.as_ref(), &admin, &email, "STAFF").await;
+    let staff = login(api.as_ref(), &email).await;
+
     let patch = |path: String, body: Value| {
         let (api, admin) = (api.clone(), admin.clone());
         async move {
@@ -188,7 +205,8 @@ async fn admins_create_list_and_change_accounts(api: Arc<dyn Api>, ctx: Arc<AppC
         (&json!("ORGANIZER"), &json!(false))
     );
     assert!(deactivated.body.get("password_hash").is_none());
-    let stored = ctx
+    let stored = app
+        .ctx
         .users
         .user(id.parse().expect("uuid"))
         .await

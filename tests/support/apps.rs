@@ -198,6 +198,27 @@ impl TestApp {
         }
     }
 
+    /// How many messages were dead-lettered: in AWS mode, the messages waiting in every
+    /// dead-letter queue (logical ids ending in `DLQ`) of this app's resources.
+    pub async fn dead_letters(&self) -> u64 {
+        match &self.mode {
+            Mode::Aws(app) => {
+                let sqs = aws_sdk_sqs::Client::new(&app.sdk);
+                let mut count = 0;
+                for (_, url) in app
+                    .resources
+                    .queues
+                    .iter()
+                    .filter(|(id, _)| id.ends_with("DLQ"))
+                {
+                    count += crate::esm::visible_messages(&sqs, url).await;
+                }
+                count
+            }
+            Mode::Embedded { app, .. } => app.bus.dead_letters().len() as u64,
+        }
+    }
+
     /// The raw MIME of every mail sent to `recipient`.
     pub async fn mail_to(&self, recipient: &str) -> Vec<String> {
         match &self.mode {
@@ -232,9 +253,19 @@ impl Drop for TestApp {
 }
 
 /// Runs each `scenario(app: TestApp)` as two tests, `aws::<name>` (against the emulator;
-/// skipped without one outside CI) and `embedded::<name>`.
+/// skipped without one outside CI) and `embedded::<name>`. With `route => [scenarios]`
+/// groups, each group's tests sit in a module named like the route's handler
+/// (`<file>::checkins_create::aws::<name>`), so `cargo test checkins_create` runs a
+/// route's tests whatever file they are in.
 #[macro_export]
 macro_rules! both_modes {
+    ($label:literal: $($route:ident => [$($scenario:ident),* $(,)?]),+ $(,)?) => {
+        $(mod $route {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::both_modes!($label: $($scenario),*);
+        })+
+    };
     ($label:literal: $($scenario:ident),* $(,)?) => {
         mod aws {
             $(#[tokio::test] async fn $scenario() {

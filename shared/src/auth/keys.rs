@@ -1,3 +1,5 @@
+//! The key ring access tokens are signed with: HMAC keys by key id, one of them active.
+
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
@@ -11,22 +13,30 @@ use serde::{Deserialize, Serialize};
 /// SSM SecureString parameter on AWS, in `.local/secrets/` in embedded mode.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct KeyRing {
+    /// The key id new tokens are signed with (the JWT `kid`).
     pub active: String,
+    /// Key id → standard base64 of the key, at least [`MIN_KEY_BYTES`] bytes.
     pub keys: BTreeMap<String, String>,
 }
 
+/// Why a key ring was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRingError {
+    /// Not the JSON shape above.
     #[error("the key ring is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// `active` names no key in `keys`.
     #[error("the active key id {0:?} has no key")]
     MissingActive(String),
+    /// A key is not standard base64.
     #[error("key {0:?} is not base64")]
     NotBase64(String),
+    /// A key is too short for HS256 (RFC 7518 §3.2: at least the hash's 256 bits).
     #[error("key {0:?} is shorter than 32 bytes")]
     TooShort(String),
 }
 
+/// The shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 32;
 
 impl KeyRing {
@@ -39,6 +49,7 @@ impl KeyRing {
         }
     }
 
+    /// Reads and checks a ring stored as JSON.
     pub fn from_json(json: &str) -> Result<Self, KeyRingError> {
         let ring: Self = serde_json::from_str(json)?;
         ring.decoded()?;

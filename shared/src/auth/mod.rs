@@ -1,6 +1,8 @@
 //! Who is calling: password hashing, access tokens, and the principal of a request.
 
+/// The JWT signing key ring.
 pub mod keys;
+/// Argon2id password hashing.
 pub mod password;
 pub mod principal;
 pub mod refresh;

@@ -1,3 +1,5 @@
+//! Passwords hashed with Argon2id (RFC 9106) as PHC strings, with OWASP's parameters.
+
 use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
@@ -7,9 +9,12 @@ use argon2::{Algorithm, Argon2, Params, Version};
 /// Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~20 ms of one core
 /// in a release build, and 19 MiB fits a 256 MB Lambda with room for concurrent work.
 pub const MEMORY_KIB: u32 = 19 * 1024;
+/// Argon2 time cost (passes over memory).
 pub const PASSES: u32 = 2;
+/// Argon2 parallelism.
 pub const LANES: u32 = 1;
 
+/// Hashing failed (a worker thread died, or the library refused).
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
@@ -30,6 +35,7 @@ fn argon2() -> Argon2<'static> {
 }
 
 impl Passwords {
+    /// The PHC string of `password` under a fresh random salt.
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await

@@ -19,6 +19,7 @@ pub const IP_LIMIT: u32 = 50;
 /// One counter: which key, and the window `now` falls in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
+    /// What is counted: `login:account:<email>` or `login:ip:<address>`.
     pub key: String,
     /// Unix seconds the window starts at.
     pub start: i64,

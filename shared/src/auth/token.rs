@@ -92,6 +92,7 @@ impl TokenService {
         })
     }
 
+    /// A token for `user_id` with `role`, valid for 15 minutes from `now`.
     pub fn issue(
         &self,
         user_id: UserId,
@@ -119,6 +120,8 @@ impl TokenService {
         })
     }
 
+    /// The claims of `token` if it is one of ours, unexpired: HS256 only, signed with a
+    /// key of the ring named by its `kid`, issuer and audience checked.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
         let key = header

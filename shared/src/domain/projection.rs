@@ -104,6 +104,7 @@ pub enum ProjectionChange {
 /// The organizer's report as the read model keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventReport {
+    /// The counters.
     pub stats: EventStats,
     /// Registrations made (confirmed or waitlisted) per UTC day, oldest first.
     pub per_day: Vec<(Date, u64)>,

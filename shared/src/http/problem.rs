@@ -11,39 +11,58 @@ use crate::ports::{BusError, StoreError};
 /// Every way a request can fail, each with one status and one stable `code`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// 400 `malformed_body`: not JSON at all, or unreadable.
     #[error("the request body is not valid JSON: {0}")]
     MalformedBody(String),
+    /// 400 `invalid_query`: a query parameter (or cursor) that cannot be read.
     #[error("a query parameter is not valid: {0}")]
     BadQuery(String),
+    /// 400 `invalid_header`.
     #[error("a header is not valid: {0}")]
     BadHeader(String),
+    /// 400 `malformed_ticket`: the scanned text is no ticket of ours.
     #[error("the ticket is not a ticket")]
     MalformedTicket,
+    /// 422 `invalid_ticket`: a ticket whose signature does not verify (forged).
     #[error("the ticket's signature does not verify")]
     ForgedTicket,
+    /// 422 `wrong_event`: a good ticket for another event than the door's.
     #[error("the ticket is for another event")]
     WrongEvent,
+    /// 422 `idempotency_key_reused`: the key came before with another body.
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyKeyReused,
+    /// 409 `request_in_progress` + `Retry-After`: the key's first request still runs.
     #[error("a request with this Idempotency-Key is still in progress")]
     RequestInProgress,
+    /// 422 `validation_failed` with `errors`: every invalid field.
     #[error("the request is not valid")]
     Invalid(Vec<FieldError>),
+    /// 401 `unauthenticated`: no credentials, or credentials that do not hold.
     #[error("authentication is required")]
     Unauthenticated,
+    /// 401 `invalid_credentials`: the same for an unknown email and a wrong password.
     #[error("the email or password is wrong")]
     InvalidCredentials,
+    /// 401 `invalid_refresh_token`.
     #[error("the refresh token is not valid")]
     InvalidRefreshToken,
+    /// 400 `invalid_reset_token`.
     #[error("the password-reset token is invalid, expired or used")]
     InvalidResetToken,
     /// Login throttling: `retry_after` seconds until the counting window ends.
     #[error("too many failed attempts; retry later")]
-    TooManyAttempts { retry_after: u64 },
+    TooManyAttempts {
+        /// Seconds.
+        retry_after: u64,
+    },
+    /// 403 `forbidden`: signed in, but not allowed.
     #[error("you may not do this")]
     Forbidden,
+    /// 404 `not_found`, naming the kind of resource.
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// 404 `no_route`.
     #[error("no route for this method and path")]
     NoRoute,
     /// Taken, full or duplicate: a uniqueness or capacity condition of the store.
@@ -52,13 +71,16 @@ pub enum ApiError {
     /// The state of a registration or event refuses the action.
     #[error("{0}")]
     Refused(Refusal),
+    /// 503 `busy` + `Retry-After`: lost too many races for one event; retry.
     #[error("too many concurrent changes; retry shortly")]
     Busy,
+    /// 500 `internal`: logged with its chain; the client learns nothing more.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
+    /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedBody(_)
@@ -121,10 +143,13 @@ impl ApiError {
         }
     }
 
+    /// A 500 caused by `error`.
     pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Box::new(error))
     }
 
+    /// The problem document as a response (`application/problem+json`), with
+    /// `Retry-After` where the client should come back.
     pub fn to_response(&self) -> Response<Body> {
         let status = self.status();
         if status.is_server_error() {

@@ -1,3 +1,6 @@
+//! Mail as MIME (RFC 5322, RFC 2045–2049) through mail-builder: what SES receives raw and
+//! what the embedded mailbox writes to `.eml` files.
+
 use mail_builder::headers::address::Address;
 use mail_builder::headers::content_type::ContentType;
 use mail_builder::mime::MimePart;

@@ -53,6 +53,7 @@ pub fn promoted(
     )
 }
 
+/// The mail telling an attendee they are on the waitlist, with their manage link.
 pub fn waitlisted(event: &Event, registration: &Registration, manage_url: &str) -> Mail {
     let intro = format!(
         "{} is full, so you're on the waitlist. We'll email you if a seat frees up.",
@@ -102,6 +103,7 @@ pub fn event_cancelled(event: &Event, registration: &Registration) -> Mail {
     )
 }
 
+/// The mail confirming an attendee's cancellation.
 pub fn cancelled(event: &Event, registration: &Registration) -> Mail {
     notice(
         event,

@@ -250,11 +250,14 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 /// Settings from the environment: `PORT` (default 3000) and `EVREG_DATA_DIR` (default `.local`).
 pub struct DevSettings {
+    /// The port on 127.0.0.1.
     pub port: u16,
+    /// Where the database, secrets, blobs and mail live.
     pub data_dir: PathBuf,
 }
 
 impl DevSettings {
+    /// From `PORT` and `EVREG_DATA_DIR`, with their defaults.
     pub fn from_env() -> Result<Self, BoxError> {
         let port = match std::env::var("PORT") {
             Ok(raw) => raw

@@ -1,3 +1,5 @@
+//! Structured JSON logs (`tracing`) to stdout: CloudWatch in Lambda, the terminal locally.
+
 /// Structured JSON logs to stdout (CloudWatch in AWS), filtered by `RUST_LOG` (default info).
 pub fn init_json() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

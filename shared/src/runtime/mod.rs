@@ -5,4 +5,5 @@ pub mod admin;
 pub mod dev_server;
 #[cfg(feature = "aws")]
 pub mod lambda;
+/// JSON logs for Lambda and the dev server.
 pub mod logging;

@@ -107,15 +107,8 @@ impl EventStore for DynamoStore {
         ];
         items.extend(outbox_puts(&self.table, outbox)?);
         self.table
-            .transact(items)
+            .transact_guarded(items, StoreError::SlugTaken, "event")
             .await
-            .map_err(|cancelled| match cancelled {
-                Cancelled::Conditions(reasons) if Cancelled::failed(&reasons, 0) => {
-                    StoreError::SlugTaken
-                }
-                Cancelled::Conditions(_) => StoreError::Corrupt("event id collision".into()),
-                Cancelled::Other(e) => e,
-            })
     }
 
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {

@@ -77,6 +77,24 @@ impl Table {
         transact(&self.client, items).await
     }
 
+    /// Runs a transaction whose first item is a uniqueness guard (a [`Table::put_new`]):
+    /// `taken` when the guard exists, `Corrupt` naming `what` when another new item's key
+    /// does (an id collision).
+    pub async fn transact_guarded(
+        &self,
+        items: Vec<TransactWriteItem>,
+        taken: StoreError,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        self.transact(items)
+            .await
+            .map_err(|cancelled| match cancelled {
+                Cancelled::Conditions(reasons) if Cancelled::failed(&reasons, 0) => taken,
+                Cancelled::Conditions(_) => StoreError::Corrupt(format!("{what} id collision")),
+                Cancelled::Other(e) => e,
+            })
+    }
+
     /// One page, `limit` items long, of the `index` query that `query` builds from a start
     /// key. A FilterExpression applies after DynamoDB's own page limit, so a page can come
     /// back short while more match further on: this reads on until the page is full —

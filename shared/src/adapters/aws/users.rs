@@ -9,9 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::keys::{self, GSI1, USERS_PARTITION};
 use super::outbox::outbox_puts;
-use super::table::{
-    decode_cursor, entity, item_with_keys, parsed, s, unavailable, Cancelled, Item,
-};
+use super::table::{decode_cursor, entity, item_with_keys, parsed, s, unavailable, Item};
 use super::DynamoStore;
 use crate::domain::{Envelope, User, UserId};
 use crate::ports::{Page, StoreError, UserChange, UserStore};
@@ -41,15 +39,8 @@ impl UserStore for DynamoStore {
         ];
         items.extend(outbox_puts(&self.table, outbox)?);
         self.table
-            .transact(items)
+            .transact_guarded(items, StoreError::EmailTaken, "user")
             .await
-            .map_err(|cancelled| match cancelled {
-                Cancelled::Conditions(reasons) if Cancelled::failed(&reasons, 0) => {
-                    StoreError::EmailTaken
-                }
-                Cancelled::Conditions(_) => StoreError::Corrupt("user id collision".into()),
-                Cancelled::Other(e) => e,
-            })
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {

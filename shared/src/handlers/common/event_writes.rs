@@ -1,14 +1,18 @@
 //! Writing an organizer's change to an event: shared by `PUT /events/{id}` and
 //! `DELETE /events/{id}`.
 
+use http::StatusCode;
+
+use super::views::EventWithStats;
 use crate::app::AppContext;
 use crate::domain::{Envelope, Event, FieldError};
-use crate::http::ApiError;
+use crate::http::{json, ApiError, ApiResult};
 use crate::ports::UpdateEventError;
 
-/// Stores `event` with `envelope` in the outbox, then publishes it. A capacity below the
-/// seats taken is a 422 naming `max_capacity`; a slug in use a 409.
-pub async fn save(ctx: &AppContext, event: &Event, envelope: Envelope) -> Result<(), ApiError> {
+/// Stores `event` with `envelope` in the outbox, publishes it, and answers 200 with the
+/// event and its counters. A capacity below the seats taken is a 422 naming
+/// `max_capacity`; a slug in use a 409.
+pub async fn save(ctx: &AppContext, event: &Event, envelope: Envelope) -> ApiResult {
     let outbox = [envelope];
     match ctx.events.update_event(event, &outbox).await {
         Ok(()) => {}
@@ -21,5 +25,6 @@ pub async fn save(ctx: &AppContext, event: &Event, envelope: Envelope) -> Result
         Err(UpdateEventError::Store(e)) => return Err(e.into()),
     }
     ctx.publish(&outbox).await;
-    Ok(())
+    let stats = ctx.read_model.stats(event.id).await?;
+    json(StatusCode::OK, &EventWithStats { event, stats })
 }

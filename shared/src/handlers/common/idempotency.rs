@@ -17,6 +17,7 @@ use crate::handlers::routes::into_response;
 use crate::http::{header, ApiError, ApiResult};
 use crate::ports::Claim;
 
+/// The request header carrying the client's key (IETF draft `Idempotency-Key`, as Stripe).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Set on a response replayed from the store.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";

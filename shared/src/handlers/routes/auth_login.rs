@@ -14,6 +14,7 @@ use crate::handlers::common::views::Credentials;
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::ports::RefreshToken;
 
+/// Serves `POST /auth/login` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: Credentials = json_body(&req)?;
     let email = normalize_email(&body.email);

@@ -8,6 +8,7 @@ use crate::auth::refresh::presented_hash;
 use crate::handlers::common::session::RefreshRequest;
 use crate::http::{json_body, ApiError, ApiResult};
 
+/// Serves `POST /auth/logout` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: RefreshRequest = json_body(&req)?;
     // Logging out is idempotent: an unknown or already revoked token is logged out too.

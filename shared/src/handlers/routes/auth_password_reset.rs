@@ -17,6 +17,7 @@ struct ResetRequest {
     email: String,
 }
 
+/// Serves `POST /auth/password-reset` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: ResetRequest = json_body(&req)?;
     let email = normalize_email(&body.email);

@@ -16,6 +16,7 @@ struct ConfirmRequest {
     password: String,
 }
 
+/// Serves `POST /auth/password-reset/confirm` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: ConfirmRequest = json_body(&req)?;
     validate_password(&body.password)?;

@@ -10,6 +10,7 @@ use crate::handlers::common::session::{token_pair, RefreshRequest};
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::ports::Rotation;
 
+/// Serves `POST /auth/refresh` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: RefreshRequest = json_body(&req)?;
     let presented = presented_hash(&body.refresh_token).ok_or(ApiError::InvalidRefreshToken)?;

@@ -9,6 +9,7 @@ use crate::domain::{DomainEvent, Envelope, Signup, UserId};
 use crate::handlers::common::views::Credentials;
 use crate::http::{json, json_body, ApiError, ApiResult};
 
+/// Serves `POST /auth/signup` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: Credentials = json_body(&req)?;
     let signup = Signup::parse(&body.email, body.password)?;

@@ -32,6 +32,7 @@ struct CheckedIn {
     checked_in_at: Option<OffsetDateTime>,
 }
 
+/// Serves `POST /checkins` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let request: CheckinRequest = json_body(&req)?;
 

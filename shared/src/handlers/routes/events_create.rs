@@ -9,6 +9,7 @@ use crate::domain::{DomainEvent, Envelope, EventId, EventStats, NewEvent};
 use crate::handlers::common::views::EventWithStats;
 use crate::http::{json, json_body, ApiResult};
 
+/// Serves `POST /events` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let owner = caller.user()?;
     let new_event: NewEvent = json_body(&req)?;

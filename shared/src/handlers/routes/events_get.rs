@@ -9,6 +9,7 @@ use crate::domain::{EventId, EventStatus};
 use crate::handlers::common::views::EventWithStats;
 use crate::http::{path_id, public_json, ApiError, ApiResult};
 
+/// Serves `GET /events/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let event_id: EventId = path_id(&req, "id", "event")?;
     let principal = caller.principal();

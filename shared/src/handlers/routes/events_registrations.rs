@@ -15,6 +15,7 @@ const MAX_LIMIT: usize = 200;
 /// Pages the CSV export reads at a time.
 const EXPORT_PAGE: usize = 500;
 
+/// Serves `GET /events/{id}/registrations` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let event_id: EventId = path_id(&req, "id", "event")?;
     let status = query_param::<String>(&req, "status")?

@@ -32,6 +32,7 @@ struct Day {
     registrations: u64,
 }
 
+/// Serves `GET /events/{id}/report` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let event_id: EventId = path_id(&req, "id", "event")?;
     let event = caller.event(ctx, event_id).await?;

@@ -18,6 +18,7 @@ struct TicketKey {
     public_key: String,
 }
 
+/// Serves `GET /events/{id}/ticket-key` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let event_id: EventId = path_id(&req, "id", "event")?;
 

@@ -2,16 +2,15 @@
 //! validated (422 naming it); a capacity below the seats already taken is refused by the
 //! store's own condition (422 `max_capacity`), a slug in use by 409 `slug_taken`.
 
-use http::StatusCode;
 use lambda_http::Request;
 
 use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, EventId, EventStatus, NewEvent};
 use crate::handlers::common::event_writes::save;
-use crate::handlers::common::views::EventWithStats;
-use crate::http::{json, json_body, path_id, ApiResult};
+use crate::http::{json_body, path_id, ApiResult};
 
+/// Serves `PUT /events/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let event_id: EventId = path_id(&req, "id", "event")?;
     let current = caller.event(ctx, event_id).await?;
@@ -26,13 +25,5 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
             event: event.clone(),
         }
     };
-    save(ctx, &event, Envelope::new(domain_event, ctx.clock.now())).await?;
-    let stats = ctx.read_model.stats(event_id).await?;
-    json(
-        StatusCode::OK,
-        &EventWithStats {
-            event: &event,
-            stats,
-        },
-    )
+    save(ctx, &event, Envelope::new(domain_event, ctx.clock.now())).await
 }

@@ -8,6 +8,7 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::http::{json, ApiError, ApiResult};
 
+/// Serves `GET /me` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, _req: Request, caller: Caller) -> ApiResult {
     let principal = caller.user()?;
 

@@ -25,6 +25,7 @@ struct Created {
     manage_token: String,
 }
 
+/// Serves `POST /events/{id}/registrations` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     idempotent(ctx, &req, || register(ctx, &req)).await
 }

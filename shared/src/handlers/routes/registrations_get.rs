@@ -8,6 +8,7 @@ use crate::app::AppContext;
 use crate::domain::RegistrationId;
 use crate::http::{json, path_id, ApiResult};
 
+/// Serves `GET /registrations/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let id: RegistrationId = path_id(&req, "id", "registration")?;
     let registration = caller.registration(ctx, id).await?;

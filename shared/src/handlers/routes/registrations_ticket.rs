@@ -10,6 +10,7 @@ use crate::domain::RegistrationId;
 use crate::http::{path_id, ApiError, ApiResult};
 use crate::tickets::ticket_blob_key;
 
+/// Serves `GET /registrations/{id}/ticket` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let id: RegistrationId = path_id(&req, "id", "registration")?;
     let registration = caller.registration(ctx, id).await?;

@@ -17,6 +17,7 @@ struct NewUser {
     role: Role,
 }
 
+/// Serves `POST /users` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: NewUser = json_body(&req)?;
     // The same email and password rules as self-service sign-up.

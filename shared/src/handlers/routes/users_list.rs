@@ -10,6 +10,7 @@ use crate::http::{json, page_limit, query_param, ApiResult};
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;
 
+/// Serves `GET /users` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let cursor = query_param::<String>(&req, "cursor")?;

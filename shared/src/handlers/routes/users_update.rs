@@ -19,6 +19,7 @@ struct Patch {
     active: Option<bool>,
 }
 
+/// Serves `PATCH /users/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let admin = caller.user()?;
     let id: UserId = path_id(&req, "id", "user")?;

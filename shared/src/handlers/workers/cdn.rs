@@ -9,6 +9,8 @@ use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, Event};
 use crate::ports::CdnError;
 
+/// Invalidates the public paths of each event created, updated or cancelled in `batch`;
+/// returns the messages that failed, for SQS to redeliver.
 pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
     for_each_envelope(batch, |envelope| invalidate(ctx, envelope)).await
 }

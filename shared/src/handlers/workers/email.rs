@@ -19,6 +19,8 @@ const SEND_LEASE: Duration = Duration::seconds(30);
 /// Longer than any redelivery: the queue's retries end within minutes, a sweep within days.
 const SENT_MEMORY: Duration = Duration::days(14);
 
+/// Mails what each domain event of `batch` warrants, once per event however often it is
+/// delivered; returns the messages that failed, for SQS to redeliver.
 pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
     for_each_envelope(batch, |envelope| async move {
         match &envelope.event {

@@ -8,6 +8,8 @@ use crate::app::AppContext;
 use crate::domain::{Envelope, ProjectionChange};
 use crate::ports::StoreError;
 
+/// Applies each domain event of `batch` to the read model once; returns the messages that
+/// failed, for SQS to redeliver.
 pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
     for_each_envelope(batch, |envelope| project(ctx, envelope)).await
 }

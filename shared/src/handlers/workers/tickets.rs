@@ -11,6 +11,8 @@ use crate::domain::{DomainEvent, Envelope};
 use crate::ports::BoxError;
 use crate::tickets::{qr_png, ticket_blob_key};
 
+/// Issues the ticket of each seat confirmed in `batch`; returns the messages that failed,
+/// for SQS to redeliver.
 pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
     for_each_envelope(batch, |envelope| issue(ctx, envelope)).await
 }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::{insert_outbox, is_unique_violation, to_json, unavailable, SqliteStore};
+use super::{insert_outbox, is_unique_violation, to_json, unavailable, unique_or, SqliteStore};
 use crate::domain::{Envelope, Event, EventId};
 use crate::ports::{EventStore, StoreError, UpdateEventError};
 
@@ -26,13 +26,7 @@ impl EventStore for SqliteStore {
                     to_json(&event)?
                 ],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::SlugTaken
-                } else {
-                    unavailable(e)
-                }
-            })?;
+            .map_err(unique_or(StoreError::SlugTaken))?;
             insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)
         })

@@ -58,6 +58,18 @@ fn from_json<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Maps a failed statement: a unique-constraint violation is `taken` (the guard the
+/// constraint is), anything else the store being unavailable.
+fn unique_or(taken: StoreError) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| {
+        if is_unique_violation(&e) {
+            taken
+        } else {
+            unavailable(e)
+        }
+    }
+}
+
 /// Records `outbox` inside the write's transaction `tx`.
 fn insert_outbox(tx: &rusqlite::Transaction<'_>, outbox: &[Envelope]) -> Result<(), StoreError> {
     for envelope in outbox {

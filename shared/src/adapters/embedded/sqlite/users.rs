@@ -5,9 +5,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    from_json, insert_outbox, is_unique_violation, page_of, to_json, unavailable, SqliteStore,
-};
+use super::{from_json, insert_outbox, page_of, to_json, unavailable, unique_or, SqliteStore};
 use crate::adapters::cursor;
 use crate::domain::{Envelope, User, UserId};
 use crate::ports::{Page, StoreError, UserChange, UserStore};
@@ -30,13 +28,7 @@ impl UserStore for SqliteStore {
                 "INSERT INTO users (id, email, data) VALUES (?1, ?2, ?3)",
                 params![user.id.to_string(), user.email, to_json(&user)?],
             )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::EmailTaken
-                } else {
-                    unavailable(e)
-                }
-            })?;
+            .map_err(unique_or(StoreError::EmailTaken))?;
             insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)
         })
