@@ -15,8 +15,9 @@ use evreg::AppContext;
 use evreg_tests::api::{Api, LambdaApi, Reply};
 use evreg_tests::apps::TestApp;
 use evreg_tests::clock::LaterClock;
+use evreg_tests::fixtures::{self, now};
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use uuid::Uuid;
 
 use evreg_tests::stores::Stores;
@@ -32,18 +33,10 @@ evreg_tests::both_stores!(
     a_reset_token_works_once_and_ends_every_session,
 );
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
 async fn stored_user(stores: &Stores) -> User {
     let user = User {
-        id: UserId::now_v7(),
-        email: format!("id-{}@example.org", Uuid::new_v4().simple()),
         password_hash: "old hash".into(),
-        role: Role::Organizer,
-        active: true,
-        created_at: now().replace_nanosecond(0).expect("valid"),
+        ..fixtures::user(&fixtures::unique_email("id"))
     };
     stores.users.create_user(&user, &[]).await.unwrap();
     user

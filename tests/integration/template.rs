@@ -51,6 +51,31 @@ fn template_functions_are_the_lambda_binaries() {
     assert_eq!(provision::function_binaries(), binaries);
 }
 
+/// Each route's Lambda authorizes under its own row of the route table: its `main` names the
+/// route whose binary it is, and calls that route's handler.
+#[test]
+fn every_route_binary_runs_its_own_route() {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/src/bin"));
+    for spec in ROUTES {
+        let main: String = std::fs::read_to_string(dir.join(format!("{}.rs", spec.binary)))
+            .expect("a binary per route")
+            .split_whitespace()
+            .collect();
+        let handler = spec.binary.replace('-', "_");
+        assert!(
+            main.contains(&format!("run_route(Route::{:?},", spec.route)),
+            "{} must run_route(Route::{:?}, …)",
+            spec.binary,
+            spec.route
+        );
+        assert!(
+            main.contains(&format!("{handler}::handle(")),
+            "{} must call {handler}::handle",
+            spec.binary
+        );
+    }
+}
+
 #[test]
 fn template_filter_policies_are_the_worker_table() {
     let expected: BTreeMap<String, BTreeSet<String>> = WORKERS

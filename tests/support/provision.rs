@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_yaml_ng::{Mapping, Value};
 
-pub type BoxError = Box<dyn Error + Send + Sync>;
+pub use evreg::ports::BoxError;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
 
 /// `template.yaml` at the workspace root.
