@@ -19,7 +19,7 @@ apt_install() {
   echo "installing $* (apt-get)" >&2
   "${as_root[@]}" apt-get update -qq >&2
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "$@" >&2
+    apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >&2
 }
 
 # DynamoDB Local 3.x is built for Java 17 (class files version 61).
