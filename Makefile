@@ -5,7 +5,8 @@
 dev:
 	cargo run -p evreg-dev
 
-# Everything: fmt, clippy, cfn-lint, unit, conformance, handler and end-to-end tests (moto).
+# Everything: fmt, clippy, cfn-lint, sam validate, unit, conformance, handler and end-to-end
+# tests (moto), then the AWS-mode tests again with DynamoDB on DynamoDB Local.
 test:
 	scripts/test.sh
 

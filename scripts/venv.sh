@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates .venv with the AWS emulator (moto server) and cfn-lint, once.
+# Creates .venv with the AWS emulator (moto server), cfn-lint and sam-cli, once.
 # Re-runs are cheap: a stamp file records the requirements that were installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,7 @@
 //! The AWS emulator (moto server) the test command starts once per run and names in
-//! `AWS_ENDPOINT_URL`. Without it, AWS-mode tests skip locally and fail in CI.
+//! `AWS_ENDPOINT_URL`. Without it, AWS-mode tests skip locally and fail in CI. The test
+//! command's second run also sets `AWS_ENDPOINT_URL_DYNAMODB` (DynamoDB Local), which the
+//! SDK loaded here prefers for DynamoDB alone.
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
