@@ -11,7 +11,7 @@ use crate::domain::{Envelope, RegistrationId};
 use crate::http::CursorSigner;
 use crate::ports::{
     Blobs, BoxError, Bus, Cdn, Clock, EventStore, IdempotencyStore, IdentityStore, Mailer, Outbox,
-    ReadModel, RegistrationStore, UserStore,
+    PaymentStore, Payments, ReadModel, RegistrationStore, UserStore,
 };
 use crate::tickets::AttendeeKeys;
 
@@ -23,6 +23,8 @@ pub struct AppContext {
     pub events: Arc<dyn EventStore>,
     /// Registrations: seats, waitlist, cancellations, check-ins, tickets.
     pub registrations: Arc<dyn RegistrationStore>,
+    /// Holds, payments and refunds of registrations on paid events.
+    pub payment_records: Arc<dyn PaymentStore>,
     /// Accounts.
     pub users: Arc<dyn UserStore>,
     /// Refresh tokens, login throttling, password resets.
@@ -41,6 +43,8 @@ pub struct AppContext {
     pub mailer: Arc<dyn Mailer>,
     /// The CDN in front of the public API.
     pub cdn: Arc<dyn Cdn>,
+    /// The payment provider (Stripe; the dev checkout page).
+    pub payments: Arc<dyn Payments>,
     /// Now.
     pub clock: Arc<dyn Clock>,
     /// Access tokens (JWT).

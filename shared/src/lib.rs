@@ -12,6 +12,7 @@ pub mod domain;
 pub mod handlers;
 pub mod http;
 pub mod mail;
+pub mod payments;
 pub mod ports;
 pub mod runtime;
 pub mod secrets;

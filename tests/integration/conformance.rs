@@ -7,7 +7,7 @@ use evreg::domain::{
 };
 use evreg::ports::ListingQuery;
 use evreg::ports::StoreError;
-use evreg_tests::fixtures::{self, confirmed, now, registration, user};
+use evreg_tests::fixtures::{self, confirmed, free_release, now, registration, user};
 use evreg_tests::stores::Stores;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -211,6 +211,7 @@ fn count_one(event_id: EventId) -> ProjectionChange {
             ..StatsDelta::default()
         },
         registered_on: None,
+        money: None,
     }
 }
 
@@ -422,6 +423,7 @@ async fn waitlisted_counts_beside_registered(s: Stores) {
             ..StatsDelta::default()
         },
         registered_on: None,
+        money: None,
     };
     s.read
         .apply(Uuid::now_v7(), &count_one(event_id))
@@ -486,19 +488,23 @@ async fn cancelling_a_seat_nobody_waits_for_frees_it(s: Stores) {
     let event = published_event(&s, 1).await;
     let ann = registration(event.id, "ann@example.org");
     seat(&s, &ann).await;
-    let cancellation = s.registrations.cancel(ann.id, now()).await.unwrap();
+    let cancellation = s
+        .registrations
+        .cancel(ann.id, now(), &free_release())
+        .await
+        .unwrap();
     assert_eq!(cancellation.cancelled.status, RegistrationStatus::Cancelled);
     assert_eq!(cancellation.promoted, None);
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
     assert_eq!(status_of(&s, ann.id).await, RegistrationStatus::Cancelled);
     assert!(outbox_types(&s).await.contains(&"RegistrationCancelled"));
     assert!(matches!(
-        s.registrations.cancel(ann.id, now()).await,
+        s.registrations.cancel(ann.id, now(), &free_release()).await,
         Err(StoreError::Refused(Refusal::AlreadyCancelled))
     ));
     assert!(matches!(
         s.registrations
-            .cancel(RegistrationId::now_v7(), now())
+            .cancel(RegistrationId::now_v7(), now(), &free_release())
             .await,
         Err(StoreError::RegistrationNotFound)
     ));
@@ -518,7 +524,11 @@ async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
     let second = queue(&s, &made_at(event.id, "second@example.org", base, 2)).await;
     let first = queue(&s, &made_at(event.id, "first@example.org", base, 1)).await;
 
-    let cancellation = s.registrations.cancel(holder.id, now()).await.unwrap();
+    let cancellation = s
+        .registrations
+        .cancel(holder.id, now(), &free_release())
+        .await
+        .unwrap();
     let promoted = cancellation.promoted.expect("a promotion");
     assert_eq!(promoted.id, first.id);
     assert_eq!(promoted.status, RegistrationStatus::Confirmed);
@@ -530,9 +540,17 @@ async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
     assert!(outbox_types(&s).await.contains(&"RegistrationPromoted"));
 
-    let next = s.registrations.cancel(first.id, now()).await.unwrap();
+    let next = s
+        .registrations
+        .cancel(first.id, now(), &free_release())
+        .await
+        .unwrap();
     assert_eq!(next.promoted.map(|r| r.id), Some(second.id));
-    let last = s.registrations.cancel(second.id, now()).await.unwrap();
+    let last = s
+        .registrations
+        .cancel(second.id, now(), &free_release())
+        .await
+        .unwrap();
     assert_eq!(last.promoted, None);
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
 }
@@ -545,11 +563,19 @@ async fn cancelling_a_waitlisted_registration_keeps_the_seats(s: Stores) {
     seat(&s, &holder).await;
     let leaving = queue(&s, &made_at(event.id, "leaving@example.org", base, 1)).await;
     let staying = queue(&s, &made_at(event.id, "staying@example.org", base, 2)).await;
-    let cancellation = s.registrations.cancel(leaving.id, now()).await.unwrap();
+    let cancellation = s
+        .registrations
+        .cancel(leaving.id, now(), &free_release())
+        .await
+        .unwrap();
     assert_eq!(cancellation.promoted, None);
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
     // The one who left is out of the line: the next seat goes to the one who stayed.
-    let next = s.registrations.cancel(holder.id, now()).await.unwrap();
+    let next = s
+        .registrations
+        .cancel(holder.id, now(), &free_release())
+        .await
+        .unwrap();
     assert_eq!(next.promoted.map(|r| r.id), Some(staying.id));
 }
 
@@ -592,10 +618,13 @@ async fn a_registration_checks_in_once(s: Stores) {
         Err(StoreError::Refused(Refusal::NotConfirmed))
     ));
     assert!(matches!(
-        s.registrations.cancel(ann.id, now()).await,
+        s.registrations.cancel(ann.id, now(), &free_release()).await,
         Err(StoreError::Refused(Refusal::AlreadyCheckedIn(Some(_))))
     ));
-    s.registrations.cancel(queued.id, now()).await.unwrap();
+    s.registrations
+        .cancel(queued.id, now(), &free_release())
+        .await
+        .unwrap();
     assert!(matches!(
         scan(queued.id, event.id, now()).await,
         Err(StoreError::Refused(Refusal::Cancelled))
@@ -623,7 +652,10 @@ async fn a_ticket_is_recorded_once(s: Stores) {
     );
     let gone = registration(event.id, "gone@example.org");
     seat(&s, &gone).await;
-    s.registrations.cancel(gone.id, now()).await.unwrap();
+    s.registrations
+        .cancel(gone.id, now(), &free_release())
+        .await
+        .unwrap();
     assert!(
         !s.registrations
             .record_ticket(gone.id, "EVR1.x", &[])

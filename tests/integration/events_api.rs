@@ -221,6 +221,7 @@ async fn the_report_counts_registrations_per_day(s: Stores) {
                 ..StatsDelta::default()
             },
             registered_on: Some(on),
+            money: None,
         };
         let id = Uuid::now_v7();
         assert!(s.read.apply(id, &change).await.unwrap());

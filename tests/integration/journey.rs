@@ -422,7 +422,7 @@ async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
 async fn embedded_mode_the_ticket_and_the_mail_land_in_local_files() {
     let files = apps::scratch_dir("journey");
     let app = apps::embedded_in(files.clone());
-    let (api, server) = apps::serve_over_http(app.ctx.clone()).await;
+    let (api, server) = apps::serve_over_http(app.site()).await;
     let (organizer, event_id) = published_event(api.as_ref()).await;
     let email = unique_email("local");
     let (registration_id, token) = register(api.as_ref(), event_id, &email, "Lou Local").await;

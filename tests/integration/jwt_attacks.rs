@@ -35,7 +35,11 @@ async fn aws_forged_tokens_are_refused() {
 async fn embedded_forged_tokens_are_refused() {
     let app = embedded();
     let (ctx, keys) = with_known_keys(&app.ctx);
-    let (api, server) = serve_over_http(ctx.clone()).await;
+    let site = evreg::runtime::dev_server::Site {
+        ctx: ctx.clone(),
+        payments: app.payments.clone(),
+    };
+    let (api, server) = serve_over_http(site).await;
     forged_tokens_are_refused(api, ctx, keys).await;
     server.abort();
 }

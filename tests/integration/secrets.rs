@@ -2,7 +2,7 @@
 //! attendee secret, in one call; a missing or malformed parameter stops the start.
 
 use aws_sdk_ssm::types::ParameterType;
-use evreg::adapters::aws::load_secrets;
+use evreg::adapters::aws::{load_secrets, PaymentParameters};
 use evreg::auth::KeyRing;
 use evreg::tickets::AttendeeKeys;
 use evreg_tests::emulator::{sdk_config, unique_prefix};
@@ -35,7 +35,9 @@ async fn a_cold_start_reads_both_secrets_from_ssm() {
             .expect("put parameter");
     }
 
-    let secrets = load_secrets(&ssm, &jwt, &attendee).await.expect("secrets");
+    let secrets = load_secrets(&ssm, &jwt, &attendee, &PaymentParameters::default())
+        .await
+        .expect("secrets");
     assert_eq!(secrets.jwt.active, "k1");
     let registration = evreg::domain::RegistrationId::now_v7();
     assert!(
@@ -45,7 +47,17 @@ async fn a_cold_start_reads_both_secrets_from_ssm() {
         "the same attendee secret"
     );
 
-    let missing = load_secrets(&ssm, &jwt, &format!("{stage}/missing")).await;
+    let missing = load_secrets(
+        &ssm,
+        &jwt,
+        &format!("{stage}/missing"),
+        &PaymentParameters::default(),
+    )
+    .await;
     assert!(missing.is_err(), "a missing parameter stops the cold start");
-    assert!(load_secrets(&ssm, &jwt, &broken).await.is_err());
+    assert!(
+        load_secrets(&ssm, &jwt, &broken, &PaymentParameters::default())
+            .await
+            .is_err()
+    );
 }

@@ -7,10 +7,14 @@ use aws_config::SdkConfig;
 use std::path::PathBuf;
 
 use evreg::adapters::embedded::{QueueSettings, SqliteStore};
-use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
+use evreg::domain::RegistrationId;
+use evreg::runtime::dev_server::{Embedded, EmbeddedConfig, Site};
 use evreg::runtime::lambda::{aws_context, AwsResources};
 use evreg::secrets::Secrets;
 use evreg::AppContext;
+use time::OffsetDateTime;
+
+use crate::stripe::StripeStandIn;
 
 use evreg::handlers::workers::{Worker, WORKERS};
 
@@ -44,13 +48,18 @@ pub fn embedded() -> Embedded {
 
 /// The embedded app keeping its tickets and mail under `files`.
 pub fn embedded_in(files: PathBuf) -> Embedded {
+    embedded_with(files, &Secrets::generate())
+}
+
+/// The embedded app keeping its tickets and mail under `files`, with `secrets`.
+pub fn embedded_with(files: PathBuf, secrets: &Secrets) -> Embedded {
     let store = SqliteStore::in_memory().expect("in-memory sqlite");
     let config = EmbeddedConfig {
         files,
         public_url: TEST_PUBLIC_URL.to_owned(),
         queues: FAST_QUEUES,
     };
-    Embedded::start(store, &Secrets::generate(), config).expect("embedded app")
+    Embedded::start(store, secrets, config).expect("embedded app")
 }
 
 /// evreg over the AWS adapters, against freshly provisioned emulator resources.
@@ -58,6 +67,10 @@ pub struct AwsApp {
     pub ctx: Arc<AppContext>,
     pub sdk: SdkConfig,
     pub resources: Provisioned,
+    /// The Stripe stand-in this app's payments go to.
+    pub stripe: StripeStandIn,
+    /// The secrets it runs with (the webhook secret signs test webhooks).
+    pub secrets: Secrets,
 }
 
 impl AwsApp {
@@ -77,12 +90,22 @@ impl AwsApp {
             mail_from,
             public_url: TEST_PUBLIC_URL.to_owned(),
             distribution_id: Some(resources.api_distribution().to_owned()),
+            stripe_api: String::new(),
         };
-        let ctx = aws_context(&sdk, &names, &Secrets::generate()).expect("aws context");
+        let secrets = Secrets::generate();
+        let stripe =
+            StripeStandIn::start(secrets.payments.secret_key.as_deref().unwrap_or_default()).await;
+        let names = AwsResources {
+            stripe_api: stripe.url.clone(),
+            ..names
+        };
+        let ctx = aws_context(&sdk, &names, &secrets).expect("aws context");
         Some(Self {
             ctx: Arc::new(ctx),
             sdk,
             resources,
+            stripe,
+            secrets,
         })
     }
 }
@@ -126,17 +149,18 @@ type Server = tokio::task::JoinHandle<Result<(), evreg::ports::BoxError>>;
 /// The embedded app served by the dev server's own `serve` on a free 127.0.0.1 port.
 pub async fn embedded_over_http() -> (Embedded, Arc<dyn Api>, Server) {
     let app = embedded();
-    let (api, server) = serve_over_http(app.ctx.clone()).await;
+    let (api, server) = serve_over_http(app.site()).await;
     (app, api, server)
 }
 
-/// `ctx` served by the dev server's `serve` on a free 127.0.0.1 port; abort the handle to stop.
-pub async fn serve_over_http(ctx: Arc<AppContext>) -> (Arc<dyn Api>, Server) {
+/// `site` served by the dev server's `serve` on a free 127.0.0.1 port; abort the handle to
+/// stop.
+pub async fn serve_over_http(site: Site) -> (Arc<dyn Api>, Server) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
     let base_url = format!("http://{}", listener.local_addr().expect("bound"));
-    let server = tokio::spawn(evreg::runtime::dev_server::serve(listener, ctx));
+    let server = tokio::spawn(evreg::runtime::dev_server::serve(listener, site));
     (Arc::new(crate::api::HttpApi::new(base_url)), server)
 }
 
@@ -151,9 +175,10 @@ pub struct TestApp {
 enum Mode {
     Aws(Box<AwsApp>),
     Embedded {
-        app: Embedded,
+        app: Box<Embedded>,
         files: PathBuf,
         server: Server,
+        secrets: Box<Secrets>,
     },
 }
 
@@ -171,12 +196,18 @@ impl TestApp {
     /// The embedded app over real HTTP, its files in a fresh scratch directory.
     pub async fn embedded(label: &str) -> Self {
         let files = scratch_dir(label);
-        let app = embedded_in(files.clone());
-        let (api, server) = serve_over_http(app.ctx.clone()).await;
+        let secrets = Secrets::generate();
+        let app = embedded_with(files.clone(), &secrets);
+        let (api, server) = serve_over_http(app.site()).await;
         Self {
             api,
             ctx: app.ctx.clone(),
-            mode: Mode::Embedded { app, files, server },
+            mode: Mode::Embedded {
+                app: Box::new(app),
+                files,
+                server,
+                secrets: Box::new(secrets),
+            },
         }
     }
 
@@ -195,6 +226,78 @@ impl TestApp {
                 }
             },
             Mode::Embedded { app, .. } => app.bus.until_idle().await,
+        }
+    }
+
+    /// Pays the checkout of the held registration `id` at the provider: the webhook the
+    /// provider sends (its body and `Stripe-Signature`), for the test to deliver to
+    /// `/payments/webhook` — or not, or late, or twice.
+    pub async fn pay(&self, id: RegistrationId) -> (String, String) {
+        let registration = self
+            .ctx
+            .registrations
+            .registration(id)
+            .await
+            .expect("the store")
+            .expect("a registration");
+        let checkout_id = registration
+            .hold
+            .and_then(|hold| hold.checkout_id)
+            .expect("a held registration with a checkout");
+        match &self.mode {
+            Mode::Aws(app) => {
+                let body = app.stripe.complete(&checkout_id);
+                let signature = evreg::payments::signature::sign(
+                    &app.secrets.payments.webhook_secrets[0],
+                    OffsetDateTime::now_utc().unix_timestamp(),
+                    body.as_bytes(),
+                );
+                (body, signature)
+            }
+            Mode::Embedded { app, .. } => app
+                .payments
+                .pay(&checkout_id, OffsetDateTime::now_utc())
+                .expect("an open dev checkout"),
+        }
+    }
+
+    /// The webhook signing secret the app accepts.
+    pub fn webhook_secret(&self) -> String {
+        match &self.mode {
+            Mode::Aws(app) => app.secrets.payments.webhook_secrets[0].clone(),
+            Mode::Embedded { secrets, .. } => secrets.payments.webhook_secrets[0].clone(),
+        }
+    }
+
+    /// Every refund the provider made: (payment id, amount in minor units).
+    pub fn refunds(&self) -> Vec<(String, u64)> {
+        match &self.mode {
+            Mode::Aws(app) => app
+                .stripe
+                .refunds()
+                .into_iter()
+                .map(|r| (r.payment_intent, r.amount))
+                .collect(),
+            Mode::Embedded { app, .. } => app
+                .payments
+                .refunds()
+                .into_iter()
+                .map(|r| (r.payment_id, r.amount_cents))
+                .collect(),
+        }
+    }
+
+    /// Whether the provider's checkout `checkout_id` is still payable.
+    pub fn checkout_open(&self, checkout_id: &str) -> bool {
+        match &self.mode {
+            Mode::Aws(app) => app
+                .stripe
+                .sessions()
+                .iter()
+                .any(|s| s.id == checkout_id && s.status == "open"),
+            Mode::Embedded { app, .. } => app.payments.checkout(checkout_id).is_some_and(|c| {
+                c.state == evreg::adapters::embedded::payments::CheckoutState::Open
+            }),
         }
     }
 

@@ -2,8 +2,8 @@
 //! fixture with struct update syntax (`Event { max_capacity: 3, ..event("x") }`).
 
 use evreg::domain::{
-    DomainEvent, Envelope, Event, EventId, EventStatus, Registration, RegistrationId,
-    RegistrationStatus, Role, User, UserId,
+    DomainEvent, Envelope, Event, EventId, EventStatus, Promotion, RefundPolicy, Registration,
+    RegistrationId, RegistrationStatus, Release, Role, User, UserId,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -49,6 +49,9 @@ pub fn event(name: &str) -> Event {
         currency: "EUR".into(),
         status: EventStatus::Published,
         waitlist_enabled: false,
+        payment_window_minutes: 30,
+        offer_window_minutes: 720,
+        refund_policy: RefundPolicy::default(),
         created_at: now(),
     }
 }
@@ -64,6 +67,8 @@ pub fn registration(event_id: EventId, email: &str) -> Registration {
         status: RegistrationStatus::Confirmed,
         created_at: now(),
         checked_in_at: None,
+        hold: None,
+        payment: None,
     }
 }
 
@@ -75,4 +80,12 @@ pub fn confirmed(registration: &Registration) -> Vec<Envelope> {
         },
         registration.created_at,
     )]
+}
+
+/// How a free event releases a seat: to the head of the waitlist at once, no refund.
+pub fn free_release() -> Release {
+    Release {
+        promotion: Promotion::Confirm,
+        refund: false,
+    }
 }

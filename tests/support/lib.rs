@@ -9,3 +9,4 @@ pub mod fixtures;
 pub mod mailbox;
 pub mod provision;
 pub mod stores;
+pub mod stripe;

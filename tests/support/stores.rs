@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use evreg::ports::{
-    EventStore, IdempotencyStore, IdentityStore, Outbox, ReadModel, RegistrationStore, UserStore,
+    EventStore, IdempotencyStore, IdentityStore, Outbox, PaymentStore, ReadModel,
+    RegistrationStore, UserStore,
 };
 use evreg::AppContext;
 
@@ -15,6 +16,7 @@ use crate::apps::AwsApp;
 pub struct Stores {
     pub events: Arc<dyn EventStore>,
     pub registrations: Arc<dyn RegistrationStore>,
+    pub payment_records: Arc<dyn PaymentStore>,
     pub users: Arc<dyn UserStore>,
     pub identity: Arc<dyn IdentityStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
@@ -28,6 +30,7 @@ impl Stores {
         Self {
             events: ctx.events.clone(),
             registrations: ctx.registrations.clone(),
+            payment_records: ctx.payment_records.clone(),
             users: ctx.users.clone(),
             identity: ctx.identity.clone(),
             idempotency: ctx.idempotency.clone(),
@@ -42,6 +45,7 @@ pub fn sqlite() -> Stores {
     Stores {
         events: store.clone(),
         registrations: store.clone(),
+        payment_records: store.clone(),
         users: store.clone(),
         identity: store.clone(),
         idempotency: store.clone(),

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::event::Event;
 use super::ids::{EventId, RegistrationId, UserId};
+use super::payment::RefundReason;
 use super::registration::{Registration, RegistrationStatus};
 
 /// Something that happened, published on the bus after the write that caused it commits.
@@ -44,8 +45,56 @@ pub enum DomainEvent {
     /// next page starts after `cursor` (the registrations listing's cursor), so no single
     /// invocation mails more than one page.
     EventCancellationNoticesPending { event_id: EventId, cursor: String },
-    /// A registration took a seat.
+    /// A registration took a seat: a new one on a free event, or a held one whose payment
+    /// arrived (then `registration.payment` is set; it held the seat as PENDING_PAYMENT).
     RegistrationConfirmed { registration: Registration },
+    /// A registration on a paid event holds a seat while the attendee pays
+    /// (PENDING_PAYMENT, `registration.hold` set).
+    RegistrationHeld { registration: Registration },
+    /// A waitlisted registration of a paid event was offered a released seat: it holds the
+    /// seat (PENDING_PAYMENT, `hold.offer`) until the offer lapses; the payments worker
+    /// opens its checkout.
+    WaitlistOffered { registration: Registration },
+    /// The checkout of a waitlist offer exists (`registration.hold.checkout_url`): the
+    /// attendee is mailed the offer.
+    WaitlistOfferOpened { registration: Registration },
+    /// A hold (or an offer) lapsed unpaid: the seat was released and passed on;
+    /// `registration` is as released (CANCELLED, its `hold` kept for the checkout id).
+    HoldExpired { registration: Registration },
+    /// The provider reported money received for a registration (late ones too, which a
+    /// RefundRequested follows). `amount_cents` is in `currency`'s minor unit.
+    PaymentReceived {
+        registration_id: RegistrationId,
+        event_id: EventId,
+        amount_cents: u64,
+        currency: String,
+        /// The provider's payment id.
+        payment_id: String,
+    },
+    /// Money of `registration` is to go back (`amount_cents` in `currency`'s minor unit);
+    /// the payments worker refunds it.
+    RefundRequested {
+        registration: Registration,
+        amount_cents: u64,
+        currency: String,
+        reason: RefundReason,
+    },
+    /// The provider refunded `amount_cents` (in `currency`'s minor unit) of
+    /// `registration`'s payment.
+    RegistrationRefunded {
+        registration: Registration,
+        amount_cents: u64,
+        currency: String,
+        /// The provider's refund id.
+        refund_id: String,
+        reason: RefundReason,
+    },
+    /// The payments worker's own follow-up while refunding a cancelled event's paid
+    /// registrations: the next page starts after `cursor` (the registrations listing's
+    /// cursor), so no single invocation refunds more than one page.
+    EventRefundsPending { event_id: EventId, cursor: String },
+    /// The attendee (or the organizer) changed `full_name` or `phone`.
+    RegistrationUpdated { registration: Registration },
     /// A registration queued on a full event's waitlist.
     RegistrationWaitlisted { registration: Registration },
     /// A waitlisted registration took a released seat; `registration` is now confirmed.

@@ -7,6 +7,10 @@ use time::OffsetDateTime;
 
 use super::error::{DomainError, Refusal, Violations};
 use super::ids::{EventId, UserId};
+use super::payment::{
+    RefundPolicy, DEFAULT_OFFER_WINDOW_MINUTES, DEFAULT_PAYMENT_WINDOW_MINUTES, MAX_PRICE_CENTS,
+    OFFER_WINDOW_MINUTES, PAYMENT_WINDOW_MINUTES, REFUND_HOURS,
+};
 use super::validate::{is_iso4217_currency, is_present_text};
 
 /// Where an event is in its life: DRAFT (only its owner and ADMINs see it), PUBLISHED
@@ -65,6 +69,15 @@ pub struct Event {
     pub status: EventStatus,
     /// Whether registrations beyond capacity queue for a seat instead of being refused.
     pub waitlist_enabled: bool,
+    /// Paid events: minutes a new registration holds its seat while paying (5–1440).
+    #[serde(default = "default_payment_window")]
+    pub payment_window_minutes: u32,
+    /// Paid events: minutes a waitlist offer stays open (5–10080).
+    #[serde(default = "default_offer_window")]
+    pub offer_window_minutes: u32,
+    /// Paid events: when a cancellation is refunded.
+    #[serde(default)]
+    pub refund_policy: RefundPolicy,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -95,6 +108,20 @@ pub struct NewEvent {
     pub status: EventStatus,
     #[serde(default)]
     pub waitlist_enabled: bool,
+    #[serde(default = "default_payment_window")]
+    pub payment_window_minutes: u32,
+    #[serde(default = "default_offer_window")]
+    pub offer_window_minutes: u32,
+    #[serde(default)]
+    pub refund_policy: RefundPolicy,
+}
+
+fn default_payment_window() -> u32 {
+    DEFAULT_PAYMENT_WINDOW_MINUTES
+}
+
+fn default_offer_window() -> u32 {
+    DEFAULT_OFFER_WINDOW_MINUTES
 }
 
 fn default_currency() -> String {
@@ -205,6 +232,38 @@ impl NewEvent {
             "currency",
             "must be an active ISO 4217 currency code such as EUR",
         );
+        violations.check(
+            self.price_cents <= MAX_PRICE_CENTS,
+            "price_cents",
+            format!("must be at most {MAX_PRICE_CENTS} (in the currency's minor unit)"),
+        );
+        violations.check(
+            PAYMENT_WINDOW_MINUTES.contains(&self.payment_window_minutes),
+            "payment_window_minutes",
+            format!(
+                "must be between {} and {}",
+                PAYMENT_WINDOW_MINUTES.start(),
+                PAYMENT_WINDOW_MINUTES.end()
+            ),
+        );
+        violations.check(
+            OFFER_WINDOW_MINUTES.contains(&self.offer_window_minutes),
+            "offer_window_minutes",
+            format!(
+                "must be between {} and {}",
+                OFFER_WINDOW_MINUTES.start(),
+                OFFER_WINDOW_MINUTES.end()
+            ),
+        );
+        violations.check(
+            REFUND_HOURS.contains(&self.refund_policy.until_hours_before_start),
+            "refund_policy",
+            format!(
+                "until_hours_before_start must be between {} and {}",
+                REFUND_HOURS.start(),
+                REFUND_HOURS.end()
+            ),
+        );
         violations.into_result()?;
         Ok(Event {
             id,
@@ -220,6 +279,9 @@ impl NewEvent {
             currency: self.currency,
             status: self.status,
             waitlist_enabled: self.waitlist_enabled,
+            payment_window_minutes: self.payment_window_minutes,
+            offer_window_minutes: self.offer_window_minutes,
+            refund_policy: self.refund_policy,
             created_at,
         })
     }
@@ -274,7 +336,44 @@ mod tests {
             currency: "EUR".into(),
             status: EventStatus::Published,
             waitlist_enabled: false,
+            payment_window_minutes: 30,
+            offer_window_minutes: 720,
+            refund_policy: RefundPolicy::default(),
         }
+    }
+
+    #[test]
+    fn payment_settings_are_bounded() {
+        let mut new = new_event();
+        new.price_cents = MAX_PRICE_CENTS + 1;
+        new.payment_window_minutes = 4;
+        new.offer_window_minutes = 10_081;
+        new.refund_policy.until_hours_before_start = 8761;
+        assert_eq!(
+            invalid_fields(new),
+            [
+                "price_cents",
+                "payment_window_minutes",
+                "offer_window_minutes",
+                "refund_policy"
+            ]
+        );
+    }
+
+    #[test]
+    fn payment_settings_default_when_absent() {
+        let new: NewEvent = serde_json::from_value(serde_json::json!({
+            "name": "N", "date": "2027-03-01T18:00:00Z", "venue": "V", "max_capacity": 1
+        }))
+        .unwrap();
+        assert_eq!(
+            (
+                new.payment_window_minutes,
+                new.offer_window_minutes,
+                new.refund_policy.until_hours_before_start
+            ),
+            (30, 720, 24)
+        );
     }
 
     fn validate(new: NewEvent) -> Result<Event, DomainError> {

@@ -6,6 +6,7 @@ pub mod domain_event;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod payment;
 pub mod projection;
 pub mod registration;
 pub mod user;
@@ -16,6 +17,12 @@ pub use domain_event::{DomainEvent, DomainEventKind, Envelope};
 pub use error::{DomainError, FieldError, Refusal};
 pub use event::{Event, EventStatus, NewEvent};
 pub use ids::{EventId, RegistrationId, UserId};
-pub use projection::{EventReport, EventStats, ProjectionChange, StatsDelta};
-pub use registration::{cancellation_events, NewRegistration, Registration, RegistrationStatus};
+pub use payment::{Checkout, Hold, Payment, Promotion, RefundPolicy, RefundReason};
+pub use projection::{
+    EventReport, EventStats, MoneyDelta, MoneyTotals, ProjectionChange, StatsDelta,
+};
+pub use registration::{
+    cancellation_events, expiry_events, promotion_event, DetailsChange, NewRegistration,
+    Registration, RegistrationStatus, Release,
+};
 pub use user::{Role, Signup, User};

@@ -16,10 +16,13 @@ pub struct EventStats {
     pub registered: u64,
     /// Queued for a seat.
     pub waitlisted: u64,
-    /// Cancelled, whatever they held before.
+    /// Cancelled, whatever they held before (expired holds too).
     pub cancelled: u64,
     /// Admitted at the door (also counted in `registered`).
     pub checked_in: u64,
+    /// Holding a seat while paying (PENDING_PAYMENT: new holds and waitlist offers).
+    #[serde(default)]
+    pub pending: u64,
 }
 
 /// Additive, so deltas commute: the counters end right whatever the delivery order
@@ -32,6 +35,48 @@ pub struct StatsDelta {
     pub waitlisted: i64,
     pub cancelled: i64,
     pub checked_in: i64,
+    pub pending: i64,
+}
+
+/// Signed changes to an event's money in one currency, in its minor unit; additive like
+/// [`StatsDelta`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MoneyDelta {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Money received.
+    pub received: i64,
+    /// Money refunded.
+    pub refunded: i64,
+    /// Money of seats held while paying.
+    pub pending: i64,
+}
+
+/// An event's money in one currency as the report shows it, in the currency's minor unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MoneyTotals {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Received minus refunded: what the organizer keeps.
+    pub revenue_cents: u64,
+    /// Refunded.
+    pub refunded_cents: u64,
+    /// Held seats not yet paid.
+    pub pending_cents: u64,
+}
+
+impl MoneyTotals {
+    /// Stored counters as the report shows them; checked, never wrapping: an impossible
+    /// negative (a refund projected before its payment, for a moment) shows as zero.
+    pub fn from_counters(currency: String, received: i64, refunded: i64, pending: i64) -> Self {
+        let shown = |amount: i64| u64::try_from(amount).unwrap_or(0);
+        Self {
+            currency,
+            revenue_cents: shown(received.checked_sub(refunded).unwrap_or(0)),
+            refunded_cents: shown(refunded),
+            pending_cents: shown(pending),
+        }
+    }
 }
 
 impl EventStats {
@@ -41,6 +86,7 @@ impl EventStats {
         waitlisted: i64,
         cancelled: i64,
         checked_in: i64,
+        pending: i64,
     ) -> Self {
         let shown = |count: i64| u64::try_from(count).unwrap_or(0);
         Self {
@@ -48,6 +94,7 @@ impl EventStats {
             waitlisted: shown(waitlisted),
             cancelled: shown(cancelled),
             checked_in: shown(checked_in),
+            pending: shown(pending),
         }
     }
 }
@@ -62,7 +109,7 @@ impl StatsDelta {
             }
             RegistrationStatus::Waitlisted => delta.waitlisted = sign,
             RegistrationStatus::Cancelled => delta.cancelled = sign,
-            RegistrationStatus::PendingPayment => {}
+            RegistrationStatus::PendingPayment => delta.pending = sign,
         }
         delta
     }
@@ -73,6 +120,7 @@ impl StatsDelta {
             waitlisted: self.waitlisted + other.waitlisted,
             cancelled: self.cancelled + other.cancelled,
             checked_in: self.checked_in + other.checked_in,
+            pending: self.pending + other.pending,
         }
     }
 
@@ -89,7 +137,7 @@ pub enum ProjectionChange {
     /// the envelope id (a UUIDv7, so ordered by time) they apply it under, so a late
     /// EventCreated never overwrites an EventUpdated.
     Listing(Event),
-    /// Adds `delta` to the event's counters.
+    /// Adds `delta` (and `money`) to the event's counters.
     Counters {
         /// Whose counters.
         event_id: EventId,
@@ -98,6 +146,8 @@ pub enum ProjectionChange {
         /// The UTC day a new registration was made on, counted once more in the report's
         /// registrations per day (also additive, so order-independent).
         registered_on: Option<Date>,
+        /// What to add to the money of one currency.
+        money: Option<MoneyDelta>,
     },
 }
 
@@ -106,21 +156,47 @@ pub enum ProjectionChange {
 pub struct EventReport {
     /// The counters.
     pub stats: EventStats,
-    /// Registrations made (confirmed or waitlisted) per UTC day, oldest first.
+    /// Registrations made (confirmed, held or waitlisted) per UTC day, oldest first.
     pub per_day: Vec<(Date, u64)>,
+    /// Money per currency (an organizer may change the price's currency), by code.
+    pub money: Vec<MoneyTotals>,
+}
+
+/// The money a held registration's seat is pending with, signed.
+fn pending_money(registration: &Registration, sign: i64) -> Option<MoneyDelta> {
+    let hold = registration.hold.as_ref()?;
+    Some(MoneyDelta {
+        currency: hold.currency.clone(),
+        pending: sign * i64::try_from(hold.amount_cents).ok()?,
+        ..MoneyDelta::default()
+    })
+}
+
+fn money(
+    currency: &str,
+    amount_cents: u64,
+    into: fn(&mut MoneyDelta) -> &mut i64,
+) -> Option<MoneyDelta> {
+    let mut delta = MoneyDelta {
+        currency: currency.to_owned(),
+        ..MoneyDelta::default()
+    };
+    *into(&mut delta) = i64::try_from(amount_cents).ok()?;
+    Some(delta)
 }
 
 impl ProjectionChange {
     /// The change `event` makes, if it touches the read model at all.
     pub fn for_event(event: &DomainEvent) -> Option<Self> {
-        let counters = |event_id: EventId, delta: StatsDelta| {
+        let counters = |event_id: EventId, delta: StatsDelta, money: Option<MoneyDelta>| {
             Some(Self::Counters {
                 event_id,
                 delta,
                 registered_on: None,
+                money,
             })
         };
-        let new_registration = |registration: &Registration, status| {
+        let new_registration = |registration: &Registration, status, money| {
             Some(Self::Counters {
                 event_id: registration.event_id,
                 delta: StatsDelta::of(status, 1),
@@ -130,31 +206,58 @@ impl ProjectionChange {
                         .to_offset(time::UtcOffset::UTC)
                         .date(),
                 ),
+                money,
             })
         };
+        use RegistrationStatus::{Cancelled, Confirmed, PendingPayment, Waitlisted};
         match event {
             DomainEvent::EventCreated { event }
             | DomainEvent::EventUpdated { event }
             | DomainEvent::EventCancelled { event } => Some(Self::Listing(event.clone())),
-            DomainEvent::RegistrationConfirmed { registration } => {
-                new_registration(registration, RegistrationStatus::Confirmed)
+            // Paid: the seat was held (and its new registration counted) already.
+            DomainEvent::RegistrationConfirmed { registration } => match &registration.payment {
+                Some(payment) => counters(
+                    registration.event_id,
+                    StatsDelta::moved(PendingPayment, Confirmed),
+                    money(&payment.currency, payment.amount_cents, |m| &mut m.pending).map(|m| {
+                        MoneyDelta {
+                            pending: -m.pending,
+                            ..m
+                        }
+                    }),
+                ),
+                None => new_registration(registration, Confirmed, None),
+            },
+            DomainEvent::RegistrationHeld { registration } => {
+                new_registration(registration, PendingPayment, pending_money(registration, 1))
             }
             DomainEvent::RegistrationWaitlisted { registration } => {
-                new_registration(registration, RegistrationStatus::Waitlisted)
+                new_registration(registration, Waitlisted, None)
             }
             DomainEvent::RegistrationPromoted { registration } => counters(
                 registration.event_id,
-                StatsDelta::moved(
-                    RegistrationStatus::Waitlisted,
-                    RegistrationStatus::Confirmed,
-                ),
+                StatsDelta::moved(Waitlisted, Confirmed),
+                None,
+            ),
+            DomainEvent::WaitlistOffered { registration } => counters(
+                registration.event_id,
+                StatsDelta::moved(Waitlisted, PendingPayment),
+                pending_money(registration, 1),
+            ),
+            DomainEvent::HoldExpired { registration } => counters(
+                registration.event_id,
+                StatsDelta::moved(PendingPayment, Cancelled),
+                pending_money(registration, -1),
             ),
             DomainEvent::RegistrationCancelled {
                 registration,
                 previous,
             } => counters(
                 registration.event_id,
-                StatsDelta::moved(*previous, RegistrationStatus::Cancelled),
+                StatsDelta::moved(*previous, Cancelled),
+                (*previous == PendingPayment)
+                    .then(|| pending_money(registration, -1))
+                    .flatten(),
             ),
             // Checked in still holds its seat: `registered` is unchanged.
             DomainEvent::CheckedIn { event_id, .. } => counters(
@@ -163,11 +266,36 @@ impl ProjectionChange {
                     checked_in: 1,
                     ..StatsDelta::default()
                 },
+                None,
+            ),
+            DomainEvent::PaymentReceived {
+                event_id,
+                amount_cents,
+                currency,
+                ..
+            } => counters(
+                *event_id,
+                StatsDelta::default(),
+                money(currency, *amount_cents, |m| &mut m.received),
+            ),
+            DomainEvent::RegistrationRefunded {
+                registration,
+                amount_cents,
+                currency,
+                ..
+            } => counters(
+                registration.event_id,
+                StatsDelta::default(),
+                money(currency, *amount_cents, |m| &mut m.refunded),
             ),
             DomainEvent::UserSignedUp { .. }
             | DomainEvent::TicketIssued { .. }
             | DomainEvent::PasswordResetRequested { .. }
-            | DomainEvent::EventCancellationNoticesPending { .. } => None,
+            | DomainEvent::EventCancellationNoticesPending { .. }
+            | DomainEvent::WaitlistOfferOpened { .. }
+            | DomainEvent::RefundRequested { .. }
+            | DomainEvent::RegistrationUpdated { .. }
+            | DomainEvent::EventRefundsPending { .. } => None,
         }
     }
 }
@@ -175,7 +303,8 @@ impl ProjectionChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{cancellation_events, RegistrationId, UserId};
+    use crate::domain::payment::{Hold, Payment};
+    use crate::domain::{cancellation_events, expiry_events, Promotion, RegistrationId, UserId};
     use time::OffsetDateTime;
 
     fn registration(status: RegistrationStatus) -> Registration {
@@ -188,6 +317,8 @@ mod tests {
             status,
             created_at: OffsetDateTime::UNIX_EPOCH,
             checked_in_at: None,
+            hold: None,
+            payment: None,
         }
     }
 
@@ -228,9 +359,14 @@ mod tests {
             },
         ];
         events.extend(
-            cancellation_events(&seat, Some(&queued), OffsetDateTime::UNIX_EPOCH)
-                .into_iter()
-                .map(|e| e.event),
+            cancellation_events(
+                &seat,
+                Some(&queued.promoted(&Promotion::Confirm)),
+                false,
+                OffsetDateTime::UNIX_EPOCH,
+            )
+            .into_iter()
+            .map(|e| e.event),
         );
         events.push(DomainEvent::CheckedIn {
             registration_id: queued.id,
@@ -242,6 +378,7 @@ mod tests {
             waitlisted: 0,
             cancelled: 1,
             checked_in: 1,
+            pending: 0,
         };
         let sum = |events: &[DomainEvent]| {
             events
@@ -256,7 +393,7 @@ mod tests {
 
     #[test]
     fn counters_below_zero_show_as_zero() {
-        let stats = EventStats::from_counters(-1, 2, 0, 1);
+        let stats = EventStats::from_counters(-1, 2, 0, 1, 0);
         assert_eq!((stats.registered, stats.waitlisted), (0, 2));
     }
 
@@ -266,5 +403,94 @@ mod tests {
             user_id: UserId::now_v7(),
         };
         assert_eq!(ProjectionChange::for_event(&event), None);
+    }
+
+    fn money_of(event: DomainEvent) -> MoneyDelta {
+        match ProjectionChange::for_event(&event) {
+            Some(ProjectionChange::Counters {
+                money: Some(money), ..
+            }) => money,
+            other => panic!("expected money, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_paid_journey_moves_seats_and_money() {
+        let hold = Hold {
+            expires_at: OffsetDateTime::UNIX_EPOCH,
+            amount_cents: 1500,
+            currency: "EUR".into(),
+            offer: false,
+            checkout_id: None,
+            checkout_url: None,
+        };
+        let held = registration(RegistrationStatus::Confirmed).held(hold);
+        let payment = Payment {
+            payment_id: "pi_1".into(),
+            amount_cents: 1500,
+            currency: "EUR".into(),
+            paid_at: OffsetDateTime::UNIX_EPOCH,
+            refunded_cents: 0,
+            refund_ids: Vec::new(),
+        };
+        let paid = held.paid(payment);
+        let journey = [
+            DomainEvent::RegistrationHeld {
+                registration: held.clone(),
+            },
+            DomainEvent::RegistrationConfirmed {
+                registration: paid.clone(),
+            },
+            DomainEvent::PaymentReceived {
+                registration_id: paid.id,
+                event_id: paid.event_id,
+                amount_cents: 1500,
+                currency: "EUR".into(),
+                payment_id: "pi_1".into(),
+            },
+        ];
+        let seats = journey
+            .iter()
+            .filter_map(|e| match ProjectionChange::for_event(e) {
+                Some(ProjectionChange::Counters { delta, .. }) => Some(delta),
+                _ => None,
+            })
+            .fold(StatsDelta::default(), StatsDelta::plus);
+        assert_eq!((seats.registered, seats.pending), (1, 0));
+        let pending: i64 = journey[..2]
+            .iter()
+            .map(|e| money_of(e.clone()).pending)
+            .sum();
+        assert_eq!(pending, 0, "held, then paid");
+        assert_eq!(money_of(journey[2].clone()).received, 1500);
+
+        let expired = expiry_events(&held, None, OffsetDateTime::UNIX_EPOCH);
+        let lapsed = money_of(expired[0].event.clone());
+        assert_eq!((lapsed.currency.as_str(), lapsed.pending), ("EUR", -1500));
+        assert_eq!(
+            delta(expired[0].event.clone()),
+            StatsDelta {
+                pending: -1,
+                cancelled: 1,
+                ..StatsDelta::default()
+            }
+        );
+    }
+
+    #[test]
+    fn revenue_is_received_minus_refunded_and_never_wraps() {
+        let totals = MoneyTotals::from_counters("JPY".into(), 3000, 1000, -5);
+        assert_eq!(
+            (
+                totals.revenue_cents,
+                totals.refunded_cents,
+                totals.pending_cents
+            ),
+            (2000, 1000, 0)
+        );
+        let refund_first = MoneyTotals::from_counters("EUR".into(), 0, 1500, 0);
+        assert_eq!(refund_first.revenue_cents, 0);
+        let extreme = MoneyTotals::from_counters("EUR".into(), i64::MIN, i64::MAX, 0);
+        assert_eq!(extreme.revenue_cents, 0);
     }
 }

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::domain_event::{DomainEvent, Envelope};
 use super::error::{DomainError, Refusal, Violations};
 use super::ids::{EventId, RegistrationId};
+use super::payment::{Hold, Payment, Promotion, RefundReason};
 use super::validate::{is_plausible_email, is_present_text, normalize_email};
 
 /// Where a registration is in its life (wire names in SCREAMING_SNAKE_CASE).
@@ -52,6 +53,12 @@ pub struct Registration {
         skip_serializing_if = "Option::is_none"
     )]
     pub checked_in_at: Option<OffsetDateTime>,
+    /// While PENDING_PAYMENT: the seat held, its price and the checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+    /// Once paid: the money received (and refunded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<Payment>,
 }
 
 /// A registration request as the API receives it, before validation.
@@ -79,46 +86,151 @@ impl NewRegistration {
         now: OffsetDateTime,
     ) -> Result<Registration, DomainError> {
         let email = normalize_email(&self.email);
-        let phone = self
-            .phone
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty());
         let mut violations = Violations::default();
         violations.check(
             is_plausible_email(&email),
             "email",
             "must be an email address",
         );
-        violations.check(
-            is_present_text(&self.full_name, MAX_NAME_CHARS),
-            "full_name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
-        );
-        if let Some(phone) = &phone {
-            violations.check(
-                is_phone(phone),
-                "phone",
-                format!("must be digits, spaces and + - ( ), at most {MAX_PHONE_CHARS} characters"),
-            );
-        }
+        let (full_name, phone) = checked_details(&mut violations, &self.full_name, self.phone);
         violations.into_result()?;
         Ok(Registration {
             id,
             event_id,
             email,
-            full_name: self.full_name.trim().to_owned(),
+            full_name,
             phone,
             status: RegistrationStatus::Confirmed,
             created_at: now,
             checked_in_at: None,
+            hold: None,
+            payment: None,
         })
     }
 }
 
+/// A change of an attendee's details (`PUT /registrations/{id}`): name and phone. The
+/// email is the registration's identity (the (event, email) guard holds it), so it may be
+/// given only unchanged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailsChange {
+    /// The new name, 1–200 characters.
+    pub full_name: String,
+    /// The new phone, or none.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The registration's email, if the client sends it back; anything else is refused.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl DetailsChange {
+    /// `registration` with the new details, validated as on registration (every invalid
+    /// field reported at once).
+    pub fn apply(self, registration: &Registration) -> Result<Registration, DomainError> {
+        let mut violations = Violations::default();
+        if let Some(email) = &self.email {
+            violations.check(
+                normalize_email(email) == registration.email,
+                "email",
+                "cannot change: cancel and register again with the new address",
+            );
+        }
+        let (full_name, phone) = checked_details(&mut violations, &self.full_name, self.phone);
+        violations.into_result()?;
+        Ok(Registration {
+            full_name,
+            phone,
+            ..registration.clone()
+        })
+    }
+}
+
+/// The trimmed name and phone (an empty phone is none), their violations recorded.
+fn checked_details(
+    violations: &mut Violations,
+    full_name: &str,
+    phone: Option<String>,
+) -> (String, Option<String>) {
+    let phone = phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+    violations.check(
+        is_present_text(full_name, MAX_NAME_CHARS),
+        "full_name",
+        format!("must be 1 to {MAX_NAME_CHARS} characters"),
+    );
+    if let Some(phone) = &phone {
+        violations.check(
+            is_phone(phone),
+            "phone",
+            format!("must be digits, spaces and + - ( ), at most {MAX_PHONE_CHARS} characters"),
+        );
+    }
+    (full_name.trim().to_owned(), phone)
+}
+
 impl Registration {
-    /// The same request, queued for a seat instead of holding one.
+    /// The same request, queued for a seat instead of holding one (a queued registration
+    /// holds nothing, so no hold either).
     pub fn waitlisted(&self) -> Self {
-        self.with_status(RegistrationStatus::Waitlisted)
+        Self {
+            status: RegistrationStatus::Waitlisted,
+            hold: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same request, holding its seat while the attendee pays (PENDING_PAYMENT).
+    pub fn held(&self, hold: Hold) -> Self {
+        Self {
+            status: RegistrationStatus::PendingPayment,
+            hold: Some(hold),
+            ..self.clone()
+        }
+    }
+
+    /// This waitlisted registration given the released seat by `promotion`: CONFIRMED, or
+    /// PENDING_PAYMENT with an offer.
+    pub fn promoted(&self, promotion: &Promotion) -> Self {
+        match promotion.hold() {
+            Some(hold) => self.held(hold),
+            None => self.with_status(RegistrationStatus::Confirmed),
+        }
+    }
+
+    /// This held registration paid by `payment`: CONFIRMED, the hold gone.
+    pub fn paid(&self, payment: Payment) -> Self {
+        Self {
+            status: RegistrationStatus::Confirmed,
+            hold: None,
+            payment: Some(payment),
+            ..self.clone()
+        }
+    }
+
+    /// What is left to refund of its payment, if any.
+    pub fn refundable_cents(&self) -> u64 {
+        self.payment
+            .as_ref()
+            .map_or(0, |p| p.amount_cents.saturating_sub(p.refunded_cents))
+    }
+
+    /// The refund request of this registration's payment, for `reason`; `None` when nothing
+    /// is left to refund.
+    pub fn refund_request(&self, reason: RefundReason, at: OffsetDateTime) -> Option<Envelope> {
+        let payment = self.payment.as_ref()?;
+        let amount_cents = self.refundable_cents();
+        (amount_cents > 0).then(|| {
+            Envelope::new(
+                DomainEvent::RefundRequested {
+                    registration: self.clone(),
+                    amount_cents,
+                    currency: payment.currency.clone(),
+                    reason,
+                },
+                at,
+            )
+        })
     }
 
     /// This registration with `status`, as a transition writes it.
@@ -166,6 +278,7 @@ impl Registration {
         let registration = self.clone();
         let event = match self.status {
             RegistrationStatus::Waitlisted => DomainEvent::RegistrationWaitlisted { registration },
+            RegistrationStatus::PendingPayment => DomainEvent::RegistrationHeld { registration },
             _ => DomainEvent::RegistrationConfirmed { registration },
         };
         Envelope::new(event, at)
@@ -198,28 +311,66 @@ impl RegistrationStatus {
     }
 }
 
-/// The events of a cancellation: the cancelled registration (as it was before, so
-/// consumers know which counter it left) and the waitlisted one that took its seat.
+/// How a released seat passes on, and whether the released registration's money goes back:
+/// decided from the event by the caller, applied by the store in the release's own
+/// transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// What the head of the waitlist gets.
+    pub promotion: Promotion,
+    /// Whether a paid registration is refunded.
+    pub refund: bool,
+}
+
+/// The event of a waitlisted registration given a seat: RegistrationPromoted (confirmed)
+/// or WaitlistOffered (a paid seat held for them to pay).
+pub fn promotion_event(promoted: &Registration, at: OffsetDateTime) -> Envelope {
+    let registration = promoted.clone();
+    let event = match promoted.status {
+        RegistrationStatus::PendingPayment => DomainEvent::WaitlistOffered { registration },
+        _ => DomainEvent::RegistrationPromoted { registration },
+    };
+    Envelope::new(event, at)
+}
+
+/// The events of a cancellation: the cancelled registration (with the status it left, so
+/// consumers know which counter it left), the promotion of the waitlisted one that took
+/// its seat (`promoted` as promoted), and a refund request when `refund` and it was paid.
 pub fn cancellation_events(
+    before: &Registration,
+    promoted: Option<&Registration>,
+    refund: bool,
+    at: OffsetDateTime,
+) -> Vec<Envelope> {
+    let cancelled = before.with_status(RegistrationStatus::Cancelled);
+    let mut events = vec![Envelope::new(
+        DomainEvent::RegistrationCancelled {
+            registration: cancelled.clone(),
+            previous: before.status,
+        },
+        at,
+    )];
+    events.extend(promoted.map(|promoted| promotion_event(promoted, at)));
+    if refund {
+        events.extend(cancelled.refund_request(RefundReason::Cancelled, at));
+    }
+    events
+}
+
+/// The events of a hold that lapsed unpaid: HoldExpired (the registration as released) and
+/// the promotion of the waitlisted one that took its seat.
+pub fn expiry_events(
     before: &Registration,
     promoted: Option<&Registration>,
     at: OffsetDateTime,
 ) -> Vec<Envelope> {
     let mut events = vec![Envelope::new(
-        DomainEvent::RegistrationCancelled {
+        DomainEvent::HoldExpired {
             registration: before.with_status(RegistrationStatus::Cancelled),
-            previous: before.status,
         },
         at,
     )];
-    if let Some(promoted) = promoted {
-        events.push(Envelope::new(
-            DomainEvent::RegistrationPromoted {
-                registration: promoted.with_status(RegistrationStatus::Confirmed),
-            },
-            at,
-        ));
-    }
+    events.extend(promoted.map(|promoted| promotion_event(promoted, at)));
     events
 }
 
@@ -331,13 +482,39 @@ mod tests {
     fn a_cancellation_with_a_promotion_emits_both_events() {
         let seat = confirm(request("a@b.co", "A", None)).unwrap();
         let queued = confirm(request("c@d.co", "C", None)).unwrap().waitlisted();
-        let events = cancellation_events(&seat, Some(&queued), OffsetDateTime::UNIX_EPOCH);
+        let promoted = queued.promoted(&Promotion::Confirm);
+        let events = cancellation_events(&seat, Some(&promoted), false, OffsetDateTime::UNIX_EPOCH);
         let types: Vec<_> = events.iter().map(|e| e.kind().as_str()).collect();
         assert_eq!(types, ["RegistrationCancelled", "RegistrationPromoted"]);
         let DomainEvent::RegistrationPromoted { registration } = &events[1].event else {
             panic!("expected a promotion");
         };
         assert_eq!(registration.status, RegistrationStatus::Confirmed);
+    }
+
+    #[test]
+    fn details_change_name_and_phone_but_never_the_email() {
+        let reg = confirm(request("ann@x.org", "Ann", None)).unwrap();
+        let change = |json: serde_json::Value| {
+            serde_json::from_value::<DetailsChange>(json)
+                .unwrap()
+                .apply(&reg)
+        };
+        let changed =
+            change(serde_json::json!({"full_name": " Ann Lee ", "phone": "+1 555"})).unwrap();
+        assert_eq!(
+            (changed.full_name.as_str(), changed.phone.as_deref()),
+            ("Ann Lee", Some("+1 555"))
+        );
+        assert_eq!((changed.id, &changed.email), (reg.id, &reg.email));
+        assert!(change(serde_json::json!({"full_name": "A", "email": "ANN@x.org"})).is_ok());
+        let Err(DomainError::Invalid(errors)) =
+            change(serde_json::json!({"full_name": "", "phone": "x", "email": "bob@x.org"}))
+        else {
+            panic!("expected invalid");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["email", "full_name", "phone"]);
     }
 
     #[test]

@@ -4,4 +4,5 @@
 
 pub mod common;
 pub mod routes;
+pub mod schedules;
 pub mod workers;

@@ -6,6 +6,7 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::domain::{DomainError, FieldError, Refusal};
+use crate::ports::WebhookError;
 use crate::ports::{BusError, StoreError};
 
 /// Every way a request can fail, each with one status and one stable `code`.
@@ -71,6 +72,14 @@ pub enum ApiError {
     /// The state of a registration or event refuses the action.
     #[error("{0}")]
     Refused(Refusal),
+    /// 400 `invalid_webhook`: a payment webhook that is unsigned, wrongly signed, stale or
+    /// unreadable; nothing changed.
+    #[error("{0}")]
+    BadWebhook(WebhookError),
+    /// 503 `payment_provider_unavailable` + `Retry-After`: the provider failed; the seat
+    /// was not kept.
+    #[error("the payment provider is unavailable; retry shortly")]
+    PaymentProviderUnavailable,
     /// 503 `busy` + `Retry-After`: lost too many races for one event; retry.
     #[error("too many concurrent changes; retry shortly")]
     Busy,
@@ -95,12 +104,12 @@ impl ApiError {
             Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::InvalidResetToken => StatusCode::BAD_REQUEST,
+            Self::InvalidResetToken | Self::BadWebhook(_) => StatusCode::BAD_REQUEST,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::Refused(_) => StatusCode::CONFLICT,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::PaymentProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +147,8 @@ impl ApiError {
                 Refusal::Cancelled => "registration_cancelled",
                 Refusal::NotConfirmed => "not_confirmed",
             },
+            Self::BadWebhook(_) => "invalid_webhook",
+            Self::PaymentProviderUnavailable => "payment_provider_unavailable",
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
         }

@@ -9,7 +9,7 @@ pub use mime::to_mime;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::domain::{Event, Registration};
+use crate::domain::{Event, RefundReason, Registration};
 use crate::ports::{Attachment, Mail};
 
 /// "You're in": the seat is confirmed, the ticket is attached and shown inline.
@@ -115,6 +115,99 @@ pub fn cancelled(event: &Event, registration: &Registration) -> Mail {
             event.name
         ),
         "If this was a mistake, register again while seats are available.",
+    )
+}
+
+/// A seat of a paid event freed up and is held for the first on the waitlist until the
+/// offer lapses: pay at `checkout_url` to take it.
+pub fn offer(
+    event: &Event,
+    registration: &Registration,
+    checkout_url: &str,
+    expires_at: OffsetDateTime,
+    manage_url: &str,
+) -> Mail {
+    let intro = format!(
+        "Good news: a seat freed up for {}, and it is held for you until {}. Pay to take it:",
+        event.name,
+        human_utc(expires_at)
+    );
+    let outro =
+        "After that the seat passes to the next in line. Don't want it? Leave the waitlist:";
+    let text = format!(
+        "{}
+
+{}
+{}
+
+{}
+{}
+{}
+",
+        greeting(registration),
+        intro,
+        checkout_url,
+        details_text(event),
+        outro,
+        manage_url,
+    );
+    let html = layout(
+        "A seat is held for you",
+        &format!(
+            "{}<p>{}</p>{}{}<p>{}</p>{}",
+            greeting_html(registration),
+            escape_html(&intro),
+            button(checkout_url, "Pay and take the seat"),
+            details_html(event),
+            escape_html(outro),
+            button(manage_url, "Leave the waitlist"),
+        ),
+    );
+    Mail {
+        to: registration.email.clone(),
+        subject: format!("A seat is held for you: {}", event.name),
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
+/// The seat held for payment (or offered from the waitlist) lapsed unpaid and was released.
+pub fn hold_expired(event: &Event, registration: &Registration) -> Mail {
+    notice(
+        event,
+        registration,
+        "Your held seat was released",
+        format!("Seat released: {}", event.name),
+        &format!(
+            "The seat held for you at {} was not paid in time, so it has been released.",
+            event.name
+        ),
+        "If you still want to come, register again while seats are available.",
+    )
+}
+
+/// Money went back to the attendee: how much and why.
+pub fn refunded(
+    event: &Event,
+    registration: &Registration,
+    amount: &str,
+    reason: RefundReason,
+) -> Mail {
+    let why = match reason {
+        RefundReason::Cancelled => "your registration was cancelled",
+        RefundReason::LatePayment => {
+            "your payment arrived after your held seat had been released, so it holds no seat"
+        }
+        RefundReason::EventCancelled => "the event was cancelled",
+    };
+    notice(
+        event,
+        registration,
+        "Refund on its way",
+        format!("Refund: {}", event.name),
+        &format!("We have refunded {amount} for {}: {why}.", event.name),
+        "Refunds take a few days to reach your account, depending on your bank.",
     )
 }
 
@@ -354,6 +447,9 @@ mod tests {
             currency: "EUR".into(),
             status: EventStatus::Published,
             waitlist_enabled: true,
+            payment_window_minutes: 30,
+            offer_window_minutes: 720,
+            refund_policy: crate::domain::RefundPolicy::default(),
             created_at: datetime!(2027-01-01 0:00 UTC),
         }
     }
@@ -368,6 +464,8 @@ mod tests {
             status: RegistrationStatus::Confirmed,
             created_at: datetime!(2027-01-02 0:00 UTC),
             checked_in_at: None,
+            hold: None,
+            payment: None,
         }
     }
 

@@ -15,6 +15,8 @@ mod idempotency;
 mod identity;
 mod mailer;
 mod outbox;
+mod payment_store;
+mod payments;
 mod read_model;
 mod registrations;
 mod users;
@@ -28,8 +30,12 @@ pub use idempotency::{Claim, IdempotencyStore};
 pub use identity::{IdentityStore, RefreshToken, Rotation};
 pub use mailer::{Attachment, Mail, MailError, Mailer};
 pub use outbox::Outbox;
+pub use payment_store::{PaymentOutcome, PaymentStore, RefundRecord};
+pub use payments::{
+    CheckoutRequest, Payments, PaymentsError, WebhookError, WebhookEvent, WebhookKind,
+};
 pub use read_model::{search_key, ListingOrder, ListingQuery, ReadModel};
-pub use registrations::{Cancellation, RegistrationStore};
+pub use registrations::{Cancellation, Promoted, RegistrationStore};
 pub use users::{UserChange, UserStore};
 
 use crate::domain::Refusal;

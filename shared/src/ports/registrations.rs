@@ -5,25 +5,39 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{Page, StoreError};
-use crate::domain::{Envelope, EventId, Registration, RegistrationId, RegistrationStatus};
+use crate::domain::{
+    Envelope, EventId, Promotion, Registration, RegistrationId, RegistrationStatus, Release,
+};
 
-/// What a cancellation did.
+/// What a cancellation (or a lapsed hold's release) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cancellation {
     /// The registration, now CANCELLED.
     pub cancelled: Registration,
-    /// The waitlisted registration that took the released seat, now CONFIRMED.
+    /// The waitlisted registration that took the released seat, now CONFIRMED (or
+    /// PENDING_PAYMENT with an offer, on a paid event).
     pub promoted: Option<Registration>,
-    /// What was written to the outbox ([`crate::domain::cancellation_events`]), for the
-    /// caller to publish.
+    /// What was written to the outbox ([`crate::domain::cancellation_events`] or
+    /// [`crate::domain::expiry_events`]), for the caller to publish.
+    pub outbox: Vec<Envelope>,
+}
+
+/// What a promotion did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promoted {
+    /// The registration, now CONFIRMED (or PENDING_PAYMENT with an offer).
+    pub registration: Registration,
+    /// Its promotion event as written to the outbox, for the caller to publish.
     pub outbox: Vec<Envelope>,
 }
 
 /// One attendee's place at one event, from registration to the door.
 #[async_trait]
 pub trait RegistrationStore: Send + Sync {
-    /// Takes one seat of a published event for `registration` (CONFIRMED), with `outbox`,
-    /// atomically: [`StoreError::EventFull`] when no seat is left,
+    /// Takes one seat of a published event for `registration` (CONFIRMED, or
+    /// PENDING_PAYMENT holding it on a paid event), with `outbox`, atomically:
+    /// [`StoreError::EventFull`] when no seat is left or someone is waitlisted for one (a
+    /// newcomer never takes a seat ahead of the queue),
     /// [`StoreError::DuplicateRegistration`] when the email has a live registration for
     /// the event, [`StoreError::EventNotFound`] / [`StoreError::EventNotOpen`] otherwise.
     async fn register(
@@ -32,10 +46,10 @@ pub trait RegistrationStore: Send + Sync {
         outbox: &[Envelope],
     ) -> Result<(), StoreError>;
 
-    /// Queues `registration` (WAITLISTED) on a published event that is full and has its
-    /// waitlist on, with `outbox`, atomically: [`StoreError::EventFull`] when the waitlist
-    /// is off, [`StoreError::SeatAvailable`] when a seat is free after all, and the other
-    /// refusals of [`RegistrationStore::register`].
+    /// Queues `registration` (WAITLISTED) on a published event with its waitlist on that is
+    /// full or already has a queue, with `outbox`, atomically: [`StoreError::EventFull`]
+    /// when the waitlist is off, [`StoreError::SeatAvailable`] when a seat is free and
+    /// nobody waits after all, and the other refusals of [`RegistrationStore::register`].
     async fn waitlist(
         &self,
         registration: &Registration,
@@ -46,15 +60,37 @@ pub trait RegistrationStore: Send + Sync {
     async fn registration(&self, id: RegistrationId) -> Result<Option<Registration>, StoreError>;
 
     /// Cancels a live registration at `at`. When it held a seat and someone is waitlisted,
-    /// the first of them (FIFO) takes the seat in the same transaction, so the seat is
-    /// never free for a newcomer. Writes [`crate::domain::cancellation_events`] to the
-    /// outbox. Fails with [`StoreError::RegistrationNotFound`], a [`Refusal`](crate::domain::Refusal)
-    /// (`AlreadyCancelled`, `AlreadyCheckedIn`), or [`StoreError::Contended`].
+    /// the first of them (FIFO) takes the seat in the same transaction as `release` says
+    /// (confirmed, or offered on a paid event), so the seat is never free for a newcomer.
+    /// Writes [`crate::domain::cancellation_events`] to the outbox (a refund request when
+    /// `release.refund` and it was paid). Fails with [`StoreError::RegistrationNotFound`],
+    /// a [`Refusal`](crate::domain::Refusal) (`AlreadyCancelled`, `AlreadyCheckedIn`), or
+    /// [`StoreError::Contended`].
     async fn cancel(
         &self,
         id: RegistrationId,
         at: OffsetDateTime,
+        release: &Release,
     ) -> Result<Cancellation, StoreError>;
+
+    /// Gives one free seat of `event_id` to the head of its waitlist as `promotion` says,
+    /// atomically with its promotion event in the outbox (after a capacity raise): `None`
+    /// when no seat is free or nobody waits. Fails with [`StoreError::Contended`].
+    async fn promote(
+        &self,
+        event_id: EventId,
+        promotion: &Promotion,
+        at: OffsetDateTime,
+    ) -> Result<Option<Promoted>, StoreError>;
+
+    /// Replaces the `full_name` and `phone` of a live registration with `updated`'s, with
+    /// `outbox` (RegistrationUpdated), atomically; returns it as stored. Fails with
+    /// [`StoreError::RegistrationNotFound`] or a refusal when it is cancelled.
+    async fn update_details(
+        &self,
+        updated: &Registration,
+        outbox: &[Envelope],
+    ) -> Result<Registration, StoreError>;
 
     /// Records the first scan (at `at`) of a confirmed registration of `event_id`, with
     /// `outbox`, atomically; returns it as checked in. Fails with a [`Refusal`](crate::domain::Refusal)

@@ -24,21 +24,24 @@ use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 
 use crate::adapters::embedded::{
-    BusMonitor, Consumer, EmbeddedBus, FileBlobs, LoggingCdn, MailboxDir, QueueSettings, Queues,
-    SqliteStore, Subscription,
+    BusMonitor, Consumer, DevPayments, EmbeddedBus, FileBlobs, LoggingCdn, MailboxDir,
+    QueueSettings, Queues, SqliteStore, Subscription,
 };
 use crate::app::AppContext;
 use crate::auth::{KeyRing, Passwords, TokenService};
 use crate::handlers::routes::match_route;
+use crate::handlers::schedules::holds_expirer;
 use crate::handlers::workers::{Worker, WORKERS};
 use crate::http::{ApiError, CursorSigner};
 use crate::ports::{BoxError, SystemClock};
-use crate::secrets::Secrets;
+use crate::secrets::{PaymentSecrets, Secrets};
 use crate::tickets::AttendeeKeys;
 
 /// API Gateway's payload limit is 10 MB; nothing evreg accepts comes near 1 MiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// Holds lapse on time to within this (the Lambda's schedule: a minute).
+const HOLDS_EVERY: Duration = Duration::from_secs(5);
 
 /// A running embedded application: the context the routes use and a handle on its workers.
 pub struct Embedded {
@@ -46,6 +49,27 @@ pub struct Embedded {
     pub ctx: Arc<AppContext>,
     /// The worker queues, to wait for quiet or read dead letters.
     pub bus: BusMonitor,
+    /// The payment provider the dev checkout pages are served from.
+    pub payments: Arc<DevPayments>,
+}
+
+/// What [`serve`] serves: the API over `ctx`, and the dev checkout pages of `payments`.
+#[derive(Clone)]
+pub struct Site {
+    /// What the routes run against.
+    pub ctx: Arc<AppContext>,
+    /// The provider whose checkouts the `/_dev/checkout/…` pages show and pay.
+    pub payments: Arc<DevPayments>,
+}
+
+impl Embedded {
+    /// The API and the dev checkout pages of this app, for [`serve`].
+    pub fn site(&self) -> Site {
+        Site {
+            ctx: self.ctx.clone(),
+            payments: self.payments.clone(),
+        }
+    }
 }
 
 /// Where the embedded adapters keep files, and how they are reached.
@@ -98,14 +122,23 @@ impl Embedded {
     ) -> Result<Self, BoxError> {
         let (bus, queues) = EmbeddedBus::new(config.queues, &worker_subscriptions());
         let store = Arc::new(store);
+        let webhook_secret = secrets
+            .payments
+            .webhook_secrets
+            .first()
+            .cloned()
+            .ok_or("embedded mode needs a webhook secret for its dev checkout")?;
+        let payments = Arc::new(DevPayments::new(&config.public_url, webhook_secret));
         let ctx = Arc::new(AppContext {
             events: store.clone(),
             registrations: store.clone(),
+            payment_records: store.clone(),
             users: store.clone(),
             identity: store.clone(),
             idempotency: store.clone(),
             outbox: store.clone(),
             read_model: store,
+            payments: payments.clone(),
             bus: Arc::new(bus),
             blobs: Arc::new(FileBlobs::new(config.files.join("blobs"))),
             mailer: Arc::new(MailboxDir::new(config.files.join("mail"), DEV_MAIL_FROM)),
@@ -118,19 +151,19 @@ impl Embedded {
             public_url: config.public_url,
         });
         let bus = start_workers(queues, ctx.clone());
-        Ok(Self { ctx, bus })
+        Ok(Self { ctx, bus, payments })
     }
 }
 
-/// Serves the API on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, ctx: Arc<AppContext>) -> Result<(), BoxError> {
+/// Serves `site` on `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener, site: Site) -> Result<(), BoxError> {
     loop {
         let (stream, peer) = listener.accept().await?;
-        let ctx = ctx.clone();
+        let site = site.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
-                let ctx = ctx.clone();
-                async move { Ok::<_, Infallible>(handle(&ctx, req, peer).await) }
+                let site = site.clone();
+                async move { Ok::<_, Infallible>(handle(&site, req, peer).await) }
             });
             if let Err(error) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -145,15 +178,19 @@ pub async fn serve(listener: TcpListener, ctx: Arc<AppContext>) -> Result<(), Bo
 /// Turns the hyper request into the request API Gateway would hand `lambda_http`, runs the
 /// route's handler, and turns its response back.
 async fn handle(
-    ctx: &AppContext,
+    site: &Site,
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let response = match to_lambda_request(req, peer).await {
-        Ok((route, request)) => route.handle(ctx, request).await,
-        Err(error) => error.to_response(),
+    let response = if let Some(rest) = path.strip_prefix(super::checkout::PREFIX) {
+        super::checkout::handle(site, &method, rest).await
+    } else {
+        match to_lambda_request(req, peer).await {
+            Ok((route, request)) => route.handle(&site.ctx, request).await,
+            Err(error) => error.to_response(),
+        }
     };
     tracing::info!(
         %method,
@@ -227,6 +264,15 @@ pub fn load_or_generate_secrets(data_dir: &Path) -> Result<Secrets, BoxError> {
             ring
         }
     };
+    let webhook_path = dir.join("webhook-secret");
+    let webhook = match std::fs::read_to_string(&webhook_path) {
+        Ok(text) => text.trim().to_owned(),
+        Err(_) => {
+            let secret = PaymentSecrets::generated_webhook_secret();
+            write_private(&webhook_path, &secret)?;
+            secret
+        }
+    };
     let attendee_path = dir.join("attendee-secret");
     let attendee = match std::fs::read_to_string(&attendee_path) {
         Ok(text) => AttendeeKeys::from_base64(&text)?,
@@ -236,7 +282,14 @@ pub fn load_or_generate_secrets(data_dir: &Path) -> Result<Secrets, BoxError> {
             keys
         }
     };
-    Ok(Secrets { jwt, attendee })
+    Ok(Secrets {
+        jwt,
+        attendee,
+        payments: PaymentSecrets {
+            secret_key: None,
+            webhook_secrets: vec![webhook],
+        },
+    })
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -290,6 +343,7 @@ pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     )?;
 
     tokio::spawn(sweep_forever(app.ctx.clone()));
+    tokio::spawn(expire_holds_forever(app.ctx.clone()));
     println!(
         "evreg embedded mode: API and workers on {url} (data in {})",
         settings.data_dir.display()
@@ -301,11 +355,24 @@ pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     );
 
     tokio::select! {
-        served = serve(listener, app.ctx.clone()) => served,
+        served = serve(listener, app.site()) => served,
         _ = tokio::signal::ctrl_c() => {
             println!("shutting down: letting the workers finish");
             let _ = tokio::time::timeout(Duration::from_secs(5), app.bus.until_idle()).await;
             Ok(())
+        }
+    }
+}
+
+/// The embedded counterpart of the scheduled holds-expirer Lambda.
+async fn expire_holds_forever(ctx: Arc<AppContext>) {
+    let mut every = tokio::time::interval(HOLDS_EVERY);
+    loop {
+        every.tick().await;
+        match holds_expirer::run(&ctx).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(released, "released lapsed holds"),
+            Err(error) => tracing::warn!(%error, "holds expiry failed"),
         }
     }
 }

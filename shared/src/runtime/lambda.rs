@@ -9,14 +9,15 @@ use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{service_fn, Request};
 
 use crate::adapters::aws::{
-    load_secrets, s3_client, CloudFrontCdn, DynamoReadModel, DynamoStore, NoCdn, S3Blobs,
-    SesMailer, SnsBus,
+    load_secrets, s3_client, CloudFrontCdn, DynamoReadModel, DynamoStore, NoCdn, NoPayments,
+    PaymentParameters, S3Blobs, SesMailer, SnsBus, StripePayments, STRIPE_API,
 };
 use crate::app::AppContext;
 use crate::auth::{Passwords, TokenService};
 use crate::handlers::routes::{authorize, into_response, Caller, Route};
+use crate::handlers::schedules::holds_expirer;
 use crate::http::{ApiResult, CursorSigner};
-use crate::ports::{BoxError, Cdn, SystemClock};
+use crate::ports::{BoxError, Cdn, Payments, SystemClock};
 use crate::runtime::logging;
 use crate::secrets::Secrets;
 
@@ -38,11 +39,14 @@ pub struct AwsResources {
     /// The CloudFront distribution in front of the API; only the CDN worker has it (the
     /// route functions cannot: the distribution depends on the API, which depends on them).
     pub distribution_id: Option<String>,
+    /// Stripe's API base URL ([`STRIPE_API`] unless `STRIPE_API_BASE` says otherwise).
+    pub stripe_api: String,
 }
 
 impl AwsResources {
     /// The names from the environment the template sets (`WRITE_TABLE`, `READ_TABLE`,
-    /// `TOPIC_ARN`, `TICKETS_BUCKET`, `MAIL_FROM`, `PUBLIC_URL`, `DISTRIBUTION_ID`).
+    /// `TOPIC_ARN`, `TICKETS_BUCKET`, `MAIL_FROM`, `PUBLIC_URL`, `DISTRIBUTION_ID`,
+    /// `STRIPE_API_BASE`).
     pub fn from_env() -> Result<Self, BoxError> {
         Ok(Self {
             write_table: env("WRITE_TABLE")?,
@@ -52,6 +56,7 @@ impl AwsResources {
             mail_from: env("MAIL_FROM")?,
             public_url: env("PUBLIC_URL")?,
             distribution_id: std::env::var("DISTRIBUTION_ID").ok(),
+            stripe_api: std::env::var("STRIPE_API_BASE").unwrap_or_else(|_| STRIPE_API.to_owned()),
         })
     }
 }
@@ -68,9 +73,22 @@ pub fn aws_context(
 ) -> Result<AppContext, BoxError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let store = Arc::new(DynamoStore::new(dynamodb.clone(), &resources.write_table));
+    let payment_secrets = &secrets.payments;
+    let payments: Arc<dyn Payments> =
+        if payment_secrets.secret_key.is_some() || !payment_secrets.webhook_secrets.is_empty() {
+            Arc::new(StripePayments::new(
+                &resources.stripe_api,
+                payment_secrets.secret_key.clone().unwrap_or_default(),
+                payment_secrets.webhook_secrets.clone(),
+            ))
+        } else {
+            Arc::new(NoPayments)
+        };
     Ok(AppContext {
         events: store.clone(),
         registrations: store.clone(),
+        payment_records: store.clone(),
+        payments,
         users: store.clone(),
         identity: store.clone(),
         idempotency: store.clone(),
@@ -103,10 +121,15 @@ pub fn aws_context(
 pub async fn context_from_env() -> Result<Arc<AppContext>, BoxError> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let resources = AwsResources::from_env()?;
+    let payments = PaymentParameters {
+        secret_key: std::env::var("STRIPE_SECRET_KEY_PARAMETER").ok(),
+        webhook_secrets: std::env::var("STRIPE_WEBHOOK_SECRETS_PARAMETER").ok(),
+    };
     let secrets = load_secrets(
         &aws_sdk_ssm::Client::new(&sdk),
         &env("JWT_KEYS_PARAMETER")?,
         &env("ATTENDEE_SECRET_PARAMETER")?,
+        &payments,
     )
     .await?;
     Ok(Arc::new(aws_context(&sdk, &resources, &secrets)?))
@@ -134,6 +157,25 @@ where
                 Err(refused) => Err(refused),
             };
             Ok::<_, lambda_http::Error>(into_response(response))
+        }
+    }))
+    .await
+}
+
+/// `main` of the scheduled holds expirer (every minute): releases every lapsed hold
+/// ([`crate::handlers::schedules::holds_expirer`]); the EventBridge event's content is
+/// irrelevant.
+pub async fn run_holds_expirer() -> Result<(), lambda_http::Error> {
+    logging::init_json();
+    let ctx = context_from_env().await?;
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
+        let ctx = ctx.clone();
+        async move {
+            let released = holds_expirer::run(&ctx).await?;
+            if released > 0 {
+                tracing::info!(released, "released lapsed holds");
+            }
+            Ok::<_, lambda_http::Error>(serde_json::json!({ "released": released }))
         }
     }))
     .await

@@ -2,6 +2,8 @@
 
 pub mod admin;
 #[cfg(feature = "embedded")]
+pub mod checkout;
+#[cfg(feature = "embedded")]
 pub mod dev_server;
 #[cfg(feature = "aws")]
 pub mod lambda;

@@ -12,7 +12,8 @@
 //! | unique slug guard | `SLUG#<slug>` | `SLUG` | |
 //! | one live registration per (event, email) | `EVENT#<id>` | `EMAIL#<email>` | |
 //! | waitlist entry, FIFO | `EVENT#<id>` | `WAIT#<time>#<registration id>` | |
-//! | registration | `REG#<id>` | `REG` | `gsi1`: `EVENT#<id>#REGS` / `<time>#<id>` |
+//! | registration | `REG#<id>` | `REG` | `gsi1`: `EVENT#<id>#REGS` / `<time>#<id>`; while PENDING_PAYMENT `gsi2`: `HOLDS` / `<expiry>#<id>` |
+//! | its ticket (QR payload) | `REG#<id>` | `TICKET` | |
 //! | outbox entry | `OUTBOX#<id>` | `OUTBOX` | `gsi1`: `OUTBOX` / `<time>#<id>` |
 //! | idempotency record | `IDEM#<key>` | `IDEM` | |
 //! | refresh token | `RTOKEN#<sha256>` | `RTOKEN` | |
@@ -27,6 +28,7 @@
 //! |---|---|---|---|
 //! | event summary | `EVENT#<id>` | `SUMMARY` | `gsi1`: `PUBLISHED` / `<date>#<id>`; `gsi2`: `PUBLISHED` / `<created>#<id>` |
 //! | registrations made on one UTC day | `EVENT#<id>` | `DAY#<yyyy-mm-dd>` | |
+//! | money in one currency (`received`, `refunded`, `pending`) | `EVENT#<id>` | `MONEY#<currency>` | |
 //! | applied-event marker | `APPLIED#<envelope id>` | `APPLIED` | |
 //!
 //! `<time>` is [`sortable_time`], so string order is time order.
@@ -83,7 +85,9 @@ pub const GSI1: Index = Index {
     hash: "gsi1pk",
     range: "gsi1sk",
 };
-/// The read table's second index (listings newest first).
+/// The second generic index of both tables: the read table's listings newest first; the
+/// write table's sparse index of holds by expiry (only PENDING_PAYMENT items carry its
+/// keys).
 pub const GSI2: Index = Index {
     name: "gsi2",
     hash: "gsi2pk",
@@ -92,6 +96,8 @@ pub const GSI2: Index = Index {
 
 /// `gsi1` partition of every user, sorted by email.
 pub const USERS_PARTITION: &str = "USERS";
+/// `gsi2` partition of the write table's holds, soonest lapsing first.
+pub const HOLDS_PARTITION: &str = "HOLDS";
 /// `gsi1` partition of the outbox, oldest first.
 pub const OUTBOX_PARTITION: &str = "OUTBOX";
 /// The read table's index partition of published events (`gsi1` and `gsi2`).
@@ -100,12 +106,20 @@ pub const PUBLISHED_PARTITION: &str = "PUBLISHED";
 pub const WAITLIST_PREFIX: &str = "WAIT#";
 /// The sort-key prefix of an event's per-day report rows.
 pub const DAY_PREFIX: &str = "DAY#";
+/// The sort-key prefix of an event's money per currency.
+pub const MONEY_PREFIX: &str = "MONEY#";
 /// The sort key of an event's summary in the read table.
 pub const SUMMARY: &str = "SUMMARY";
 
 /// `<time>#<id>`: orders by time, the id breaking ties.
 pub fn by_time(at: OffsetDateTime, id: impl std::fmt::Display) -> String {
     format!("{}#{id}", sortable_time(at))
+}
+
+/// The greatest `<time>#<id>` sort key at `at`: `sk <= up_to(at)` selects everything due
+/// by then (`~` sorts after every character of an id).
+pub fn up_to(at: OffsetDateTime) -> String {
+    format!("{}#~", sortable_time(at))
 }
 
 /// A user.
@@ -152,6 +166,12 @@ pub fn registration(id: RegistrationId) -> Key {
 /// The `gsi1` partition of an event's registrations, by time.
 pub fn registrations_partition(event_id: EventId) -> String {
     format!("{}#REGS", event_partition(event_id))
+}
+
+/// A registration's ticket, beside it (the registration item is replaced whole on every
+/// change; the ticket is written once).
+pub fn ticket(id: RegistrationId) -> Key {
+    Key::new(format!("REG#{id}"), "TICKET")
 }
 
 /// A waitlisted registration's place in its event's queue, first come first served.
@@ -213,6 +233,14 @@ pub fn report_day(event_id: EventId, day: Date) -> Key {
     )
 }
 
+/// An event's money in one currency, in the read table.
+pub fn report_money(event_id: EventId, currency: &str) -> Key {
+    Key::new(
+        event_partition(event_id),
+        format!("{MONEY_PREFIX}{currency}"),
+    )
+}
+
 /// The marker that a domain event was applied to the read model.
 pub fn applied(dedupe_id: Uuid) -> Key {
     Key::new(format!("APPLIED#{dedupe_id}"), "APPLIED")
@@ -254,6 +282,8 @@ mod tests {
             status: crate::domain::RegistrationStatus::Waitlisted,
             created_at: datetime!(2027-03-01 18:00 UTC) + time::Duration::minutes(minute.into()),
             checked_in_at: None,
+            hold: None,
+            payment: None,
         };
         let (first, second) = (
             waitlist_entry(&registration(1)),

@@ -13,21 +13,25 @@ mod idempotency;
 mod identity;
 pub mod keys;
 mod outbox;
+mod payments;
 mod read_model;
 mod registrations;
 mod s3;
+mod seats;
 mod secrets;
 mod ses;
 mod sns;
+mod stripe;
 pub mod table;
 mod users;
 
 pub use cloudfront::{CloudFrontCdn, NoCdn};
 pub use read_model::DynamoReadModel;
 pub use s3::{s3_client, S3Blobs};
-pub use secrets::load_secrets;
+pub use secrets::{load_secrets, PaymentParameters};
 pub use ses::SesMailer;
 pub use sns::SnsBus;
+pub use stripe::{NoPayments, StripePayments, STRIPE_API};
 
 use table::Table;
 

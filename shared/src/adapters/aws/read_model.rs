@@ -8,14 +8,17 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use uuid::Uuid;
 
-use super::keys::{self, Index, DAY_PREFIX, GSI1, GSI2, PUBLISHED_PARTITION, SUMMARY};
+use super::keys::{
+    self, Index, DAY_PREFIX, GSI1, GSI2, MONEY_PREFIX, PUBLISHED_PARTITION, SUMMARY,
+};
 use super::table::{
     decode_cursor, entity, item_with_keys, n, number, s, string, unavailable, Cancelled, Item,
     Table,
 };
 use crate::domain::calendar::parse_day;
 use crate::domain::{
-    sortable_time, Event, EventId, EventReport, EventStats, EventStatus, ProjectionChange,
+    sortable_time, Event, EventId, EventReport, EventStats, EventStatus, MoneyTotals,
+    ProjectionChange,
 };
 use crate::ports::{search_key, ListingOrder, ListingQuery, Page, ReadModel, StoreError};
 
@@ -45,12 +48,13 @@ impl DynamoReadModel {
                 .set_key(Some(keys::summary(*event_id).item()))
                 .update_expression(
                     "ADD registered :registered, waitlisted :waitlisted, \
-                     cancelled :cancelled, checked_in :checked_in",
+                     cancelled :cancelled, checked_in :checked_in, pending :pending",
                 )
                 .expression_attribute_values(":registered", n(delta.registered))
                 .expression_attribute_values(":waitlisted", n(delta.waitlisted))
                 .expression_attribute_values(":cancelled", n(delta.cancelled))
-                .expression_attribute_values(":checked_in", n(delta.checked_in)),
+                .expression_attribute_values(":checked_in", n(delta.checked_in))
+                .expression_attribute_values(":pending", n(delta.pending)),
             ProjectionChange::Listing(listing) => {
                 // SET each listing field on its own so the counters beside them survive,
                 // whichever of the two arrives first.
@@ -126,18 +130,35 @@ impl ReadModel for DynamoReadModel {
         ];
         if let ProjectionChange::Counters {
             event_id,
-            registered_on: Some(day),
+            registered_on,
+            money,
             ..
         } = change
         {
-            let per_day = Update::builder()
-                .table_name(&self.table.name)
-                .set_key(Some(keys::report_day(*event_id, *day).item()))
-                .update_expression("ADD registrations :one")
-                .expression_attribute_values(":one", n(1))
-                .build()
-                .map_err(unavailable)?;
-            items.push(TransactWriteItem::builder().update(per_day).build());
+            if let Some(day) = registered_on {
+                let per_day = Update::builder()
+                    .table_name(&self.table.name)
+                    .set_key(Some(keys::report_day(*event_id, *day).item()))
+                    .update_expression("ADD registrations :one")
+                    .expression_attribute_values(":one", n(1))
+                    .build()
+                    .map_err(unavailable)?;
+                items.push(TransactWriteItem::builder().update(per_day).build());
+            }
+            if let Some(money) = money {
+                let totals = Update::builder()
+                    .table_name(&self.table.name)
+                    .set_key(Some(keys::report_money(*event_id, &money.currency).item()))
+                    .update_expression(
+                        "ADD received :received, refunded :refunded, pending :pending",
+                    )
+                    .expression_attribute_values(":received", n(money.received))
+                    .expression_attribute_values(":refunded", n(money.refunded))
+                    .expression_attribute_values(":pending", n(money.pending))
+                    .build()
+                    .map_err(unavailable)?;
+                items.push(TransactWriteItem::builder().update(totals).build());
+            }
         }
         match self.table.transact(items).await {
             Ok(()) => Ok(true),
@@ -163,7 +184,7 @@ impl ReadModel for DynamoReadModel {
             .get_item()
             .table_name(&self.table.name)
             .set_key(Some(keys::summary(event_id).item()))
-            .projection_expression("registered, waitlisted, cancelled, checked_in")
+            .projection_expression("registered, waitlisted, cancelled, checked_in, pending")
             .send()
             .await
             .map_err(unavailable)?;
@@ -226,6 +247,7 @@ impl ReadModel for DynamoReadModel {
     async fn report(&self, event_id: EventId) -> Result<EventReport, StoreError> {
         // The summary and the per-day counters share the partition: one query reads all.
         let mut per_day = Vec::new();
+        let mut money = Vec::new();
         let mut summary = None;
         let mut start = None;
         loop {
@@ -244,6 +266,15 @@ impl ReadModel for DynamoReadModel {
                 match string(&item, "sk") {
                     Some(SUMMARY) => summary = Some(item),
                     Some(sk) => {
+                        if let Some(currency) = sk.strip_prefix(MONEY_PREFIX) {
+                            let amount = |name| number(&item, name).unwrap_or(0);
+                            money.push(MoneyTotals::from_counters(
+                                currency.to_owned(),
+                                amount("received"),
+                                amount("refunded"),
+                                amount("pending"),
+                            ));
+                        }
                         if let Some(day) = sk.strip_prefix(DAY_PREFIX) {
                             let day =
                                 parse_day(day).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -260,9 +291,11 @@ impl ReadModel for DynamoReadModel {
             }
         }
         per_day.sort();
+        money.sort_by(|a, b| a.currency.cmp(&b.currency));
         Ok(EventReport {
             stats: stats_of(summary.as_ref()),
             per_day,
+            money,
         })
     }
 }
@@ -282,5 +315,6 @@ fn stats_of(item: Option<&Item>) -> EventStats {
         count("waitlisted"),
         count("cancelled"),
         count("checked_in"),
+        count("pending"),
     )
 }

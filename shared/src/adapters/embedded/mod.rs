@@ -6,10 +6,12 @@ pub mod bus;
 pub mod cdn;
 pub mod files;
 pub mod mailbox;
+pub mod payments;
 pub mod sqlite;
 
 pub use bus::{BusMonitor, Consumer, DeadLetter, EmbeddedBus, QueueSettings, Queues, Subscription};
 pub use cdn::LoggingCdn;
 pub use files::FileBlobs;
 pub use mailbox::MailboxDir;
+pub use payments::DevPayments;
 pub use sqlite::SqliteStore;

@@ -92,6 +92,11 @@ impl Caller {
         self.principal
     }
 
+    /// Whether the caller is a signed-in ADMIN (who may, say, refund outside the policy).
+    pub fn is_admin(&self) -> bool {
+        self.principal.is_some_and(|p| p.role == Role::Admin)
+    }
+
     /// The signed-in user of a route whose access requires one (the entrance made sure);
     /// 401 on a route that does not.
     pub fn user(&self) -> Result<Principal, ApiError> {

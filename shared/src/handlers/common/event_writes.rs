@@ -3,15 +3,18 @@
 
 use http::StatusCode;
 
+use super::seats::fill_from_waitlist;
 use super::views::EventWithStats;
 use crate::app::AppContext;
-use crate::domain::{Envelope, Event, FieldError};
+use crate::domain::{Envelope, Event, EventStatus, FieldError};
 use crate::http::{json, ApiError, ApiResult};
 use crate::ports::UpdateEventError;
 
-/// Stores `event` with `envelope` in the outbox, publishes it, and answers 200 with the
-/// event and its counters. A capacity below the seats taken is a 422 naming
-/// `max_capacity`; a slug in use a 409.
+/// Stores `event` with `envelope` in the outbox, publishes it, gives any seat the change
+/// freed (a capacity raise) to the head of the waitlist — confirmed on a free event,
+/// offered on a paid one, never a newcomer ahead of them — and answers 200 with the event
+/// and its counters. A capacity below the seats taken is a 422 naming `max_capacity`; a
+/// slug in use a 409.
 pub async fn save(ctx: &AppContext, event: &Event, envelope: Envelope) -> ApiResult {
     let outbox = [envelope];
     match ctx.events.update_event(event, &outbox).await {
@@ -25,6 +28,9 @@ pub async fn save(ctx: &AppContext, event: &Event, envelope: Envelope) -> ApiRes
         Err(UpdateEventError::Store(e)) => return Err(e.into()),
     }
     ctx.publish(&outbox).await;
+    if event.status == EventStatus::Published {
+        fill_from_waitlist(ctx, event).await?;
+    }
     let stats = ctx.read_model.stats(event.id).await?;
     json(StatusCode::OK, &EventWithStats { event, stats })
 }

@@ -1,9 +1,10 @@
-//! What several route handlers share: access control ([`access`]), `Idempotency-Key`
-//! ([`idempotency`]), token responses ([`session`]), event writes ([`event_writes`]) and
-//! response shapes ([`views`]).
+//! What several handlers share: access control ([`access`]), `Idempotency-Key`
+//! ([`idempotency`]), taking seats and opening checkouts ([`seats`]), token responses
+//! ([`session`]), event writes ([`event_writes`]) and response shapes ([`views`]).
 
 pub mod access;
 pub mod event_writes;
 pub mod idempotency;
+pub mod seats;
 pub mod session;
 pub mod views;

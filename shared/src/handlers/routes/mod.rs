@@ -21,10 +21,12 @@ pub mod events_ticket_key;
 pub mod events_update;
 pub mod health;
 pub mod me;
+pub mod payments_webhook;
 pub mod registrations_cancel;
 pub mod registrations_create;
 pub mod registrations_get;
 pub mod registrations_ticket;
+pub mod registrations_update;
 pub mod users_create;
 pub mod users_list;
 pub mod users_update;
@@ -61,6 +63,8 @@ pub enum Route {
     RegistrationsGet,
     RegistrationsCancel,
     RegistrationsTicket,
+    RegistrationsUpdate,
+    PaymentsWebhook,
     CheckinsCreate,
     UsersCreate,
     UsersList,
@@ -235,6 +239,20 @@ pub const ROUTES: &[RouteSpec] = &[
         Access::Attendee,
     ),
     spec(
+        Route::RegistrationsUpdate,
+        Method::PUT,
+        "/registrations/{id}",
+        "registrations-update",
+        Access::Attendee,
+    ),
+    spec(
+        Route::PaymentsWebhook,
+        Method::POST,
+        "/payments/webhook",
+        "payments-webhook",
+        Access::Public,
+    ),
+    spec(
         Route::CheckinsCreate,
         Method::POST,
         "/checkins",
@@ -299,6 +317,8 @@ impl Route {
             Self::RegistrationsGet => registrations_get::handle(ctx, req, caller).await,
             Self::RegistrationsCancel => registrations_cancel::handle(ctx, req, caller).await,
             Self::RegistrationsTicket => registrations_ticket::handle(ctx, req, caller).await,
+            Self::RegistrationsUpdate => registrations_update::handle(ctx, req, caller).await,
+            Self::PaymentsWebhook => payments_webhook::handle(ctx, req).await,
             Self::CheckinsCreate => checkins_create::handle(ctx, req, caller).await,
             Self::UsersCreate => users_create::handle(ctx, req).await,
             Self::UsersList => users_list::handle(ctx, req).await,

@@ -1,28 +1,34 @@
 //! POST /events/{id}/registrations — an attendee takes a seat, or a place on the waitlist
-//! when the event is full and has one. The store's transactions decide, atomically, whether
-//! a seat is left, whether the waitlist is open and whether the email is already in.
-//! Honours `Idempotency-Key`. The response carries the attendee's manage token.
+//! when the event is full and has one; on a paid event the seat is held (PENDING_PAYMENT)
+//! while they pay at the `checkout_url` until `hold_expires_at`. Honours
+//! `Idempotency-Key`. The response carries the attendee's manage token.
 
 use http::StatusCode;
 use lambda_http::Request;
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::app::AppContext;
-use crate::domain::{EventId, NewRegistration, Registration, RegistrationId, RegistrationStatus};
+use crate::domain::{EventId, NewRegistration, Registration};
 use crate::handlers::common::idempotency::idempotent;
-use crate::http::{json, json_body, path_id, ApiError, ApiResult};
-use crate::ports::StoreError;
-
-/// How often a waitlisting that found a freed seat goes back for it. Each retry means a
-/// seat was released in the last few milliseconds; more than a handful means heavy churn.
-const SEAT_RACES: usize = 5;
+use crate::handlers::common::seats;
+use crate::http::{json, json_body, path_id, ApiResult};
 
 #[derive(Serialize)]
-struct Created {
+struct Created<'a> {
     #[serde(flatten)]
-    registration: Registration,
+    registration: &'a Registration,
     /// Lets the attendee view and cancel this registration without an account.
     manage_token: String,
+    /// Where a held seat is paid for (PENDING_PAYMENT only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout_url: Option<&'a str>,
+    /// When a held seat lapses unpaid (PENDING_PAYMENT only).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    hold_expires_at: Option<OffsetDateTime>,
 }
 
 /// Serves `POST /events/{id}/registrations` (answers: the module docs).
@@ -34,45 +40,16 @@ async fn register(ctx: &AppContext, req: &Request) -> ApiResult {
     let event_id: EventId = path_id(req, "id", "event")?;
     let request: NewRegistration = json_body(req)?;
 
-    let now = ctx.clock.now();
-    let confirmed = request.confirmed(RegistrationId::now_v7(), event_id, now)?;
-    let registration = seat_or_waitlist(ctx, confirmed).await?;
+    let registration = seats::register(ctx, event_id, request).await?;
 
-    let manage_token = ctx.attendee_keys.manage_token(registration.id);
+    let hold = registration.hold.as_ref();
     json(
         StatusCode::CREATED,
         &Created {
-            registration,
-            manage_token,
+            registration: &registration,
+            manage_token: ctx.attendee_keys.manage_token(registration.id),
+            checkout_url: hold.and_then(|h| h.checkout_url.as_deref()),
+            hold_expires_at: hold.map(|h| h.expires_at),
         },
     )
-}
-
-async fn seat_or_waitlist(
-    ctx: &AppContext,
-    confirmed: Registration,
-) -> Result<Registration, ApiError> {
-    let waitlisted = confirmed.waitlisted();
-    for _ in 0..SEAT_RACES {
-        match record(ctx, &confirmed).await {
-            Err(StoreError::EventFull) => {}
-            outcome => return outcome.map(|()| confirmed).map_err(Into::into),
-        }
-        match record(ctx, &waitlisted).await {
-            Err(StoreError::SeatAvailable) => {}
-            outcome => return outcome.map(|()| waitlisted).map_err(Into::into),
-        }
-    }
-    Err(ApiError::Busy)
-}
-
-/// Writes the registration with its domain event in the outbox, then publishes it.
-async fn record(ctx: &AppContext, registration: &Registration) -> Result<(), StoreError> {
-    let outbox = [registration.made(ctx.clock.now())];
-    match registration.status {
-        RegistrationStatus::Waitlisted => ctx.registrations.waitlist(registration, &outbox).await?,
-        _ => ctx.registrations.register(registration, &outbox).await?,
-    }
-    ctx.publish(&outbox).await;
-    Ok(())
 }

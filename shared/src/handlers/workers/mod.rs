@@ -3,6 +3,8 @@
 
 pub mod cdn;
 pub mod email;
+pub mod once;
+pub mod payments;
 pub mod projection;
 pub mod tickets;
 
@@ -11,7 +13,8 @@ use std::future::Future;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
 use crate::app::AppContext;
-use crate::domain::{DomainEventKind, Envelope};
+use crate::domain::{DomainEventKind, Envelope, Event, EventId};
+use crate::ports::BoxError;
 
 /// Every worker, one per row of [`WORKERS`].
 #[allow(missing_docs)] // each is named for its file and binary
@@ -21,6 +24,7 @@ pub enum Worker {
     Tickets,
     Email,
     Cdn,
+    Payments,
 }
 
 /// One row of the worker table.
@@ -48,6 +52,11 @@ pub const WORKERS: &[WorkerSpec] = &[
             DomainEventKind::RegistrationPromoted,
             DomainEventKind::RegistrationCancelled,
             DomainEventKind::CheckedIn,
+            DomainEventKind::RegistrationHeld,
+            DomainEventKind::WaitlistOffered,
+            DomainEventKind::HoldExpired,
+            DomainEventKind::PaymentReceived,
+            DomainEventKind::RegistrationRefunded,
         ],
     },
     WorkerSpec {
@@ -68,6 +77,21 @@ pub const WORKERS: &[WorkerSpec] = &[
             DomainEventKind::EventCancelled,
             DomainEventKind::EventCancellationNoticesPending,
             DomainEventKind::PasswordResetRequested,
+            DomainEventKind::HoldExpired,
+            DomainEventKind::WaitlistOfferOpened,
+            DomainEventKind::RegistrationRefunded,
+        ],
+    },
+    WorkerSpec {
+        worker: Worker::Payments,
+        binary: "worker-payments",
+        consumes: &[
+            DomainEventKind::WaitlistOffered,
+            DomainEventKind::HoldExpired,
+            DomainEventKind::RegistrationCancelled,
+            DomainEventKind::RefundRequested,
+            DomainEventKind::EventCancelled,
+            DomainEventKind::EventRefundsPending,
         ],
     },
     WorkerSpec {
@@ -89,8 +113,19 @@ impl Worker {
             Self::Tickets => tickets::handle(ctx, batch).await,
             Self::Email => email::handle(ctx, batch).await,
             Self::Cdn => cdn::handle(ctx, batch).await,
+            Self::Payments => payments::handle(ctx, batch).await,
         }
     }
+}
+
+/// The event `id`, which a domain event about it names, so it exists (an error otherwise:
+/// the message is retried, then dead-lettered, visibly).
+async fn event_of(ctx: &AppContext, id: EventId) -> Result<Event, BoxError> {
+    Ok(ctx
+        .events
+        .event(id)
+        .await?
+        .ok_or_else(|| format!("event {id} does not exist"))?)
 }
 
 /// Runs `process` on each message's envelope and reports the ones that failed, so that

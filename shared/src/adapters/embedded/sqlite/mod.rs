@@ -12,8 +12,10 @@ mod events;
 mod idempotency;
 mod identity;
 mod outbox;
+mod payments;
 mod read_model;
 mod registrations;
+mod seats;
 mod users;
 
 use std::path::Path;
@@ -33,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_lifecycle.sql"),
     include_str!("migrations/0004_identity.sql"),
     include_str!("migrations/0005_events_api.sql"),
+    include_str!("migrations/0006_payments.sql"),
 ];
 
 /// Store and read model over one SQLite connection. The mutex serializes transactions,

@@ -12,7 +12,8 @@ use super::{from_json, page_of, to_json, unavailable, SqliteStore};
 use crate::adapters::cursor;
 use crate::domain::calendar::{format_day, parse_day};
 use crate::domain::{
-    sortable_time, Event, EventId, EventReport, EventStats, EventStatus, ProjectionChange,
+    sortable_time, Event, EventId, EventReport, EventStats, EventStatus, MoneyTotals,
+    ProjectionChange,
 };
 use crate::ports::{search_key, ListingOrder, ListingQuery, Page, ReadModel, StoreError};
 
@@ -89,7 +90,26 @@ impl ReadModel for SqliteStore {
                     event_id,
                     delta,
                     registered_on,
+                    money,
                 } => {
+                    if let Some(money) = money {
+                        tx.execute(
+                            "INSERT INTO read_event_money (event_id, currency, received, refunded, pending)
+                             VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT (event_id, currency) DO UPDATE SET
+                               received = received + excluded.received,
+                               refunded = refunded + excluded.refunded,
+                               pending = pending + excluded.pending",
+                            params![
+                                event_id.to_string(),
+                                money.currency,
+                                money.received,
+                                money.refunded,
+                                money.pending
+                            ],
+                        )
+                        .map_err(unavailable)?;
+                    }
                     if let Some(day) = registered_on {
                         tx.execute(
                             "INSERT INTO read_event_days (event_id, day, registrations) VALUES (?1, ?2, 1)
@@ -99,18 +119,20 @@ impl ReadModel for SqliteStore {
                         .map_err(unavailable)?;
                     }
                     tx.execute(
-                        "INSERT INTO read_events (id, registered, waitlisted, cancelled, checked_in)
-                         VALUES (?1, ?2, ?3, ?4, ?5)
+                        "INSERT INTO read_events (id, registered, waitlisted, cancelled, checked_in, pending)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                          ON CONFLICT (id) DO UPDATE SET registered = registered + excluded.registered,
                            waitlisted = waitlisted + excluded.waitlisted,
                            cancelled = cancelled + excluded.cancelled,
-                           checked_in = checked_in + excluded.checked_in",
+                           checked_in = checked_in + excluded.checked_in,
+                           pending = pending + excluded.pending",
                         params![
                             event_id.to_string(),
                             delta.registered,
                             delta.waitlisted,
                             delta.cancelled,
-                            delta.checked_in
+                            delta.checked_in,
+                            delta.pending
                         ],
                     )
                     .map_err(unavailable)?;
@@ -126,7 +148,7 @@ impl ReadModel for SqliteStore {
         self.run(move |conn| {
             let stats = conn
                 .query_row(
-                    "SELECT registered, waitlisted, cancelled, checked_in FROM read_events WHERE id = ?1",
+                    "SELECT registered, waitlisted, cancelled, checked_in, pending FROM read_events WHERE id = ?1",
                     [event_id.to_string()],
                     |row| stats_at(row, 0),
                 )
@@ -152,7 +174,7 @@ impl ReadModel for SqliteStore {
                 ListingOrder::Newest => ("created_key", "<", "DESC"),
             };
             let sql = format!(
-                "SELECT listing, {key_column}, registered, waitlisted, cancelled, checked_in, id
+                "SELECT listing, {key_column}, registered, waitlisted, cancelled, checked_in, pending, id
                  FROM read_events
                  WHERE published = 1
                    AND (?1 IS NULL OR ({key_column}, id) {compare} (?1, ?2))
@@ -207,7 +229,7 @@ impl ReadModel for SqliteStore {
             let id = event_id.to_string();
             let stats = conn
                 .query_row(
-                    "SELECT registered, waitlisted, cancelled, checked_in FROM read_events WHERE id = ?1",
+                    "SELECT registered, waitlisted, cancelled, checked_in, pending FROM read_events WHERE id = ?1",
                     [&id],
                     |row| stats_at(row, 0),
                 )
@@ -228,13 +250,34 @@ impl ReadModel for SqliteStore {
                 let day = parse_day(&day).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 per_day.push((day, u64::try_from(count).unwrap_or(0)));
             }
-            Ok(EventReport { stats, per_day })
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT currency, received, refunded, pending FROM read_event_money
+                     WHERE event_id = ?1 ORDER BY currency",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([&id], |row| {
+                    Ok(MoneyTotals::from_counters(
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                    ))
+                })
+                .map_err(unavailable)?;
+            let money = rows.collect::<Result<_, _>>().map_err(unavailable)?;
+            Ok(EventReport {
+                stats,
+                per_day,
+                money,
+            })
         })
         .await
     }
 }
 
-/// The counters in four consecutive columns from `first`.
+/// The counters in five consecutive columns from `first`.
 fn stats_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<EventStats> {
     let count = |i: usize| row.get::<_, i64>(first + i);
     Ok(EventStats::from_counters(
@@ -242,5 +285,6 @@ fn stats_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<EventStat
         count(1)?,
         count(2)?,
         count(3)?,
+        count(4)?,
     ))
 }

@@ -9,62 +9,24 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::seats::{
+    first_waitlisted, hold_expiry, registration_in, release, set_registration, sort_key,
+};
 use super::{
     from_json, insert_outbox, is_unique_violation, page_of, to_json, unavailable, SqliteStore,
 };
 use crate::adapters::cursor;
 use crate::domain::{
-    cancellation_events, sortable_time, Envelope, EventId, Registration, RegistrationId,
-    RegistrationStatus,
+    cancellation_events, promotion_event, Envelope, EventId, Promotion, Refusal, Registration,
+    RegistrationId, RegistrationStatus, Release,
 };
-use crate::ports::{Cancellation, Page, RegistrationStore, StoreError};
+use crate::ports::{Cancellation, Page, Promoted, RegistrationStore, StoreError};
 
 /// Where a listing page resumes: after this `sort_key`.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Resume {
     after: String,
-}
-
-/// Registrations list in the order they were made; the id breaks ties.
-fn sort_key(registration: &Registration) -> String {
-    format!(
-        "{}#{}",
-        sortable_time(registration.created_at),
-        registration.id
-    )
-}
-
-fn registration_in<P: rusqlite::Params>(
-    tx: &rusqlite::Transaction<'_>,
-    condition: &str,
-    params: P,
-) -> Result<Option<Registration>, StoreError> {
-    tx.query_row(
-        &format!("SELECT data FROM registrations WHERE {condition}"),
-        params,
-        |row| row.get::<_, String>(0),
-    )
-    .optional()
-    .map_err(unavailable)?
-    .map(|json| from_json(&json))
-    .transpose()
-}
-
-fn set_registration(
-    tx: &rusqlite::Transaction<'_>,
-    registration: &Registration,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "UPDATE registrations SET status = ?2, data = ?3 WHERE id = ?1",
-        params![
-            registration.id.to_string(),
-            registration.status.as_str(),
-            to_json(registration)?
-        ],
-    )
-    .map_err(unavailable)?;
-    Ok(())
 }
 
 impl SqliteStore {
@@ -89,14 +51,16 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             let condition_held = tx.execute(condition, [&event_id]).map_err(unavailable)? == 1;
             let inserted = tx.execute(
-                "INSERT INTO registrations (id, event_id, email, status, sort_key, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO registrations
+                   (id, event_id, email, status, sort_key, hold_expires_at, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     registration.id.to_string(),
                     event_id,
                     registration.email,
                     registration.status.as_str(),
                     sort_key(&registration),
+                    hold_expiry(&registration),
                     to_json(&registration)?
                 ],
             );
@@ -137,7 +101,9 @@ impl RegistrationStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.register_with(
             "UPDATE events SET confirmed = confirmed + 1
-             WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity",
+             WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity
+               AND NOT EXISTS (SELECT 1 FROM registrations
+                               WHERE event_id = ?1 AND status = 'WAITLISTED')",
             registration,
             outbox,
             |_waitlist_on| StoreError::EventFull,
@@ -150,12 +116,15 @@ impl RegistrationStore for SqliteStore {
         registration: &Registration,
         outbox: &[Envelope],
     ) -> Result<(), StoreError> {
-        // A no-op UPDATE as a condition check: it matches only a full, published event
-        // with its waitlist on.
+        // A no-op UPDATE as a condition check: it matches only a published event with its
+        // waitlist on that is full or has a queue already.
         self.register_with(
             "UPDATE events SET confirmed = confirmed
-             WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed >= max_capacity
-               AND json_extract(data, '$.waitlist_enabled') = 1",
+             WHERE id = ?1 AND status = 'PUBLISHED'
+               AND json_extract(data, '$.waitlist_enabled') = 1
+               AND (confirmed >= max_capacity
+                    OR EXISTS (SELECT 1 FROM registrations
+                               WHERE event_id = ?1 AND status = 'WAITLISTED'))",
             registration,
             outbox,
             |waitlist_on| {
@@ -181,7 +150,9 @@ impl RegistrationStore for SqliteStore {
         &self,
         id: RegistrationId,
         at: OffsetDateTime,
+        release_plan: &Release,
     ) -> Result<Cancellation, StoreError> {
+        let release_plan = release_plan.clone();
         self.run(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -190,33 +161,8 @@ impl RegistrationStore for SqliteStore {
                 .ok_or(StoreError::RegistrationNotFound)?;
             before.refuse_cancel()?;
             let cancelled = before.with_status(RegistrationStatus::Cancelled);
-            set_registration(&tx, &cancelled)?;
-            let event_id = before.event_id.to_string();
-            let promoted = if before.status == RegistrationStatus::Waitlisted {
-                None
-            } else {
-                let first_waitlisted = registration_in(
-                    &tx,
-                    "event_id = ?1 AND status = 'WAITLISTED' ORDER BY sort_key LIMIT 1",
-                    [&event_id],
-                )?;
-                match first_waitlisted {
-                    Some(waiting) => {
-                        let promoted = waiting.with_status(RegistrationStatus::Confirmed);
-                        set_registration(&tx, &promoted)?;
-                        Some(promoted)
-                    }
-                    None => {
-                        tx.execute(
-                            "UPDATE events SET confirmed = confirmed - 1 WHERE id = ?1",
-                            [&event_id],
-                        )
-                        .map_err(unavailable)?;
-                        None
-                    }
-                }
-            };
-            let outbox = cancellation_events(&before, promoted.as_ref(), at);
+            let promoted = release(&tx, &before, &cancelled, &release_plan.promotion)?;
+            let outbox = cancellation_events(&before, promoted.as_ref(), release_plan.refund, at);
             insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)?;
             Ok(Cancellation {
@@ -224,6 +170,73 @@ impl RegistrationStore for SqliteStore {
                 promoted,
                 outbox,
             })
+        })
+        .await
+    }
+
+    async fn promote(
+        &self,
+        event_id: EventId,
+        promotion: &Promotion,
+        at: OffsetDateTime,
+    ) -> Result<Option<Promoted>, StoreError> {
+        let promotion = promotion.clone();
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let id = event_id.to_string();
+            let Some(waiting) = first_waitlisted(&tx, &id)? else {
+                return Ok(None);
+            };
+            let seat_taken = tx
+                .execute(
+                    "UPDATE events SET confirmed = confirmed + 1
+                     WHERE id = ?1 AND confirmed < max_capacity",
+                    [&id],
+                )
+                .map_err(unavailable)?
+                == 1;
+            if !seat_taken {
+                return Ok(None);
+            }
+            let promoted = waiting.promoted(&promotion);
+            set_registration(&tx, &promoted)?;
+            let outbox = vec![promotion_event(&promoted, at)];
+            insert_outbox(&tx, &outbox)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Some(Promoted {
+                registration: promoted,
+                outbox,
+            }))
+        })
+        .await
+    }
+
+    async fn update_details(
+        &self,
+        updated: &Registration,
+        outbox: &[Envelope],
+    ) -> Result<Registration, StoreError> {
+        let (updated, outbox) = (updated.clone(), outbox.to_vec());
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let before = registration_in(&tx, "id = ?1", [updated.id.to_string()])?
+                .ok_or(StoreError::RegistrationNotFound)?;
+            if before.status == RegistrationStatus::Cancelled {
+                return Err(Refusal::Cancelled.into());
+            }
+            let after = Registration {
+                full_name: updated.full_name,
+                phone: updated.phone,
+                ..before
+            };
+            set_registration(&tx, &after)?;
+            insert_outbox(&tx, &outbox)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(after)
         })
         .await
     }

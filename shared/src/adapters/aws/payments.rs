@@ -1,0 +1,253 @@
+//! [`PaymentStore`] on the write table: holds, payments and refunds, each one conditional
+//! replacement of the registration item (see `seats.rs`) with its outbox entries. The
+//! conditions that matter are the database's own: a payment confirms only
+//! `#status = PENDING_PAYMENT AND hold_expires_epoch > :now`, a hold lapses only
+//! `#status = PENDING_PAYMENT AND hold_expires_epoch <= :now` — of a webhook and the
+//! expirer racing on one hold, exactly one wins.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use time::OffsetDateTime;
+
+use super::keys::{self, GSI2, HOLDS_PARTITION};
+use super::outbox::outbox_puts;
+use super::seats::Versioned;
+use super::table::{entity, n, s, unavailable, Cancelled};
+use super::DynamoStore;
+use crate::domain::{
+    expiry_events, Checkout, DomainEvent, Envelope, Payment, Promotion, RefundReason, Refusal,
+    Registration, RegistrationId, RegistrationStatus,
+};
+use crate::ports::{Cancellation, PaymentOutcome, PaymentStore, RefundRecord, StoreError};
+
+/// Optimistic rounds before a busy registration is a 503.
+const RACES: u32 = 16;
+
+impl DynamoStore {
+    /// Puts `after` for `before` with `outbox`, on condition of its version and `condition`:
+    /// `Ok(false)` when a condition failed.
+    async fn replace_with(
+        &self,
+        before: &Versioned,
+        after: &Registration,
+        condition: Option<(&str, &[(&str, AttributeValue)])>,
+        outbox: &[Envelope],
+    ) -> Result<bool, StoreError> {
+        let mut items = vec![self.replace(before, after, condition)?];
+        items.extend(outbox_puts(&self.table, outbox)?);
+        match self.table.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(Cancelled::Conditions(_)) => Ok(false),
+            Err(Cancelled::Other(e)) => Err(e),
+        }
+    }
+}
+
+fn payment_received(
+    registration: &Registration,
+    payment: &Payment,
+    at: OffsetDateTime,
+) -> Envelope {
+    Envelope::new(
+        DomainEvent::PaymentReceived {
+            registration_id: registration.id,
+            event_id: registration.event_id,
+            amount_cents: payment.amount_cents,
+            currency: payment.currency.clone(),
+            payment_id: payment.payment_id.clone(),
+        },
+        at,
+    )
+}
+
+#[async_trait]
+impl PaymentStore for DynamoStore {
+    async fn record_checkout(
+        &self,
+        id: RegistrationId,
+        checkout: &Checkout,
+        outbox: &[Envelope],
+    ) -> Result<Registration, StoreError> {
+        for _ in 0..RACES {
+            let before = self.load(id).await?;
+            let registration = &before.registration;
+            let Some(hold) = registration
+                .hold
+                .as_ref()
+                .filter(|_| registration.status == RegistrationStatus::PendingPayment)
+            else {
+                return Err(Refusal::NotConfirmed.into());
+            };
+            let mut hold = hold.clone();
+            hold.checkout_id = Some(checkout.id.clone());
+            hold.checkout_url = Some(checkout.url.clone());
+            let after = Registration {
+                hold: Some(hold),
+                ..registration.clone()
+            };
+            if self.replace_with(&before, &after, None, outbox).await? {
+                return Ok(after);
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    async fn record_payment(
+        &self,
+        id: RegistrationId,
+        payment: &Payment,
+        at: OffsetDateTime,
+    ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
+        let now = [
+            (":pending", s(RegistrationStatus::PendingPayment.as_str())),
+            (":now", n(at.unix_timestamp())),
+        ];
+        for _ in 0..RACES {
+            let before = self.load(id).await?;
+            let registration = &before.registration;
+            if registration.payment.is_some() {
+                return Ok((PaymentOutcome::AlreadyRecorded, Vec::new()));
+            }
+            let live = registration.status == RegistrationStatus::PendingPayment
+                && registration
+                    .hold
+                    .as_ref()
+                    .is_some_and(|hold| hold.expires_at.unix_timestamp() > at.unix_timestamp());
+            if live {
+                let paid = registration.paid(payment.clone());
+                let outbox = [
+                    Envelope::new(
+                        DomainEvent::RegistrationConfirmed {
+                            registration: paid.clone(),
+                        },
+                        at,
+                    ),
+                    payment_received(&paid, payment, at),
+                ];
+                let condition = "#status = :pending AND hold_expires_epoch > :now";
+                if self
+                    .replace_with(&before, &paid, Some((condition, &now)), &outbox)
+                    .await?
+                {
+                    return Ok((PaymentOutcome::Confirmed(paid), outbox.to_vec()));
+                }
+            } else {
+                // No seat to confirm any more: keep the money on record and give it back.
+                let late = Registration {
+                    payment: Some(payment.clone()),
+                    ..registration.clone()
+                };
+                let mut outbox = vec![payment_received(&late, payment, at)];
+                outbox.extend(late.refund_request(RefundReason::LatePayment, at));
+                if self.replace_with(&before, &late, None, &outbox).await? {
+                    return Ok((PaymentOutcome::Late(late), outbox));
+                }
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    async fn due_holds(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Registration>, StoreError> {
+        let output = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .index_name(GSI2.name)
+            .key_condition_expression("gsi2pk = :holds AND gsi2sk <= :now")
+            .expression_attribute_values(":holds", s(HOLDS_PARTITION))
+            .expression_attribute_values(":now", s(keys::up_to(now)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(entity)
+            .collect()
+    }
+
+    async fn expire_hold(
+        &self,
+        id: RegistrationId,
+        now: OffsetDateTime,
+        promotion: &Promotion,
+    ) -> Result<Option<Cancellation>, StoreError> {
+        let values = [
+            (":pending", s(RegistrationStatus::PendingPayment.as_str())),
+            (":now", n(now.unix_timestamp())),
+        ];
+        for _ in 0..RACES {
+            let before = self.load(id).await?;
+            let registration = &before.registration;
+            let lapsed = registration.status == RegistrationStatus::PendingPayment
+                && registration
+                    .hold
+                    .as_ref()
+                    .is_some_and(|hold| hold.expires_at.unix_timestamp() <= now.unix_timestamp());
+            if !lapsed {
+                // Paid, cancelled, or not due: the seat is not this release's to give.
+                return Ok(None);
+            }
+            let released = registration.with_status(RegistrationStatus::Cancelled);
+            let condition = "#status = :pending AND hold_expires_epoch <= :now";
+            let transition = self.replace(&before, &released, Some((condition, &values)))?;
+            if let Some(done) = self
+                .release_once(registration, transition, promotion, |promoted| {
+                    expiry_events(registration, promoted, now)
+                })
+                .await?
+            {
+                return Ok(Some(Cancellation {
+                    cancelled: released,
+                    promoted: done.promoted,
+                    outbox: done.outbox,
+                }));
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    async fn record_refund(
+        &self,
+        id: RegistrationId,
+        refund: &RefundRecord,
+        outbox: &[Envelope],
+    ) -> Result<bool, StoreError> {
+        for _ in 0..RACES {
+            let before = self.load(id).await?;
+            let Some(payment) = before.registration.payment.as_ref() else {
+                return Err(StoreError::Corrupt(format!(
+                    "refund of unpaid registration {id}"
+                )));
+            };
+            if payment.refund_ids.contains(&refund.refund_id) {
+                return Ok(false);
+            }
+            let refunded_cents = payment
+                .refunded_cents
+                .checked_add(refund.amount_cents)
+                .filter(|total| *total <= payment.amount_cents)
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("refunds of {id} would exceed its payment"))
+                })?;
+            let mut payment = payment.clone();
+            payment.refunded_cents = refunded_cents;
+            payment.refund_ids.push(refund.refund_id.clone());
+            let after = Registration {
+                payment: Some(payment),
+                ..before.registration.clone()
+            };
+            if self.replace_with(&before, &after, None, outbox).await? {
+                return Ok(true);
+            }
+        }
+        Err(StoreError::Contended)
+    }
+}

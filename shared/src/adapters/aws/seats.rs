@@ -1,0 +1,232 @@
+//! What the registration and payment ports share on the write table: a registration's
+//! item and its conditional replacement, and the release of a seat — passed to the head of
+//! the waitlist or freed — which cancellations and lapsed holds both do.
+//!
+//! A registration item is replaced whole (a `Put`) on every change, on condition of its
+//! `version` (an attribute only this module writes, one more each time): optimistic
+//! concurrency, so no change is lost to a concurrent one; a loser reads again. While
+//! PENDING_PAYMENT it carries `hold_expires_epoch` (unix seconds) and the `gsi2` keys
+//! `HOLDS` / `<expiry>#<id>` that the holds expirer queries.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+
+use super::keys::{self, GSI1, GSI2, HOLDS_PARTITION, WAITLIST_PREFIX};
+use super::outbox::outbox_puts;
+use super::table::{entity, item_with_keys, n, number, parsed, s, unavailable, Cancelled, Item};
+use super::DynamoStore;
+use crate::domain::{
+    Envelope, EventId, Promotion, Registration, RegistrationId, RegistrationStatus,
+};
+use crate::ports::StoreError;
+
+/// A registration as read, with the version its replacement is conditioned on.
+#[derive(Debug, Clone)]
+pub(super) struct Versioned {
+    pub registration: Registration,
+    pub version: i64,
+}
+
+/// What releasing a seat did.
+pub(super) struct Released {
+    pub promoted: Option<Registration>,
+    pub outbox: Vec<Envelope>,
+}
+
+impl DynamoStore {
+    /// `registration`'s item at `version`: its fields, its keys, its index keys.
+    pub(super) fn registration_item(
+        &self,
+        registration: &Registration,
+        version: i64,
+    ) -> Result<Item, StoreError> {
+        let key = keys::registration(registration.id);
+        let mut extra = vec![
+            ("pk", s(key.pk)),
+            ("sk", s(key.sk)),
+            (
+                GSI1.hash,
+                s(keys::registrations_partition(registration.event_id)),
+            ),
+            (
+                GSI1.range,
+                s(keys::by_time(registration.created_at, registration.id)),
+            ),
+            ("version", n(version)),
+        ];
+        if let (RegistrationStatus::PendingPayment, Some(hold)) =
+            (registration.status, &registration.hold)
+        {
+            extra.push(("hold_expires_epoch", n(hold.expires_at.unix_timestamp())));
+            extra.push((GSI2.hash, s(HOLDS_PARTITION)));
+            extra.push((
+                GSI2.range,
+                s(keys::by_time(hold.expires_at, registration.id)),
+            ));
+        }
+        item_with_keys(registration, &extra)
+    }
+
+    /// Puts `after` in place of the registration read as `before`, on condition nobody
+    /// changed it since (its version), and `condition` (with its `values`) when given.
+    pub(super) fn replace(
+        &self,
+        before: &Versioned,
+        after: &Registration,
+        condition: Option<(&str, &[(&str, AttributeValue)])>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder()
+            .table_name(&self.table.name)
+            .set_item(Some(self.registration_item(after, before.version + 1)?))
+            .expression_attribute_values(":version", n(before.version));
+        let mut expression = "version = :version".to_owned();
+        if let Some((extra, values)) = condition {
+            expression = format!("{expression} AND ({extra})");
+            for (name, value) in values {
+                put = put.expression_attribute_values(*name, value.clone());
+            }
+        }
+        let put = put
+            .condition_expression(expression)
+            .build()
+            .map_err(unavailable)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The registration `id` with its version, read strongly consistent.
+    pub(super) async fn load(&self, id: RegistrationId) -> Result<Versioned, StoreError> {
+        let item = self
+            .table
+            .get(&keys::registration(id))
+            .await?
+            .ok_or(StoreError::RegistrationNotFound)?;
+        let version = number(&item, "version").unwrap_or(0);
+        Ok(Versioned {
+            registration: entity(item)?,
+            version,
+        })
+    }
+
+    /// A delete inside a transaction; on condition the item exists when `must_exist`.
+    pub(super) fn delete(
+        &self,
+        key: keys::Key,
+        must_exist: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut delete = Delete::builder()
+            .table_name(&self.table.name)
+            .set_key(Some(key.item()));
+        if must_exist {
+            delete = delete.condition_expression("attribute_exists(pk)");
+        }
+        Ok(TransactWriteItem::builder()
+            .delete(delete.build().map_err(unavailable)?)
+            .build())
+    }
+
+    /// An update of the event item's counters, on `condition` (`:one`, `:zero` bound).
+    pub(super) fn counter_update(
+        &self,
+        event_id: EventId,
+        expression: &str,
+        condition: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table.name)
+            .set_key(Some(keys::event(event_id).item()))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .build()
+            .map_err(unavailable)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The head of the event's waitlist, read strongly consistent from the base table.
+    pub(super) async fn first_waitlisted(
+        &self,
+        event_id: EventId,
+    ) -> Result<Option<Versioned>, StoreError> {
+        let output = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :wait)")
+            .expression_attribute_values(":pk", s(keys::event_partition(event_id)))
+            .expression_attribute_values(":wait", s(WAITLIST_PREFIX))
+            .consistent_read(true)
+            .limit(1)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(entry) = output.items.unwrap_or_default().into_iter().next() else {
+            return Ok(None);
+        };
+        self.load(parsed(&entry, "registration_id")?)
+            .await
+            .map(Some)
+    }
+
+    /// The items that give the head of the waitlist (`waiting`) a seat as `promotion` says,
+    /// with it as promoted: its replacement and its queue entry's removal, `waitlisted - 1`.
+    pub(super) fn promotion_items(
+        &self,
+        waiting: &Versioned,
+        promotion: &Promotion,
+    ) -> Result<(Vec<TransactWriteItem>, Registration), StoreError> {
+        let promoted = waiting.registration.promoted(promotion);
+        let items = vec![
+            self.replace(waiting, &promoted, None)?,
+            self.delete(keys::waitlist_entry(&waiting.registration), true)?,
+        ];
+        Ok((items, promoted))
+    }
+
+    /// One attempt to release the seat (or queue place) of `before`, whose replacement by
+    /// its released form is `transition`: the (event, email) guard is freed, and a seat
+    /// passes to the head of the waitlist as `promotion` says — `confirmed` never drops
+    /// then, so no newcomer can take it — or, with nobody waiting, is freed on condition
+    /// that nobody is (so a concurrent waitlisting makes this round fail and promote next
+    /// time). `outbox` gives the events, given the promoted registration. `Ok(None)` when
+    /// a condition failed: someone changed something; look again.
+    pub(super) async fn release_once(
+        &self,
+        before: &Registration,
+        transition: TransactWriteItem,
+        promotion: &Promotion,
+        outbox: impl FnOnce(Option<&Registration>) -> Vec<Envelope>,
+    ) -> Result<Option<Released>, StoreError> {
+        let event_id = before.event_id;
+        let mut items = vec![
+            transition,
+            // The email may register again.
+            self.delete(keys::registration_guard(event_id, &before.email), false)?,
+        ];
+        let leaves_queue = "SET waitlisted = waitlisted - :one";
+        let promoted = if before.status == RegistrationStatus::Waitlisted {
+            items.push(self.delete(keys::waitlist_entry(before), true)?);
+            items.push(self.counter_update(event_id, leaves_queue, "waitlisted > :zero")?);
+            None
+        } else if let Some(waiting) = self.first_waitlisted(event_id).await? {
+            let (promotion_items, promoted) = self.promotion_items(&waiting, promotion)?;
+            items.extend(promotion_items);
+            items.push(self.counter_update(event_id, leaves_queue, "waitlisted > :zero")?);
+            Some(promoted)
+        } else {
+            items.push(self.counter_update(
+                event_id,
+                "SET confirmed = confirmed - :one",
+                "attribute_not_exists(waitlisted) OR waitlisted = :zero",
+            )?);
+            None
+        };
+        let outbox = outbox(promoted.as_ref());
+        items.extend(outbox_puts(&self.table, &outbox)?);
+        match self.table.transact(items).await {
+            Ok(()) => Ok(Some(Released { promoted, outbox })),
+            Err(Cancelled::Conditions(_)) => Ok(None),
+            Err(Cancelled::Other(e)) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! What the registration and payment ports share over SQLite: reading and writing a
+//! registration row inside a transaction, and the release of a seat — passed to the head
+//! of the waitlist or freed — which cancellations and lapsed holds both do. Callers hold a
+//! `BEGIN IMMEDIATE` transaction, so a read and the writes after it are one step.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{from_json, to_json, unavailable};
+use crate::domain::{sortable_time, Promotion, Registration, RegistrationStatus};
+use crate::ports::StoreError;
+
+/// Registrations list in the order they were made; the id breaks ties.
+pub(super) fn sort_key(registration: &Registration) -> String {
+    format!(
+        "{}#{}",
+        sortable_time(registration.created_at),
+        registration.id
+    )
+}
+
+/// When a held registration's seat lapses (unix seconds); `None` for every other status.
+pub(super) fn hold_expiry(registration: &Registration) -> Option<i64> {
+    match (registration.status, &registration.hold) {
+        (RegistrationStatus::PendingPayment, Some(hold)) => Some(hold.expires_at.unix_timestamp()),
+        _ => None,
+    }
+}
+
+/// The registration selected by `condition` (a `WHERE` clause with its `params`).
+pub(super) fn registration_in<P: rusqlite::Params>(
+    tx: &rusqlite::Transaction<'_>,
+    condition: &str,
+    params: P,
+) -> Result<Option<Registration>, StoreError> {
+    tx.query_row(
+        &format!("SELECT data FROM registrations WHERE {condition}"),
+        params,
+        |row| row.get::<_, String>(0),
+    )
+    .optional()
+    .map_err(unavailable)?
+    .map(|json| from_json(&json))
+    .transpose()
+}
+
+/// Writes `registration` over its row: status, hold expiry and data.
+pub(super) fn set_registration(
+    tx: &rusqlite::Transaction<'_>,
+    registration: &Registration,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE registrations SET status = ?2, hold_expires_at = ?3, data = ?4 WHERE id = ?1",
+        params![
+            registration.id.to_string(),
+            registration.status.as_str(),
+            hold_expiry(registration),
+            to_json(registration)?
+        ],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// The head of the event's waitlist.
+pub(super) fn first_waitlisted(
+    tx: &rusqlite::Transaction<'_>,
+    event_id: &str,
+) -> Result<Option<Registration>, StoreError> {
+    registration_in(
+        tx,
+        "event_id = ?1 AND status = 'WAITLISTED' ORDER BY sort_key LIMIT 1",
+        [event_id],
+    )
+}
+
+/// Writes `released` (the released form of `before`) and passes its seat to the head of
+/// the waitlist as `promotion` says, or frees it when nobody waits; returns the promoted
+/// registration. A waitlisted `before` held no seat: nothing passes on.
+pub(super) fn release(
+    tx: &rusqlite::Transaction<'_>,
+    before: &Registration,
+    released: &Registration,
+    promotion: &Promotion,
+) -> Result<Option<Registration>, StoreError> {
+    set_registration(tx, released)?;
+    if before.status == RegistrationStatus::Waitlisted {
+        return Ok(None);
+    }
+    let event_id = before.event_id.to_string();
+    match first_waitlisted(tx, &event_id)? {
+        Some(waiting) => {
+            let promoted = waiting.promoted(promotion);
+            set_registration(tx, &promoted)?;
+            Ok(Some(promoted))
+        }
+        None => {
+            tx.execute(
+                "UPDATE events SET confirmed = confirmed - 1 WHERE id = ?1",
+                [&event_id],
+            )
+            .map_err(unavailable)?;
+            Ok(None)
+        }
+    }
+}

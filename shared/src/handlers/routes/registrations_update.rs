@@ -1,0 +1,31 @@
+//! PUT /registrations/{id} — the attendee (manage token), the event's owner or an ADMIN
+//! changes `full_name` and `phone`; the email stays (it is the identity the uniqueness
+//! guard holds). 422 naming each invalid field; 409 `registration_cancelled` for a
+//! cancelled registration. Emits RegistrationUpdated.
+
+use http::StatusCode;
+use lambda_http::Request;
+
+use super::Caller;
+use crate::app::AppContext;
+use crate::domain::{DetailsChange, DomainEvent, Envelope, RegistrationId};
+use crate::http::{json, json_body, path_id, ApiResult};
+
+/// Serves `PUT /registrations/{id}` (answers: the module docs).
+pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let change: DetailsChange = json_body(&req)?;
+    let current = caller.registration(ctx, id).await?;
+    let updated = change.apply(&current)?;
+
+    let outbox = [Envelope::new(
+        DomainEvent::RegistrationUpdated {
+            registration: updated.clone(),
+        },
+        ctx.clock.now(),
+    )];
+    let stored = ctx.registrations.update_details(&updated, &outbox).await?;
+    ctx.publish(&outbox).await;
+
+    json(StatusCode::OK, &stored)
+}

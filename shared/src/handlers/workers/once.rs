@@ -1,0 +1,88 @@
+//! Acting once per key however often a message is delivered (at-least-once delivery,
+//! duplicates, a function dying mid-way), and walking an event's registrations a page per
+//! invocation. The email and payments workers share both.
+
+use std::future::Future;
+
+use time::Duration;
+
+use crate::app::AppContext;
+use crate::domain::{DomainEvent, Envelope, EventId, Registration};
+use crate::ports::{BoxError, Claim};
+
+/// Work claimed longer ago than this died with its function (timeout 10 s): the next
+/// delivery (the queue redelivers after 60 s) takes over.
+pub const LEASE: Duration = Duration::seconds(30);
+/// Longer than any redelivery: the queue's retries end within minutes, a sweep within days.
+pub const MEMORY: Duration = Duration::days(14);
+
+/// Runs `work` unless it ran to completion before under the idempotency key `key`: the key
+/// is claimed first, released when `work` fails (so a retry runs it again) and completed
+/// when it succeeds. `Ok(true)` when it ran now, `Ok(false)` when it had run before; work
+/// in flight under the key elsewhere is an error, so the message comes back after the
+/// lease.
+pub async fn once<F, Fut>(ctx: &AppContext, key: &str, work: F) -> Result<bool, BoxError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(), BoxError>>,
+{
+    match ctx
+        .idempotency
+        .claim(key, "", ctx.clock.now(), LEASE, MEMORY)
+        .await?
+    {
+        Claim::Acquired => {}
+        Claim::Completed { .. } => return Ok(false),
+        Claim::InFlight { .. } => return Err(format!("{key} is in progress elsewhere").into()),
+    }
+    match work().await {
+        Ok(()) => {
+            ctx.idempotency.complete(key, "done").await?;
+            Ok(true)
+        }
+        Err(error) => {
+            ctx.idempotency.release(key).await?;
+            Err(error)
+        }
+    }
+}
+
+/// Registrations read (and acted on at most) per invocation.
+pub const PAGE_SIZE: usize = 50;
+
+/// One page of `event_id`'s registrations from `cursor` for `job`, so an event of 10,000
+/// registrants never runs a Lambda into its timeout: `each` runs once per (job,
+/// registration), the page once per (job, cursor) — so a redelivered page neither repeats
+/// work nor forks the chain, and a page retried after a partial failure does only what it
+/// missed — and the page ends by publishing `next(event_id, cursor)` for the next one.
+pub async fn each_registration<F, Fut>(
+    ctx: &AppContext,
+    job: &str,
+    event_id: EventId,
+    cursor: Option<&str>,
+    next: fn(EventId, String) -> DomainEvent,
+    mut each: F,
+) -> Result<(), BoxError>
+where
+    F: FnMut(Registration) -> Fut,
+    Fut: Future<Output = Result<(), BoxError>>,
+{
+    let page_key = format!("{job}:{event_id}:{}", cursor.unwrap_or("start"));
+    once(ctx, &page_key, || async {
+        let page = ctx
+            .registrations
+            .registrations(event_id, None, PAGE_SIZE, cursor)
+            .await?;
+        for registration in page.items {
+            let key = format!("{job}:{event_id}:{}", registration.id);
+            once(ctx, &key, || each(registration)).await?;
+        }
+        if let Some(cursor) = page.next_cursor {
+            let follow_up = Envelope::new(next(event_id, cursor), ctx.clock.now());
+            ctx.bus.publish(&[follow_up]).await?;
+        }
+        Ok(())
+    })
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,92 @@
+//! Holds, payments and refunds of registrations on paid events: the store side (the
+//! provider is [`super::Payments`]). Every method is one conditional write with its outbox
+//! entries, so a webhook racing the holds expirer ends one way only.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{Cancellation, StoreError};
+use crate::domain::{
+    Checkout, Envelope, Payment, Promotion, RefundReason, Registration, RegistrationId,
+};
+
+/// What recording a payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// The hold was live: the registration is CONFIRMED (outbox: RegistrationConfirmed,
+    /// PaymentReceived).
+    Confirmed(Registration),
+    /// The hold had lapsed or the registration was cancelled: the payment is recorded on
+    /// it and a refund requested (outbox: PaymentReceived, RefundRequested).
+    Late(Registration),
+    /// This registration's payment was recorded before: nothing changed.
+    AlreadyRecorded,
+}
+
+/// A refund the provider made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRecord {
+    /// The provider's refund id; a refund is recorded once per id.
+    pub refund_id: String,
+    /// Refunded, in the payment's minor unit.
+    pub amount_cents: u64,
+    /// Why.
+    pub reason: RefundReason,
+}
+
+/// The payment side of registrations.
+#[async_trait]
+pub trait PaymentStore: Send + Sync {
+    /// Records the provider's checkout on a held registration, on condition it is still
+    /// PENDING_PAYMENT, with `outbox`; returns it as updated. Fails with
+    /// [`StoreError::RegistrationNotFound`], or a refusal when it no longer holds a seat.
+    async fn record_checkout(
+        &self,
+        id: RegistrationId,
+        checkout: &Checkout,
+        outbox: &[Envelope],
+    ) -> Result<Registration, StoreError>;
+
+    /// Records `payment` for the registration: CONFIRMED on condition it is
+    /// PENDING_PAYMENT and its hold has not lapsed at `at`; otherwise (lapsed, released,
+    /// cancelled) a late payment, refunded. See [`PaymentOutcome`]; the outbox entries
+    /// written come beside it, for the caller to publish. Fails with
+    /// [`StoreError::RegistrationNotFound`].
+    async fn record_payment(
+        &self,
+        id: RegistrationId,
+        payment: &Payment,
+        at: OffsetDateTime,
+    ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError>;
+
+    /// Up to `limit` holds (PENDING_PAYMENT) lapsed at `now`, soonest lapsed first, read
+    /// from the index on expiry.
+    async fn due_holds(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Registration>, StoreError>;
+
+    /// Releases a lapsed hold as a cancellation does, on condition it is still
+    /// PENDING_PAYMENT and lapsed at `now`; the head of the waitlist takes the seat as
+    /// `promotion` says, in the same transaction. Writes
+    /// [`crate::domain::expiry_events`]. `None`, changing nothing, when there is no such
+    /// hold any more (paid, cancelled, or not lapsed). Fails with
+    /// [`StoreError::RegistrationNotFound`] or [`StoreError::Contended`].
+    async fn expire_hold(
+        &self,
+        id: RegistrationId,
+        now: OffsetDateTime,
+        promotion: &Promotion,
+    ) -> Result<Option<Cancellation>, StoreError>;
+
+    /// Records `refund` of the registration's payment once per refund id, with `outbox`
+    /// (RegistrationRefunded): false, and nothing written, when it was recorded before.
+    /// Never refunds more than was paid ([`StoreError::Corrupt`] if asked to).
+    async fn record_refund(
+        &self,
+        id: RegistrationId,
+        refund: &RefundRecord,
+        outbox: &[Envelope],
+    ) -> Result<bool, StoreError>;
+}
