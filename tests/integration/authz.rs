@@ -218,6 +218,10 @@ async fn request_for(spec: &RouteSpec, fx: &Fixture, env: &Env<'_>) -> Option<Ap
         | ("GET", "/registrations/{id}/ticket") => {
             at(spec.path.replace("{id}", &registration.to_string()))
         }
+        ("PUT", "/registrations/{id}") => at(format!("/registrations/{registration}"))
+            .json(json!({ "full_name": "Ann Lee-Chen", "phone": "+44 20 7946 0958" })),
+        // Unsigned: refused as a webhook (400), never as a caller.
+        ("POST", "/payments/webhook") => at(spec.path.into()).json(json!({ "id": "evt_unsigned" })),
         ("POST", "/checkins") => {
             at("/checkins".into()).json(json!({ "ticket": fx.ticket, "event_id": event }))
         }

@@ -793,3 +793,32 @@ async fn idempotency_claims_run_once(s: Stores) {
         Claim::Acquired
     );
 }
+
+/// Registrations written before items carried a `version` (the releases before paid
+/// events) are still cancelled, and then versioned like any other.
+#[tokio::test]
+async fn dynamodb_registrations_from_before_versions_are_still_replaced() {
+    let Some(app) = evreg_tests::apps::AwsApp::start("unversioned").await else {
+        return;
+    };
+    let s = Stores::of(&app.ctx);
+    let event = published_event(&s, 1).await;
+    let ann = registration(event.id, "ann@example.org");
+    seat(&s, &ann).await;
+    let key = evreg::adapters::aws::keys::registration(ann.id);
+    aws_sdk_dynamodb::Client::new(&app.sdk)
+        .update_item()
+        .table_name(app.resources.write_table())
+        .set_key(Some(key.item()))
+        .update_expression("REMOVE version")
+        .send()
+        .await
+        .expect("an item as older releases wrote it");
+    let cancellation = s
+        .registrations
+        .cancel(ann.id, now(), &free_release())
+        .await
+        .expect("cancelled");
+    assert_eq!(cancellation.cancelled.status, RegistrationStatus::Cancelled);
+    assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
+}

@@ -3,12 +3,9 @@
 //! validation, the capacity-lowering race, cancellation notices to every registrant in
 //! pages, listing filters and tamper-evident cursors, the report.
 
-use evreg::domain::{
-    Event, EventId, EventStatus, ProjectionChange, Registration, Role, StatsDelta, User, UserId,
-};
+use evreg::domain::{Event, EventId, EventStatus, ProjectionChange, Registration, StatsDelta};
 use evreg::ports::{ListingOrder, ListingQuery, StoreError, UpdateEventError};
-use evreg::AppContext;
-use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest};
+use evreg_tests::api::{create_event, deliver_webhook, new_organizer, Api, ApiRequest};
 use evreg_tests::apps::TestApp;
 use evreg_tests::fixtures::{self, now};
 use http::Method;
@@ -234,22 +231,6 @@ async fn the_report_counts_registrations_per_day(s: Stores) {
 
 // ------------------------------------------------------------------ the routes (embedded)
 
-async fn admin_token(ctx: &AppContext) -> String {
-    let admin = User {
-        id: UserId::now_v7(),
-        email: format!("admin-{}@example.org", Uuid::new_v4().simple()),
-        password_hash: "$argon2id$stub".into(),
-        role: Role::Admin,
-        active: true,
-        created_at: now(),
-    };
-    ctx.users.create_user(&admin, &[]).await.unwrap();
-    ctx.tokens
-        .issue(admin.id, Role::Admin, now())
-        .unwrap()
-        .access_token
-}
-
 fn update_body(capacity: u32) -> serde_json::Value {
     json!({
         "name": "Rust Meetup", "date": "2027-03-01T18:00:00Z", "venue": "Hall B",
@@ -336,7 +317,8 @@ async fn lowering_capacity_while_registrations_race_never_oversells(app: TestApp
                     json!({ "email": format!("r{i}@example.org"), "full_name": "Ann Lee" }),
                 )
                 .await;
-            reply.body["status"] == "CONFIRMED"
+            // The update makes the event paid: a held seat is taken too.
+            reply.body["status"] == "CONFIRMED" || reply.body["status"] == "PENDING_PAYMENT"
         })
     });
     let lowering = {
@@ -370,7 +352,7 @@ async fn lowering_capacity_while_registrations_race_never_oversells(app: TestApp
 async fn a_cancelled_event_mails_every_registrant_in_pages(app: TestApp) {
     let api = app.api.as_ref();
     let owner = new_organizer(api).await;
-    let admin = admin_token(&app.ctx).await;
+    let (_, admin) = evreg_tests::api::new_admin(&app.ctx).await;
     let id = create_event(api, &owner, json!({ "max_capacity": 200 })).await;
     // Registered through the store: 120 registrants need three pages of notices, and the
     // store skips the tickets and confirmations this test is not about.
@@ -479,6 +461,22 @@ async fn the_report_shows_counts_revenue_and_days(app: TestApp) {
     .await;
     for i in 0..3 {
         assert_eq!(register(api, id, &format!("q{i}@example.org")).await, 201);
+    }
+    // Revenue is money received: the two held seats are paid for.
+    let held = app
+        .ctx
+        .registrations
+        .registrations(
+            id,
+            Some(evreg::domain::RegistrationStatus::PendingPayment),
+            10,
+            None,
+        )
+        .await
+        .unwrap();
+    for registration in &held.items {
+        let webhook = app.pay(registration.id, now()).await;
+        assert_eq!(deliver_webhook(api, &webhook).await.status, 200);
     }
     app.settle().await;
     let path = format!("/events/{id}/report");

@@ -16,6 +16,7 @@ mod journey;
 mod jwt_attacks;
 mod mail;
 mod openapi;
+mod payments;
 mod secrets;
 mod template;
 mod users;

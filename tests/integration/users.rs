@@ -4,15 +4,13 @@
 use std::process::Command;
 
 use evreg::adapters::embedded::SqliteStore;
-use evreg::domain::{Role, User, UserId};
+use evreg::domain::Role;
 use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
 use evreg::secrets::Secrets;
-use evreg::AppContext;
 use evreg_tests::api::{Api, LambdaApi};
 use evreg_tests::apps::{scratch_dir, AwsApp, TestApp, FAST_QUEUES, TEST_PUBLIC_URL};
 use http::Method;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
@@ -22,26 +20,6 @@ evreg_tests::both_modes!("users":
     users_list => [admins_list_accounts_by_email_across_pages],
     users_update => [admins_change_roles_and_deactivate_accounts],
 );
-
-/// An ADMIN straight in the store, with a token (how the first one is made is the
-/// `create-admin` tests' business).
-async fn admin_token(ctx: &AppContext) -> (UserId, String) {
-    let admin = User {
-        id: UserId::now_v7(),
-        email: format!("admin-{}@users.example.org", Uuid::new_v4().simple()),
-        password_hash: "unused".into(),
-        role: Role::Admin,
-        active: true,
-        created_at: OffsetDateTime::now_utc(),
-    };
-    ctx.users.create_user(&admin, &[]).await.expect("admin");
-    let token = ctx
-        .tokens
-        .issue(admin.id, Role::Admin, OffsetDateTime::now_utc())
-        .expect("token")
-        .access_token;
-    (admin.id, token)
-}
 
 /// `POST /users` as `admin`; returns the new account's id.
 async fn create_account(api: &dyn Api, admin: &str, email: &str, role: &str) -> String {
@@ -74,7 +52,7 @@ async fn login(api: &dyn Api, email: &str) -> String {
 
 async fn admins_create_accounts_of_any_role(app: TestApp) {
     let api = app.api.as_ref();
-    let (_, admin) = admin_token(&app.ctx).await;
+    let (_, admin) = evreg_tests::api::new_admin(&app.ctx).await;
     let tag = Uuid::new_v4().simple().to_string();
     let email = format!("Staff-{tag}@Users.Example.org");
 
@@ -132,7 +110,7 @@ async fn admins_create_accounts_of_any_role(app: TestApp) {
 
 async fn admins_list_accounts_by_email_across_pages(app: TestApp) {
     let api = app.api.as_ref();
-    let (_, admin) = admin_token(&app.ctx).await;
+    let (_, admin) = evreg_tests::api::new_admin(&app.ctx).await;
     let tag = Uuid::new_v4().simple().to_string();
     let email = format!("Staff-{tag}@Users.Example.org");
     create_account(api, &admin, &email, "STAFF").await;
@@ -181,7 +159,7 @@ async fn admins_list_accounts_by_email_across_pages(app: TestApp) {
 
 async fn admins_change_roles_and_deactivate_accounts(app: TestApp) {
     let api = app.api.clone();
-    let (admin_id, admin) = admin_token(&app.ctx).await;
+    let (admin_id, admin) = evreg_tests::api::new_admin(&app.ctx).await;
     let email = format!("staff-{}@users.example.org", Uuid::new_v4().simple());
     let id = create_account(api.as_ref(), &admin, &email, "STAFF").await;
     let staff = login(api.as_ref(), &email).await;

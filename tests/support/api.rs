@@ -54,7 +54,8 @@ pub struct ApiRequest {
     /// With the query string, if any.
     pub path: String,
     pub headers: Vec<(String, String)>,
-    pub body: Option<Value>,
+    /// The body exactly as sent (JSON text for [`ApiRequest::json`]).
+    pub body: Option<String>,
 }
 
 impl ApiRequest {
@@ -77,7 +78,13 @@ impl ApiRequest {
     }
 
     pub fn json(mut self, body: Value) -> Self {
-        self.body = Some(body);
+        self.body = Some(body.to_string());
+        self
+    }
+
+    /// A body sent byte for byte as given (a signed webhook must not be re-serialized).
+    pub fn text(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
         self
     }
 }
@@ -97,7 +104,7 @@ pub trait Api: Send + Sync {
         if let Some(token) = token {
             request = request.bearer(token);
         }
-        request.body = body;
+        request.body = body.map(|body| body.to_string());
         self.send(request).await
     }
 
@@ -152,7 +159,7 @@ pub fn apigw_event(request: &ApiRequest) -> Value {
             "stage": "$default",
             "timeEpoch": 0
         },
-        "body": body.map(Value::to_string),
+        "body": body,
         "isBase64Encoded": false
     })
 }
@@ -230,8 +237,8 @@ impl Api for HttpApi {
         for (name, value) in &request.headers {
             http = http.header(name, value);
         }
-        if let Some(body) = &request.body {
-            http = http.json(body);
+        if let Some(body) = request.body {
+            http = http.header("content-type", "application/json").body(body);
         }
         let response = http.send().await.expect("the dev server answers");
         let status = response.status().as_u16();
@@ -256,6 +263,33 @@ pub async fn new_organizer(api: &dyn Api) -> String {
         .as_str()
         .expect("token")
         .to_owned()
+}
+
+/// `POST /payments/webhook` with a `(body, Stripe-Signature header)` pair, as the
+/// payment provider delivers it (see `TestApp::pay`).
+pub async fn deliver_webhook(api: &dyn Api, (body, signature): &(String, String)) -> Reply {
+    api.send(
+        ApiRequest::new(Method::POST, "/payments/webhook")
+            .header("stripe-signature", signature.as_str())
+            .text(body.as_str()),
+    )
+    .await
+}
+
+/// An ADMIN put straight into `ctx`'s user store (how the first one is made is the
+/// `create-admin` tests' business), with an access token: `(id, token)`.
+pub async fn new_admin(ctx: &AppContext) -> (evreg::domain::UserId, String) {
+    let admin = evreg::domain::User {
+        role: evreg::domain::Role::Admin,
+        ..crate::fixtures::user(&crate::fixtures::unique_email("admin"))
+    };
+    ctx.users.create_user(&admin, &[]).await.expect("admin");
+    let token = ctx
+        .tokens
+        .issue(admin.id, admin.role, crate::fixtures::now())
+        .expect("token")
+        .access_token;
+    (admin.id, token)
 }
 
 /// Creates a PUBLISHED event as `token`'s organizer: a unique name (so a unique slug), a

@@ -182,9 +182,18 @@ enum Mode {
     },
 }
 
+/// The product's JSON logs on stdout when `RUST_LOG` is set (to see why a route answered
+/// 500), and silence otherwise: they bypass the test harness's capture.
+fn logs_on_request() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        evreg::runtime::logging::init_json();
+    }
+}
+
 impl TestApp {
     /// Over the emulator (`None` when none is configured); `label` names its resources.
     pub async fn aws(label: &str) -> Option<Self> {
+        logs_on_request();
         let app = AwsApp::start(label).await?;
         Some(Self {
             api: app.api(),
@@ -195,6 +204,7 @@ impl TestApp {
 
     /// The embedded app over real HTTP, its files in a fresh scratch directory.
     pub async fn embedded(label: &str) -> Self {
+        logs_on_request();
         let files = scratch_dir(label);
         let secrets = Secrets::generate();
         let app = embedded_with(files.clone(), &secrets);
@@ -230,9 +240,9 @@ impl TestApp {
     }
 
     /// Pays the checkout of the held registration `id` at the provider: the webhook the
-    /// provider sends (its body and `Stripe-Signature`), for the test to deliver to
-    /// `/payments/webhook` — or not, or late, or twice.
-    pub async fn pay(&self, id: RegistrationId) -> (String, String) {
+    /// provider sends (its body and `Stripe-Signature`, signed at `at`), for the test to
+    /// deliver to `/payments/webhook` — or not, or late, or twice.
+    pub async fn pay(&self, id: RegistrationId, at: OffsetDateTime) -> (String, String) {
         let registration = self
             .ctx
             .registrations
@@ -249,14 +259,14 @@ impl TestApp {
                 let body = app.stripe.complete(&checkout_id);
                 let signature = evreg::payments::signature::sign(
                     &app.secrets.payments.webhook_secrets[0],
-                    OffsetDateTime::now_utc().unix_timestamp(),
+                    at.unix_timestamp(),
                     body.as_bytes(),
                 );
                 (body, signature)
             }
             Mode::Embedded { app, .. } => app
                 .payments
-                .pay(&checkout_id, OffsetDateTime::now_utc())
+                .pay(&checkout_id, at)
                 .expect("an open dev checkout"),
         }
     }

@@ -1,18 +1,16 @@
-//! [`PaymentStore`] on the write table: holds, payments and refunds, each one conditional
-//! replacement of the registration item (see `seats.rs`) with its outbox entries. The
-//! conditions that matter are the database's own: a payment confirms only
-//! `#status = PENDING_PAYMENT AND hold_expires_epoch > :now`, a hold lapses only
-//! `#status = PENDING_PAYMENT AND hold_expires_epoch <= :now` — of a webhook and the
-//! expirer racing on one hold, exactly one wins.
+//! [`PaymentStore`] on the write table: holds, payments and refunds, each one replacement
+//! of the registration item (see `seats.rs`) with its outbox entries, in one transaction on
+//! condition the item's `version` is still the one the decision was read from. Of a webhook
+//! and the expirer racing on one hold both may decide on the same version; the database
+//! lets exactly one write, and the other re-reads and finds the hold paid or lapsed.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
 use super::keys::{self, GSI2, HOLDS_PARTITION};
 use super::outbox::outbox_puts;
 use super::seats::Versioned;
-use super::table::{entity, n, s, unavailable, Cancelled};
+use super::table::{entity, s, unavailable, Cancelled};
 use super::DynamoStore;
 use crate::domain::{
     expiry_events, Checkout, DomainEvent, Envelope, Payment, Promotion, RefundReason, Refusal,
@@ -24,16 +22,15 @@ use crate::ports::{Cancellation, PaymentOutcome, PaymentStore, RefundRecord, Sto
 const RACES: u32 = 16;
 
 impl DynamoStore {
-    /// Puts `after` for `before` with `outbox`, on condition of its version and `condition`:
-    /// `Ok(false)` when a condition failed.
+    /// Puts `after` for `before` with `outbox`, on condition of its version: `Ok(false)`
+    /// when the registration changed since `before` was read.
     async fn replace_with(
         &self,
         before: &Versioned,
         after: &Registration,
-        condition: Option<(&str, &[(&str, AttributeValue)])>,
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
-        let mut items = vec![self.replace(before, after, condition)?];
+        let mut items = vec![self.replace(before, after)?];
         items.extend(outbox_puts(&self.table, outbox)?);
         match self.table.transact(items).await {
             Ok(()) => Ok(true),
@@ -85,7 +82,7 @@ impl PaymentStore for DynamoStore {
                 hold: Some(hold),
                 ..registration.clone()
             };
-            if self.replace_with(&before, &after, None, outbox).await? {
+            if self.replace_with(&before, &after, outbox).await? {
                 return Ok(after);
             }
         }
@@ -98,10 +95,6 @@ impl PaymentStore for DynamoStore {
         payment: &Payment,
         at: OffsetDateTime,
     ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
-        let now = [
-            (":pending", s(RegistrationStatus::PendingPayment.as_str())),
-            (":now", n(at.unix_timestamp())),
-        ];
         for _ in 0..RACES {
             let before = self.load(id).await?;
             let registration = &before.registration;
@@ -124,11 +117,7 @@ impl PaymentStore for DynamoStore {
                     ),
                     payment_received(&paid, payment, at),
                 ];
-                let condition = "#status = :pending AND hold_expires_epoch > :now";
-                if self
-                    .replace_with(&before, &paid, Some((condition, &now)), &outbox)
-                    .await?
-                {
+                if self.replace_with(&before, &paid, &outbox).await? {
                     return Ok((PaymentOutcome::Confirmed(paid), outbox.to_vec()));
                 }
             } else {
@@ -139,7 +128,7 @@ impl PaymentStore for DynamoStore {
                 };
                 let mut outbox = vec![payment_received(&late, payment, at)];
                 outbox.extend(late.refund_request(RefundReason::LatePayment, at));
-                if self.replace_with(&before, &late, None, &outbox).await? {
+                if self.replace_with(&before, &late, &outbox).await? {
                     return Ok((PaymentOutcome::Late(late), outbox));
                 }
             }
@@ -179,10 +168,6 @@ impl PaymentStore for DynamoStore {
         now: OffsetDateTime,
         promotion: &Promotion,
     ) -> Result<Option<Cancellation>, StoreError> {
-        let values = [
-            (":pending", s(RegistrationStatus::PendingPayment.as_str())),
-            (":now", n(now.unix_timestamp())),
-        ];
         for _ in 0..RACES {
             let before = self.load(id).await?;
             let registration = &before.registration;
@@ -196,8 +181,7 @@ impl PaymentStore for DynamoStore {
                 return Ok(None);
             }
             let released = registration.with_status(RegistrationStatus::Cancelled);
-            let condition = "#status = :pending AND hold_expires_epoch <= :now";
-            let transition = self.replace(&before, &released, Some((condition, &values)))?;
+            let transition = self.replace(&before, &released)?;
             if let Some(done) = self
                 .release_once(registration, transition, promotion, |promoted| {
                     expiry_events(registration, promoted, now)
@@ -244,7 +228,7 @@ impl PaymentStore for DynamoStore {
                 payment: Some(payment),
                 ..before.registration.clone()
             };
-            if self.replace_with(&before, &after, None, outbox).await? {
+            if self.replace_with(&before, &after, outbox).await? {
                 return Ok(true);
             }
         }

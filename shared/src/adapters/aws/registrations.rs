@@ -84,7 +84,7 @@ impl DynamoStore {
         let mut items = vec![
             self.table.put_new(guard)?,
             self.table
-                .put_new(self.registration_item(registration, 0)?)?,
+                .put_new(self.registration_item(registration, 1)?)?,
         ];
         if registration.status == RegistrationStatus::Waitlisted {
             let mut entry = keys::waitlist_entry(registration).item();
@@ -147,7 +147,8 @@ impl DynamoStore {
         let takes_seat = self.event_condition(
             event_id,
             "SET confirmed = confirmed + :one, waitlisted = waitlisted - :one",
-            "confirmed < max_capacity AND waitlisted > :zero",
+            // A cancelled event passes no seats on.
+            "#status = :published AND confirmed < max_capacity AND waitlisted > :zero",
             &[],
         )?;
         let (promotion_items, promoted) = self.promotion_items(&waiting, promotion)?;
@@ -226,7 +227,7 @@ impl RegistrationStore for DynamoStore {
             let cancelled = before
                 .registration
                 .with_status(RegistrationStatus::Cancelled);
-            let transition = self.replace(&before, &cancelled, None)?;
+            let transition = self.replace(&before, &cancelled)?;
             let released = self
                 .release_once(
                     &before.registration,
@@ -279,7 +280,7 @@ impl RegistrationStore for DynamoStore {
                 phone: updated.phone.clone(),
                 ..before.registration.clone()
             };
-            let mut items = vec![self.replace(&before, &after, None)?];
+            let mut items = vec![self.replace(&before, &after)?];
             items.extend(outbox_puts(&self.table, outbox)?);
             match self.table.transact(items).await {
                 Ok(()) => return Ok(after),
@@ -305,7 +306,7 @@ impl RegistrationStore for DynamoStore {
             }
             before.registration.refuse_check_in()?;
             let checked_in = before.registration.checked_in(at);
-            let mut items = vec![self.replace(&before, &checked_in, None)?];
+            let mut items = vec![self.replace(&before, &checked_in)?];
             items.extend(outbox_puts(&self.table, outbox)?);
             match self.table.transact(items).await {
                 Ok(()) => return Ok(checked_in),

@@ -8,7 +8,7 @@
 //! PENDING_PAYMENT it carries `hold_expires_epoch` (unix seconds) and the `gsi2` keys
 //! `HOLDS` / `<expiry>#<id>` that the holds expirer queries.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 use super::keys::{self, GSI1, GSI2, HOLDS_PARTITION, WAITLIST_PREFIX};
 use super::outbox::outbox_puts;
@@ -23,6 +23,7 @@ use crate::ports::StoreError;
 #[derive(Debug, Clone)]
 pub(super) struct Versioned {
     pub registration: Registration,
+    /// 1 when created, one more at each replacement; 0 for an item from before versions.
     pub version: i64,
 }
 
@@ -67,28 +68,24 @@ impl DynamoStore {
     }
 
     /// Puts `after` in place of the registration read as `before`, on condition nobody
-    /// changed it since (its version), and `condition` (with its `values`) when given.
+    /// changed it since (its version): every decision about a registration is taken on the
+    /// copy read, so an unchanged version makes it still true.
     pub(super) fn replace(
         &self,
         before: &Versioned,
         after: &Registration,
-        condition: Option<(&str, &[(&str, AttributeValue)])>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut put = Put::builder()
+        let put = Put::builder()
             .table_name(&self.table.name)
-            .set_item(Some(self.registration_item(after, before.version + 1)?))
-            .expression_attribute_values(":version", n(before.version));
-        let mut expression = "version = :version".to_owned();
-        if let Some((extra, values)) = condition {
-            expression = format!("{expression} AND ({extra})");
-            for (name, value) in values {
-                put = put.expression_attribute_values(*name, value.clone());
-            }
-        }
-        let put = put
-            .condition_expression(expression)
-            .build()
-            .map_err(unavailable)?;
+            .set_item(Some(self.registration_item(after, before.version + 1)?));
+        // Items written before versions existed read as version 0 (created ones start at 1).
+        let put = if before.version == 0 {
+            put.condition_expression("attribute_not_exists(version)")
+        } else {
+            put.condition_expression("version = :version")
+                .expression_attribute_values(":version", n(before.version))
+        };
+        let put = put.build().map_err(unavailable)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -177,7 +174,7 @@ impl DynamoStore {
     ) -> Result<(Vec<TransactWriteItem>, Registration), StoreError> {
         let promoted = waiting.registration.promoted(promotion);
         let items = vec![
-            self.replace(waiting, &promoted, None)?,
+            self.replace(waiting, &promoted)?,
             self.delete(keys::waitlist_entry(&waiting.registration), true)?,
         ];
         Ok((items, promoted))
