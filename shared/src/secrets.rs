@@ -1,5 +1,5 @@
-//! Every secret a function needs: the JWT key ring and the attendee secret (tickets, manage
-//! tokens, listing cursors). SSM SecureString parameters in AWS
+//! Every secret a function needs: the JWT key ring, the attendee secret (tickets, manage
+//! tokens, listing cursors) and, where it talks to Stripe, the payment provider's. SSM SecureString parameters in AWS
 //! (`adapters::aws::load_secrets`), files under `.local/secrets/` in embedded mode
 //! (`runtime::dev_server`); never in the repository.
 

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use evreg_tests::api::{Api, HttpApi};
+use evreg_tests::api::{create_event, new_organizer, Api, HttpApi};
 use serde_json::json;
 
 struct DevServer {
@@ -43,18 +43,26 @@ impl Drop for DevServer {
     }
 }
 
-#[tokio::test]
-async fn the_binary_serves_the_api_and_keeps_state_across_restarts() {
+/// The binary `make test` built (`None`, skipped, outside CI) and a fresh data directory.
+fn binary_and_data_dir() -> Option<(String, std::path::PathBuf)> {
     let Ok(binary) = std::env::var("EVREG_DEV_BIN") else {
         assert!(
             std::env::var_os("CI").is_none(),
             "EVREG_DEV_BIN is not set in CI"
         );
         eprintln!("skipped: EVREG_DEV_BIN is not set (run `make test`)");
-        return;
+        return None;
     };
     let data_dir =
         std::env::temp_dir().join(format!("evreg-dev-{}", uuid::Uuid::new_v4().simple()));
+    Some((binary, data_dir))
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_api_and_keeps_state_across_restarts() {
+    let Some((binary, data_dir)) = binary_and_data_dir() else {
+        return;
+    };
     let credentials = json!({ "email": "dev@example.org", "password": "correct horse battery" });
 
     let first = DevServer::start(&binary, &data_dir);
@@ -81,5 +89,68 @@ async fn the_binary_serves_the_api_and_keeps_state_across_restarts() {
         "dev secrets were generated"
     );
     drop(second);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// The README's paid journey: a hold with a checkout link, the dev checkout page, "Pay"
+/// (a signed webhook into the same server) and "Fail".
+#[tokio::test]
+async fn the_binary_takes_payments_through_its_checkout_page() {
+    let Some((binary, data_dir)) = binary_and_data_dir() else {
+        return;
+    };
+    let server = DevServer::start(&binary, &data_dir);
+    let api = HttpApi::new(server.url.clone());
+    let owner = new_organizer(&api).await;
+    let event_id = create_event(
+        &api,
+        &owner,
+        json!({ "max_capacity": 5, "price_cents": 4900, "currency": "EUR" }),
+    )
+    .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    for (button, outcome, page_says) in [
+        ("pay", "CONFIRMED", "closed (paid)"),
+        ("fail", "PENDING_PAYMENT", "closed (expired)"),
+    ] {
+        let held = api
+            .post(
+                &format!("/events/{event_id}/registrations"),
+                None,
+                json!({ "email": format!("{button}@example.org"), "full_name": "Bo Chen" }),
+            )
+            .await;
+        assert_eq!(held.body["status"], "PENDING_PAYMENT", "{:?}", held.body);
+        let checkout = held.body["checkout_url"].as_str().expect("a checkout link");
+        assert!(checkout.starts_with(&format!("{}/_dev/checkout/", server.url)));
+        let page = browser.get(checkout).send().await.expect("the page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("html");
+        assert!(
+            html.contains("49.00 EUR") && html.contains(">Pay<"),
+            "{html}"
+        );
+
+        let pressed = browser
+            .post(format!("{checkout}/{button}"))
+            .send()
+            .await
+            .expect("the button");
+        assert_eq!(pressed.status(), 303, "back to the registration");
+        let (id, token) = (
+            held.body["id"].as_str().expect("id"),
+            held.body["manage_token"].as_str().expect("token"),
+        );
+        let registration = api
+            .get(&format!("/registrations/{id}?token={token}"), None)
+            .await;
+        assert_eq!(registration.body["status"], outcome, "{button}");
+        let closed = browser.get(checkout).send().await.expect("the page");
+        assert!(closed.text().await.expect("html").contains(page_says));
+    }
+    drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

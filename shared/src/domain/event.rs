@@ -72,7 +72,7 @@ pub struct Event {
     /// Paid events: minutes a new registration holds its seat while paying (5–1440).
     #[serde(default = "default_payment_window")]
     pub payment_window_minutes: u32,
-    /// Paid events: minutes a waitlist offer stays open (5–10080).
+    /// Paid events: minutes a waitlist offer stays open (5–1440).
     #[serde(default = "default_offer_window")]
     pub offer_window_minutes: u32,
     /// Paid events: when a cancellation is refunded.
@@ -347,7 +347,7 @@ mod tests {
         let mut new = new_event();
         new.price_cents = MAX_PRICE_CENTS + 1;
         new.payment_window_minutes = 4;
-        new.offer_window_minutes = 10_081;
+        new.offer_window_minutes = 1441;
         new.refund_policy.until_hours_before_start = 8761;
         assert_eq!(
             invalid_fields(new),

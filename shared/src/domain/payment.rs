@@ -129,8 +129,9 @@ pub const DEFAULT_OFFER_WINDOW_MINUTES: u32 = 720;
 pub const DEFAULT_REFUND_HOURS: u32 = 24;
 /// Bounds of `payment_window_minutes`.
 pub const PAYMENT_WINDOW_MINUTES: std::ops::RangeInclusive<u32> = 5..=1440;
-/// Bounds of `offer_window_minutes` (up to a week).
-pub const OFFER_WINDOW_MINUTES: std::ops::RangeInclusive<u32> = 5..=10_080;
+/// Bounds of `offer_window_minutes`: up to a day, the longest a Stripe Checkout Session
+/// lives (a longer offer would outlive its payment link).
+pub const OFFER_WINDOW_MINUTES: std::ops::RangeInclusive<u32> = 5..=1440;
 /// Bounds of `until_hours_before_start`.
 pub const REFUND_HOURS: std::ops::RangeInclusive<u32> = 0..=8760;
 /// The highest price of a seat in minor units: with at most a million seats an event's

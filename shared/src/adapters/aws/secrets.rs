@@ -16,7 +16,10 @@ pub struct PaymentParameters {
 }
 
 /// Reads the JWT key ring, the attendee secret and the payment secrets `payments` names
-/// from SSM SecureString parameters in one round trip, once per cold start.
+/// from SSM SecureString parameters in one round trip, once per cold start. The payment
+/// parameters may be missing: a stack that sells no tickets needs no Stripe account (its
+/// paid registrations then answer 503 `payment_provider_unavailable`). Fails when the JWT
+/// or attendee parameter is missing or malformed.
 pub async fn load_secrets(
     ssm: &aws_sdk_ssm::Client,
     jwt_parameter: &str,
@@ -44,19 +47,27 @@ pub async fn load_secrets(
             .and_then(|p| p.value())
             .ok_or_else(|| format!("SSM parameter {name} is missing or empty"))
     };
+    let optional = |name: &Option<String>| {
+        let found = name.as_deref().map(|name| (name, value(name).ok()));
+        if let Some((name, None)) = found {
+            tracing::warn!(
+                parameter = name,
+                "no payment secret: paid registrations are off"
+            );
+        }
+        found.and_then(|(_, value)| value)
+    };
     let payment_secrets = PaymentSecrets {
-        secret_key: match &payments.secret_key {
-            Some(name) => Some(value(name)?.trim().to_owned()),
-            None => None,
-        },
-        webhook_secrets: match &payments.webhook_secrets {
-            Some(name) => value(name)?
-                .split(',')
-                .map(|secret| secret.trim().to_owned())
-                .filter(|secret| !secret.is_empty())
-                .collect(),
-            None => Vec::new(),
-        },
+        secret_key: optional(&payments.secret_key).map(|key| key.trim().to_owned()),
+        webhook_secrets: optional(&payments.webhook_secrets)
+            .map(|secrets| {
+                secrets
+                    .split(',')
+                    .map(|secret| secret.trim().to_owned())
+                    .filter(|secret| !secret.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     Ok(Secrets {
         jwt: KeyRing::from_json(value(jwt_parameter)?)?,
