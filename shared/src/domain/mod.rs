@@ -17,7 +17,10 @@ pub use domain_event::{DomainEvent, DomainEventKind, Envelope};
 pub use error::{DomainError, FieldError, Refusal};
 pub use event::{Event, EventStatus, NewEvent};
 pub use ids::{EventId, RegistrationId, UserId};
-pub use payment::{Checkout, Hold, Payment, Promotion, RefundPolicy, RefundReason};
+pub use payment::{
+    Checkout, Hold, Payment, PaymentOutcome, Promotion, RefundMismatch, RefundPolicy, RefundReason,
+    RefundRecord,
+};
 pub use projection::{
     EventReport, EventStats, MoneyDelta, MoneyTotals, ProjectionChange, StatsDelta,
 };

@@ -30,7 +30,7 @@ pub use idempotency::{Claim, IdempotencyStore};
 pub use identity::{IdentityStore, RefreshToken, Rotation};
 pub use mailer::{Attachment, Mail, MailError, Mailer};
 pub use outbox::Outbox;
-pub use payment_store::{PaymentOutcome, PaymentStore, RefundRecord};
+pub use payment_store::PaymentStore;
 pub use payments::{
     CheckoutRequest, Payments, PaymentsError, WebhookError, WebhookEvent, WebhookKind,
 };

@@ -7,32 +7,9 @@ use time::OffsetDateTime;
 
 use super::{Cancellation, StoreError};
 use crate::domain::{
-    Checkout, Envelope, Payment, Promotion, RefundReason, Registration, RegistrationId,
+    Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord, Registration,
+    RegistrationId,
 };
-
-/// What recording a payment did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaymentOutcome {
-    /// The hold was live: the registration is CONFIRMED (outbox: RegistrationConfirmed,
-    /// PaymentReceived).
-    Confirmed(Registration),
-    /// The hold had lapsed or the registration was cancelled: the payment is recorded on
-    /// it and a refund requested (outbox: PaymentReceived, RefundRequested).
-    Late(Registration),
-    /// This registration's payment was recorded before: nothing changed.
-    AlreadyRecorded,
-}
-
-/// A refund the provider made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundRecord {
-    /// The provider's refund id; a refund is recorded once per id.
-    pub refund_id: String,
-    /// Refunded, in the payment's minor unit.
-    pub amount_cents: u64,
-    /// Why.
-    pub reason: RefundReason,
-}
 
 /// The payment side of registrations.
 #[async_trait]

@@ -13,10 +13,10 @@ use super::seats::Versioned;
 use super::table::{entity, s, unavailable, Cancelled};
 use super::DynamoStore;
 use crate::domain::{
-    expiry_events, Checkout, DomainEvent, Envelope, Payment, Promotion, RefundReason, Refusal,
+    expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
     Registration, RegistrationId, RegistrationStatus,
 };
-use crate::ports::{Cancellation, PaymentOutcome, PaymentStore, RefundRecord, StoreError};
+use crate::ports::{Cancellation, PaymentStore, StoreError};
 
 /// Optimistic rounds before a busy registration is a 503.
 const RACES: u32 = 16;
@@ -40,23 +40,6 @@ impl DynamoStore {
     }
 }
 
-fn payment_received(
-    registration: &Registration,
-    payment: &Payment,
-    at: OffsetDateTime,
-) -> Envelope {
-    Envelope::new(
-        DomainEvent::PaymentReceived {
-            registration_id: registration.id,
-            event_id: registration.event_id,
-            amount_cents: payment.amount_cents,
-            currency: payment.currency.clone(),
-            payment_id: payment.payment_id.clone(),
-        },
-        at,
-    )
-}
-
 #[async_trait]
 impl PaymentStore for DynamoStore {
     async fn record_checkout(
@@ -67,21 +50,7 @@ impl PaymentStore for DynamoStore {
     ) -> Result<Registration, StoreError> {
         for _ in 0..RACES {
             let before = self.load(id).await?;
-            let registration = &before.registration;
-            let Some(hold) = registration
-                .hold
-                .as_ref()
-                .filter(|_| registration.status == RegistrationStatus::PendingPayment)
-            else {
-                return Err(Refusal::NotConfirmed.into());
-            };
-            let mut hold = hold.clone();
-            hold.checkout_id = Some(checkout.id.clone());
-            hold.checkout_url = Some(checkout.url.clone());
-            let after = Registration {
-                hold: Some(hold),
-                ..registration.clone()
-            };
+            let after = before.registration.with_checkout(checkout)?;
             if self.replace_with(&before, &after, outbox).await? {
                 return Ok(after);
             }
@@ -97,40 +66,12 @@ impl PaymentStore for DynamoStore {
     ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
         for _ in 0..RACES {
             let before = self.load(id).await?;
-            let registration = &before.registration;
-            if registration.payment.is_some() {
-                return Ok((PaymentOutcome::AlreadyRecorded, Vec::new()));
-            }
-            let live = registration.status == RegistrationStatus::PendingPayment
-                && registration
-                    .hold
-                    .as_ref()
-                    .is_some_and(|hold| hold.expires_at.unix_timestamp() > at.unix_timestamp());
-            if live {
-                let paid = registration.paid(payment.clone());
-                let outbox = [
-                    Envelope::new(
-                        DomainEvent::RegistrationConfirmed {
-                            registration: paid.clone(),
-                        },
-                        at,
-                    ),
-                    payment_received(&paid, payment, at),
-                ];
-                if self.replace_with(&before, &paid, &outbox).await? {
-                    return Ok((PaymentOutcome::Confirmed(paid), outbox.to_vec()));
-                }
-            } else {
-                // No seat to confirm any more: keep the money on record and give it back.
-                let late = Registration {
-                    payment: Some(payment.clone()),
-                    ..registration.clone()
-                };
-                let mut outbox = vec![payment_received(&late, payment, at)];
-                outbox.extend(late.refund_request(RefundReason::LatePayment, at));
-                if self.replace_with(&before, &late, &outbox).await? {
-                    return Ok((PaymentOutcome::Late(late), outbox));
-                }
+            let (outcome, outbox) = before.registration.settle(payment, at);
+            let Some(after) = outcome.registration() else {
+                return Ok((outcome, outbox));
+            };
+            if self.replace_with(&before, after, &outbox).await? {
+                return Ok((outcome, outbox));
             }
         }
         Err(StoreError::Contended)
@@ -171,11 +112,7 @@ impl PaymentStore for DynamoStore {
         for _ in 0..RACES {
             let before = self.load(id).await?;
             let registration = &before.registration;
-            let lapsed = registration.status == RegistrationStatus::PendingPayment
-                && registration
-                    .hold
-                    .as_ref()
-                    .is_some_and(|hold| hold.expires_at.unix_timestamp() <= now.unix_timestamp());
+            let lapsed = registration.hold_lapsed(now);
             if !lapsed {
                 // Paid, cancelled, or not due: the seat is not this release's to give.
                 return Ok(None);
@@ -206,27 +143,12 @@ impl PaymentStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         for _ in 0..RACES {
             let before = self.load(id).await?;
-            let Some(payment) = before.registration.payment.as_ref() else {
-                return Err(StoreError::Corrupt(format!(
-                    "refund of unpaid registration {id}"
-                )));
-            };
-            if payment.refund_ids.contains(&refund.refund_id) {
+            let Some(after) = before
+                .registration
+                .with_refund(refund)
+                .map_err(|mismatch| StoreError::Corrupt(format!("{id}: {mismatch}")))?
+            else {
                 return Ok(false);
-            }
-            let refunded_cents = payment
-                .refunded_cents
-                .checked_add(refund.amount_cents)
-                .filter(|total| *total <= payment.amount_cents)
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("refunds of {id} would exceed its payment"))
-                })?;
-            let mut payment = payment.clone();
-            payment.refunded_cents = refunded_cents;
-            payment.refund_ids.push(refund.refund_id.clone());
-            let after = Registration {
-                payment: Some(payment),
-                ..before.registration.clone()
             };
             if self.replace_with(&before, &after, outbox).await? {
                 return Ok(true);

@@ -12,8 +12,9 @@ use time::Duration;
 
 use crate::app::AppContext;
 use crate::domain::Payment;
+use crate::domain::PaymentOutcome;
 use crate::http::{header, json, ApiError, ApiResult};
-use crate::ports::{Claim, PaymentOutcome, WebhookKind};
+use crate::ports::{Claim, WebhookKind};
 
 /// The provider's signature header.
 pub const SIGNATURE_HEADER: &str = "stripe-signature";

@@ -15,11 +15,12 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use super::once::each_registration;
 use super::{event_of, for_each_envelope};
 use crate::app::AppContext;
+use crate::domain::RefundRecord;
 use crate::domain::{
     DomainEvent, Envelope, EventId, RefundReason, Registration, RegistrationStatus,
 };
 use crate::handlers::common::seats::open_checkout;
-use crate::ports::{BoxError, RefundRecord, StoreError};
+use crate::ports::{BoxError, StoreError};
 
 /// Acts on each domain event of `batch`; returns the messages that failed, for SQS to
 /// redeliver.

@@ -1,7 +1,7 @@
-//! [`PaymentStore`] over SQLite: holds, payments and refunds, each one `BEGIN IMMEDIATE`
-//! transaction whose conditional statements decide as DynamoDB's conditions do — a
-//! payment confirms only a PENDING_PAYMENT row whose `hold_expires_at` is after now, a
-//! hold lapses only one at or before now.
+//! [`PaymentStore`] over SQLite: holds, payments and refunds, each the domain's decision
+//! (`Registration::settle`, `hold_lapsed`, `with_refund`) taken and written inside one
+//! `BEGIN IMMEDIATE` transaction, so nothing can change the row in between — of a webhook
+//! and the expirer racing on one hold, whichever runs second sees the other's outcome.
 
 use async_trait::async_trait;
 use rusqlite::{params, TransactionBehavior};
@@ -10,27 +10,10 @@ use time::OffsetDateTime;
 use super::seats::{registration_in, release, set_registration};
 use super::{from_json, insert_outbox, unavailable, SqliteStore};
 use crate::domain::{
-    expiry_events, Checkout, DomainEvent, Envelope, Payment, Promotion, RefundReason, Refusal,
+    expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
     Registration, RegistrationId, RegistrationStatus,
 };
-use crate::ports::{Cancellation, PaymentOutcome, PaymentStore, RefundRecord, StoreError};
-
-fn payment_received(
-    registration: &Registration,
-    payment: &Payment,
-    at: OffsetDateTime,
-) -> Envelope {
-    Envelope::new(
-        DomainEvent::PaymentReceived {
-            registration_id: registration.id,
-            event_id: registration.event_id,
-            amount_cents: payment.amount_cents,
-            currency: payment.currency.clone(),
-            payment_id: payment.payment_id.clone(),
-        },
-        at,
-    )
-}
+use crate::ports::{Cancellation, PaymentStore, StoreError};
 
 #[async_trait]
 impl PaymentStore for SqliteStore {
@@ -47,19 +30,7 @@ impl PaymentStore for SqliteStore {
                 .map_err(unavailable)?;
             let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
                 .ok_or(StoreError::RegistrationNotFound)?;
-            let Some(mut hold) = registration
-                .hold
-                .clone()
-                .filter(|_| registration.status == RegistrationStatus::PendingPayment)
-            else {
-                return Err(Refusal::NotConfirmed.into());
-            };
-            hold.checkout_id = Some(checkout.id);
-            hold.checkout_url = Some(checkout.url);
-            let after = Registration {
-                hold: Some(hold),
-                ..registration
-            };
+            let after = registration.with_checkout(&checkout)?;
             set_registration(&tx, &after)?;
             insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)?;
@@ -81,42 +52,11 @@ impl PaymentStore for SqliteStore {
                 .map_err(unavailable)?;
             let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
                 .ok_or(StoreError::RegistrationNotFound)?;
-            if registration.payment.is_some() {
-                return Ok((PaymentOutcome::AlreadyRecorded, Vec::new()));
-            }
-            // The condition, as the statement's own: still held, and not lapsed.
-            let live = tx
-                .query_row(
-                    "SELECT count(*) FROM registrations
-                     WHERE id = ?1 AND status = 'PENDING_PAYMENT' AND hold_expires_at > ?2",
-                    params![id.to_string(), at.unix_timestamp()],
-                    |row| row.get::<_, i64>(0),
-                )
-                .map_err(unavailable)?
-                == 1;
-            let (outcome, after, outbox) = if live {
-                let paid = registration.paid(payment.clone());
-                let outbox = vec![
-                    Envelope::new(
-                        DomainEvent::RegistrationConfirmed {
-                            registration: paid.clone(),
-                        },
-                        at,
-                    ),
-                    payment_received(&paid, &payment, at),
-                ];
-                (PaymentOutcome::Confirmed(paid.clone()), paid, outbox)
-            } else {
-                // No seat to confirm any more: keep the money on record and give it back.
-                let late = Registration {
-                    payment: Some(payment.clone()),
-                    ..registration
-                };
-                let mut outbox = vec![payment_received(&late, &payment, at)];
-                outbox.extend(late.refund_request(RefundReason::LatePayment, at));
-                (PaymentOutcome::Late(late.clone()), late, outbox)
+            let (outcome, outbox) = registration.settle(&payment, at);
+            let Some(after) = outcome.registration() else {
+                return Ok((outcome, outbox));
             };
-            set_registration(&tx, &after)?;
+            set_registration(&tx, after)?;
             insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)?;
             Ok((outcome, outbox))
@@ -159,11 +99,8 @@ impl PaymentStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
-            let Some(before) = registration_in(
-                &tx,
-                "id = ?1 AND status = 'PENDING_PAYMENT' AND hold_expires_at <= ?2",
-                params![id.to_string(), now.unix_timestamp()],
-            )?
+            let Some(before) = registration_in(&tx, "id = ?1", [id.to_string()])?
+                .filter(|registration| registration.hold_lapsed(now))
             else {
                 // Paid, cancelled, or not lapsed: the seat is not this release's to give.
                 return Ok(None);
@@ -195,25 +132,11 @@ impl PaymentStore for SqliteStore {
                 .map_err(unavailable)?;
             let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
                 .ok_or(StoreError::RegistrationNotFound)?;
-            let Some(mut payment) = registration.payment.clone() else {
-                return Err(StoreError::Corrupt(format!(
-                    "refund of unpaid registration {id}"
-                )));
-            };
-            if payment.refund_ids.contains(&refund.refund_id) {
+            let Some(after) = registration
+                .with_refund(&refund)
+                .map_err(|mismatch| StoreError::Corrupt(format!("{id}: {mismatch}")))?
+            else {
                 return Ok(false);
-            }
-            payment.refunded_cents = payment
-                .refunded_cents
-                .checked_add(refund.amount_cents)
-                .filter(|total| *total <= payment.amount_cents)
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("refunds of {id} would exceed its payment"))
-                })?;
-            payment.refund_ids.push(refund.refund_id);
-            let after = Registration {
-                payment: Some(payment),
-                ..registration
             };
             set_registration(&tx, &after)?;
             insert_outbox(&tx, &outbox)?;
