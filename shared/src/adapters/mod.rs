@@ -5,5 +5,7 @@
 pub mod aws;
 #[cfg(any(feature = "aws", feature = "embedded"))]
 pub mod cursor;
+#[cfg(any(feature = "aws", feature = "embedded"))]
+mod decision;
 #[cfg(feature = "embedded")]
 pub mod embedded;

@@ -12,6 +12,7 @@ use super::outbox::outbox_puts;
 use super::seats::Versioned;
 use super::table::{entity, s, unavailable, Cancelled};
 use super::DynamoStore;
+use crate::adapters::decision::{checkout_recorded, refunded, settlement, Decision};
 use crate::domain::{
     expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
     Registration, RegistrationId, RegistrationStatus,
@@ -22,6 +23,27 @@ use crate::ports::{Cancellation, PaymentStore, StoreError};
 const RACES: u32 = 16;
 
 impl DynamoStore {
+    /// Reads registration `id`, lets `decide` say what becomes of it, and writes that on
+    /// condition of the version read — deciding again on a fresh read when another write
+    /// came between ([`StoreError::Contended`] after [`RACES`] rounds).
+    async fn decide<T>(
+        &self,
+        id: RegistrationId,
+        decide: impl Fn(&Registration) -> Result<Decision<T>, StoreError>,
+    ) -> Result<T, StoreError> {
+        for _ in 0..RACES {
+            let before = self.load(id).await?;
+            let (change, answer) = decide(&before.registration)?;
+            let Some((after, outbox)) = change else {
+                return Ok(answer);
+            };
+            if self.replace_with(&before, &after, &outbox).await? {
+                return Ok(answer);
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
     /// Puts `after` for `before` with `outbox`, on condition of its version: `Ok(false)`
     /// when the registration changed since `before` was read.
     async fn replace_with(
@@ -48,14 +70,10 @@ impl PaymentStore for DynamoStore {
         checkout: &Checkout,
         outbox: &[Envelope],
     ) -> Result<Registration, StoreError> {
-        for _ in 0..RACES {
-            let before = self.load(id).await?;
-            let after = before.registration.with_checkout(checkout)?;
-            if self.replace_with(&before, &after, outbox).await? {
-                return Ok(after);
-            }
-        }
-        Err(StoreError::Contended)
+        self.decide(id, |registration| {
+            checkout_recorded(registration, checkout, outbox)
+        })
+        .await
     }
 
     async fn record_payment(
@@ -64,17 +82,8 @@ impl PaymentStore for DynamoStore {
         payment: &Payment,
         at: OffsetDateTime,
     ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
-        for _ in 0..RACES {
-            let before = self.load(id).await?;
-            let (outcome, outbox) = before.registration.settle(payment, at);
-            let Some(after) = outcome.registration() else {
-                return Ok((outcome, outbox));
-            };
-            if self.replace_with(&before, after, &outbox).await? {
-                return Ok((outcome, outbox));
-            }
-        }
-        Err(StoreError::Contended)
+        self.decide(id, |registration| Ok(settlement(registration, payment, at)))
+            .await
     }
 
     async fn due_holds(
@@ -141,19 +150,7 @@ impl PaymentStore for DynamoStore {
         refund: &RefundRecord,
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
-        for _ in 0..RACES {
-            let before = self.load(id).await?;
-            let Some(after) = before
-                .registration
-                .with_refund(refund)
-                .map_err(|mismatch| StoreError::Corrupt(format!("{id}: {mismatch}")))?
-            else {
-                return Ok(false);
-            };
-            if self.replace_with(&before, &after, outbox).await? {
-                return Ok(true);
-            }
-        }
-        Err(StoreError::Contended)
+        self.decide(id, |registration| refunded(registration, refund, outbox))
+            .await
     }
 }

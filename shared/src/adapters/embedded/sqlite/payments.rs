@@ -9,11 +9,38 @@ use time::OffsetDateTime;
 
 use super::seats::{registration_in, release, set_registration};
 use super::{from_json, insert_outbox, unavailable, SqliteStore};
+use crate::adapters::decision::{checkout_recorded, refunded, settlement, Decision};
 use crate::domain::{
     expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
     Registration, RegistrationId, RegistrationStatus,
 };
 use crate::ports::{Cancellation, PaymentStore, StoreError};
+
+impl SqliteStore {
+    /// Reads registration `id`, lets `decide` say what becomes of it, and writes that, in
+    /// one `BEGIN IMMEDIATE` transaction.
+    async fn decide<T: Send + 'static>(
+        &self,
+        id: RegistrationId,
+        decide: impl FnOnce(&Registration) -> Result<Decision<T>, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
+                .ok_or(StoreError::RegistrationNotFound)?;
+            let (change, answer) = decide(&registration)?;
+            if let Some((after, outbox)) = change {
+                set_registration(&tx, &after)?;
+                insert_outbox(&tx, &outbox)?;
+                tx.commit().map_err(unavailable)?;
+            }
+            Ok(answer)
+        })
+        .await
+    }
+}
 
 #[async_trait]
 impl PaymentStore for SqliteStore {
@@ -24,17 +51,8 @@ impl PaymentStore for SqliteStore {
         outbox: &[Envelope],
     ) -> Result<Registration, StoreError> {
         let (checkout, outbox) = (checkout.clone(), outbox.to_vec());
-        self.run(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
-                .ok_or(StoreError::RegistrationNotFound)?;
-            let after = registration.with_checkout(&checkout)?;
-            set_registration(&tx, &after)?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(after)
+        self.decide(id, move |registration| {
+            checkout_recorded(registration, &checkout, &outbox)
         })
         .await
     }
@@ -46,20 +64,8 @@ impl PaymentStore for SqliteStore {
         at: OffsetDateTime,
     ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
         let payment = payment.clone();
-        self.run(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
-                .ok_or(StoreError::RegistrationNotFound)?;
-            let (outcome, outbox) = registration.settle(&payment, at);
-            let Some(after) = outcome.registration() else {
-                return Ok((outcome, outbox));
-            };
-            set_registration(&tx, after)?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok((outcome, outbox))
+        self.decide(id, move |registration| {
+            Ok(settlement(registration, &payment, at))
         })
         .await
     }
@@ -126,22 +132,8 @@ impl PaymentStore for SqliteStore {
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
         let (refund, outbox) = (refund.clone(), outbox.to_vec());
-        self.run(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
-                .ok_or(StoreError::RegistrationNotFound)?;
-            let Some(after) = registration
-                .with_refund(&refund)
-                .map_err(|mismatch| StoreError::Corrupt(format!("{id}: {mismatch}")))?
-            else {
-                return Ok(false);
-            };
-            set_registration(&tx, &after)?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(true)
+        self.decide(id, move |registration| {
+            refunded(registration, &refund, &outbox)
         })
         .await
     }
