@@ -32,6 +32,7 @@ evreg_tests::both_stores!(
     a_ticket_is_recorded_once,
     registrations_list_by_event_with_filter_and_cursor,
     idempotency_claims_run_once,
+    a_cancelled_events_registrations_change_no_more,
 );
 
 /// An event of the conformance cases: `capacity` seats, in `status`.
@@ -638,12 +639,12 @@ async fn a_ticket_is_recorded_once(s: Stores) {
     assert_eq!(s.registrations.ticket(ann.id).await.unwrap(), None);
     assert!(s
         .registrations
-        .record_ticket(ann.id, "EVR1.first", &[])
+        .record_ticket(&ann, "EVR1.first", &[])
         .await
         .unwrap());
     assert!(!s
         .registrations
-        .record_ticket(ann.id, "EVR1.second", &[])
+        .record_ticket(&ann, "EVR1.second", &[])
         .await
         .unwrap());
     assert_eq!(
@@ -658,7 +659,7 @@ async fn a_ticket_is_recorded_once(s: Stores) {
         .unwrap();
     assert!(
         !s.registrations
-            .record_ticket(gone.id, "EVR1.x", &[])
+            .record_ticket(&gone, "EVR1.x", &[])
             .await
             .unwrap(),
         "a cancelled registration gets no ticket"
@@ -791,6 +792,102 @@ async fn idempotency_claims_run_once(s: Stores) {
             .await
             .unwrap(),
         Claim::Acquired
+    );
+}
+
+/// Everything done to a registration is conditioned on its event being PUBLISHED, in the
+/// write itself: once the event is cancelled nothing admits, edits, cancels, tickets,
+/// confirms a payment, or promotes; a lapsed hold still frees its seat (nobody promoted).
+async fn a_cancelled_events_registrations_change_no_more(s: Stores) {
+    let open = Event {
+        max_capacity: 2,
+        price_cents: 1500,
+        ..event_with_waitlist(EventStatus::Published)
+    };
+    s.events.create_event(&open, &[]).await.unwrap();
+    let ann = registration(open.id, "ann@example.org");
+    seat(&s, &ann).await;
+    let held = Registration {
+        hold: open.hold_at(now() - Duration::hours(1)),
+        ..registration(open.id, "held@example.org")
+    }
+    .with_status(RegistrationStatus::PendingPayment);
+    seat(&s, &held).await;
+    let queued = queue(&s, &registration(open.id, "queued@example.org")).await;
+    s.events
+        .update_event(&open.cancelled().unwrap(), &[])
+        .await
+        .unwrap();
+
+    let closed = |result: Result<_, StoreError>| {
+        matches!(result, Err(StoreError::Refused(Refusal::EventClosed)))
+    };
+    assert!(closed(
+        s.registrations
+            .check_in(ann.id, open.id, now(), &[])
+            .await
+            .map(drop)
+    ));
+    let renamed = Registration {
+        full_name: "Ann Other".into(),
+        ..ann.clone()
+    };
+    assert!(closed(
+        s.registrations
+            .update_details(&renamed, &[])
+            .await
+            .map(drop)
+    ));
+    assert!(closed(
+        s.registrations
+            .cancel(ann.id, now(), &free_release())
+            .await
+            .map(drop)
+    ));
+    assert!(!s
+        .registrations
+        .record_ticket(&ann, "EVR1.late", &[])
+        .await
+        .unwrap());
+    assert_eq!(s.registrations.ticket(ann.id).await.unwrap(), None);
+    assert_eq!(
+        s.registrations
+            .promote(open.id, &evreg::domain::Promotion::Confirm, now())
+            .await
+            .unwrap(),
+        None
+    );
+
+    // The lapsed hold frees its seat; the queue stays as it is.
+    let expired = s
+        .payment_records
+        .expire_hold(held.id, now(), &evreg::domain::Promotion::Confirm)
+        .await
+        .unwrap()
+        .expect("released");
+    assert_eq!(expired.promoted, None);
+    assert_eq!(
+        status_of(&s, queued.id).await,
+        RegistrationStatus::Waitlisted
+    );
+    assert_eq!(s.events.confirmed_count(open.id).await.unwrap(), 1);
+    // A payment for it comes back; it confirms nothing.
+    let payment = evreg::domain::Payment {
+        payment_id: "pi_late".into(),
+        amount_cents: 1500,
+        currency: "EUR".into(),
+        paid_at: now(),
+        refunded_cents: 0,
+        refund_ids: Vec::new(),
+    };
+    let (outcome, _) = s
+        .payment_records
+        .record_payment(held.id, &payment, now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, evreg::domain::PaymentOutcome::Late(_)),
+        "{outcome:?}"
     );
 }
 

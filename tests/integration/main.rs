@@ -11,6 +11,7 @@ mod dev_server;
 mod e2e;
 mod events_api;
 mod handlers;
+mod hardening;
 mod identity;
 mod journey;
 mod jwt_attacks;

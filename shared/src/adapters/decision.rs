@@ -5,30 +5,38 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::{Checkout, Envelope, Payment, PaymentOutcome, RefundRecord, Registration};
+use crate::domain::{
+    Checkout, Envelope, Payment, PaymentOutcome, RefundRecord, Refusal, Registration,
+};
 use crate::ports::StoreError;
 
 /// A decision: the change to store (`None`: nothing), and the answer.
 pub(crate) type Decision<T> = (Option<(Registration, Vec<Envelope>)>, T);
 
-/// `registration` with `checkout` on its hold, written with `outbox`; answers it.
+/// `registration` with `checkout` on its hold, written with `outbox`; answers it. Refuses
+/// ([`Refusal::EventClosed`]) when its event is not `open`.
 pub(crate) fn checkout_recorded(
     registration: &Registration,
+    open: bool,
     checkout: &Checkout,
     outbox: &[Envelope],
 ) -> Result<Decision<Registration>, StoreError> {
+    if !open {
+        return Err(Refusal::EventClosed.into());
+    }
     let after = registration.with_checkout(checkout)?;
     Ok((Some((after.clone(), outbox.to_vec())), after))
 }
 
-/// What `payment` at `at` does to `registration` (`Registration::settle`); answers the
-/// outcome with the outbox written.
+/// What `payment` at `at` does to `registration` of an `open` (or closed) event
+/// (`Registration::settle`); answers the outcome with the outbox written.
 pub(crate) fn settlement(
     registration: &Registration,
+    open: bool,
     payment: &Payment,
     at: OffsetDateTime,
 ) -> Decision<(PaymentOutcome, Vec<Envelope>)> {
-    let (outcome, outbox) = registration.settle(payment, at);
+    let (outcome, outbox) = registration.settle(payment, open, at);
     let change = outcome
         .registration()
         .map(|after| (after.clone(), outbox.clone()));

@@ -47,6 +47,13 @@ pub enum Refusal {
     /// Waitlisted or unpaid: no seat to check in to.
     #[error("the registration holds no seat")]
     NotConfirmed,
+    /// The event above the registration is cancelled (or unpublished): its registrations
+    /// are neither admitted, changed, cancelled nor paid for.
+    #[error("the event is cancelled or not published")]
+    EventClosed,
+    /// The event is over ([`crate::domain::Event::ends_at`]): nobody registers or checks in.
+    #[error("the event has ended")]
+    EventEnded,
 }
 
 /// Collects every invalid field of a request, so a client learns all of them at once.

@@ -132,7 +132,25 @@ fn default_status() -> EventStatus {
     EventStatus::Draft
 }
 
+/// How long an event without an `end_date` is taken to last.
+pub const DEFAULT_DURATION: time::Duration = time::Duration::days(1);
+
 impl Event {
+    /// When the event is over: its `end_date`, or a day after it starts when it has none.
+    pub fn ends_at(&self) -> OffsetDateTime {
+        self.end_date.unwrap_or(self.date + DEFAULT_DURATION)
+    }
+
+    /// Refuses ([`Refusal::EventEnded`]) what only a running or coming event takes —
+    /// registering, checking in — once it is over at `now`. Whether it is published is the
+    /// store's condition, checked in the write itself.
+    pub fn refuse_ended(&self, now: OffsetDateTime) -> Result<(), Refusal> {
+        if now >= self.ends_at() {
+            return Err(Refusal::EventEnded);
+        }
+        Ok(())
+    }
+
     /// This event as cancelled (`DELETE /events/{id}`); cancelling twice is a conflict.
     pub fn cancelled(&self) -> Result<Self, Refusal> {
         if self.status == EventStatus::Cancelled {
@@ -464,5 +482,24 @@ mod tests {
             derive_slug("!!!", EventId::from_uuid(Uuid::nil())),
             "00000000"
         );
+    }
+
+    #[test]
+    fn an_event_is_over_at_its_end_or_a_day_after_its_start() {
+        let with_end = validate(new_event()).unwrap();
+        assert_eq!(with_end.ends_at(), datetime!(2027-03-01 21:00 UTC));
+        assert_eq!(
+            with_end.refuse_ended(datetime!(2027-03-01 20:59:59 UTC)),
+            Ok(())
+        );
+        assert_eq!(
+            with_end.refuse_ended(datetime!(2027-03-01 21:00 UTC)),
+            Err(Refusal::EventEnded)
+        );
+        let open_ended = Event {
+            end_date: None,
+            ..with_end
+        };
+        assert_eq!(open_ended.ends_at(), datetime!(2027-03-02 18:00 UTC));
     }
 }

@@ -275,14 +275,22 @@ impl Registration {
         })
     }
 
-    /// What `payment`, made at `at`, does to this registration, with the outbox to write
-    /// beside it: a live hold is confirmed; a lapsed or cancelled one keeps the money on
-    /// record and asks for it back — a payment never confirms a registration without a seat.
-    pub fn settle(&self, payment: &Payment, at: OffsetDateTime) -> (PaymentOutcome, Vec<Envelope>) {
+    /// What `payment`, made at `at`, does to this registration of an `open` (PUBLISHED) or
+    /// closed event, with the outbox to write beside it: a live hold of an open event is
+    /// confirmed; a lapsed or cancelled hold, or any of a closed event, keeps the money on
+    /// record and asks for it back — a payment never confirms a registration without a
+    /// seat, nor one of a cancelled event.
+    pub fn settle(
+        &self,
+        payment: &Payment,
+        open: bool,
+        at: OffsetDateTime,
+    ) -> (PaymentOutcome, Vec<Envelope>) {
         if self.payment.is_some() {
             return (PaymentOutcome::AlreadyRecorded, Vec::new());
         }
-        let live = self.status == RegistrationStatus::PendingPayment && !self.hold_lapsed(at);
+        let live =
+            open && self.status == RegistrationStatus::PendingPayment && !self.hold_lapsed(at);
         if live {
             let paid = self.paid(payment.clone());
             let outbox = vec![
@@ -447,7 +455,7 @@ mod tests {
         let now = datetime!(2027-02-01 12:00 UTC);
         let ann = held(&event(1500), now);
         let in_time = datetime!(2027-02-01 12:29:59 UTC);
-        let (outcome, outbox) = ann.settle(&payment(1500), in_time);
+        let (outcome, outbox) = ann.settle(&payment(1500), true, in_time);
         let PaymentOutcome::Confirmed(paid) = &outcome else {
             panic!("{outcome:?}")
         };
@@ -455,7 +463,7 @@ mod tests {
         assert_eq!(paid.hold, None);
         assert_eq!(kinds(&outbox), ["RegistrationConfirmed", "PaymentReceived"]);
         assert_eq!(
-            paid.settle(&payment(1500), in_time),
+            paid.settle(&payment(1500), true, in_time),
             (PaymentOutcome::AlreadyRecorded, Vec::new())
         );
     }
@@ -470,7 +478,7 @@ mod tests {
         let cancelled = ann.with_status(RegistrationStatus::Cancelled);
         assert!(!cancelled.hold_lapsed(at_expiry), "only held seats lapse");
         for (registration, at) in [(&ann, at_expiry), (&cancelled, now)] {
-            let (outcome, outbox) = registration.settle(&payment(1500), at);
+            let (outcome, outbox) = registration.settle(&payment(1500), true, at);
             let PaymentOutcome::Late(late) = &outcome else {
                 panic!("{outcome:?}")
             };
@@ -505,7 +513,7 @@ mod tests {
     fn refunds_are_recorded_once_each_and_never_beyond_the_payment() {
         let now = datetime!(2027-02-01 12:00 UTC);
         let (PaymentOutcome::Confirmed(paid), _) =
-            held(&event(1500), now).settle(&payment(1500), now)
+            held(&event(1500), now).settle(&payment(1500), true, now)
         else {
             panic!("confirmed")
         };

@@ -146,6 +146,8 @@ impl ApiError {
                 Refusal::AlreadyCheckedIn(_) => "already_checked_in",
                 Refusal::Cancelled => "registration_cancelled",
                 Refusal::NotConfirmed => "not_confirmed",
+                Refusal::EventClosed => "event_closed",
+                Refusal::EventEnded => "event_ended",
             },
             Self::BadWebhook(_) => "invalid_webhook",
             Self::PaymentProviderUnavailable => "payment_provider_unavailable",
@@ -215,6 +217,12 @@ impl From<DomainError> for ApiError {
         match error {
             DomainError::Invalid(errors) => Self::Invalid(errors),
         }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
     }
 }
 

@@ -105,10 +105,11 @@ pub trait RegistrationStore: Send + Sync {
     ) -> Result<Registration, StoreError>;
 
     /// Stores the ticket (its QR payload) of a confirmed registration once, with `outbox`:
-    /// false, and nothing written, when it has one already or holds no seat any more.
+    /// false, and nothing written, when it has one already, holds no seat any more, or its
+    /// event is no longer PUBLISHED (a cancelled event issues no tickets).
     async fn record_ticket(
         &self,
-        id: RegistrationId,
+        registration: &Registration,
         ticket: &str,
         outbox: &[Envelope],
     ) -> Result<bool, StoreError>;

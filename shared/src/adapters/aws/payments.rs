@@ -23,36 +23,42 @@ use crate::ports::{Cancellation, PaymentStore, StoreError};
 const RACES: u32 = 16;
 
 impl DynamoStore {
-    /// Reads registration `id`, lets `decide` say what becomes of it, and writes that on
-    /// condition of the version read — deciding again on a fresh read when another write
-    /// came between ([`StoreError::Contended`] after [`RACES`] rounds).
+    /// Reads registration `id` and whether its event is open, lets `decide` say what
+    /// becomes of it, and writes that on condition of the version and the event's state
+    /// read — deciding again on fresh reads when another write came between
+    /// ([`StoreError::Contended`] after [`RACES`] rounds).
     async fn decide<T>(
         &self,
         id: RegistrationId,
-        decide: impl Fn(&Registration) -> Result<Decision<T>, StoreError>,
+        decide: impl Fn(&Registration, bool) -> Result<Decision<T>, StoreError>,
     ) -> Result<T, StoreError> {
         for _ in 0..RACES {
             let before = self.load(id).await?;
-            let (change, answer) = decide(&before.registration)?;
+            let open = self.event_is_open(before.registration.event_id).await?;
+            let (change, answer) = decide(&before.registration, open)?;
             let Some((after, outbox)) = change else {
                 return Ok(answer);
             };
-            if self.replace_with(&before, &after, &outbox).await? {
+            if self.replace_with(&before, &after, open, &outbox).await? {
                 return Ok(answer);
             }
         }
         Err(StoreError::Contended)
     }
 
-    /// Puts `after` for `before` with `outbox`, on condition of its version: `Ok(false)`
-    /// when the registration changed since `before` was read.
+    /// Puts `after` for `before` with `outbox`, on condition of its version and of its
+    /// event still being as `open` as read: `Ok(false)` when either changed.
     async fn replace_with(
         &self,
         before: &Versioned,
         after: &Registration,
+        open: bool,
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
-        let mut items = vec![self.replace(before, after)?];
+        let mut items = vec![
+            self.replace(before, after)?,
+            self.event_still(after.event_id, open)?,
+        ];
         items.extend(outbox_puts(&self.table, outbox)?);
         match self.table.transact(items).await {
             Ok(()) => Ok(true),
@@ -70,8 +76,8 @@ impl PaymentStore for DynamoStore {
         checkout: &Checkout,
         outbox: &[Envelope],
     ) -> Result<Registration, StoreError> {
-        self.decide(id, |registration| {
-            checkout_recorded(registration, checkout, outbox)
+        self.decide(id, |registration, open| {
+            checkout_recorded(registration, open, checkout, outbox)
         })
         .await
     }
@@ -82,8 +88,10 @@ impl PaymentStore for DynamoStore {
         payment: &Payment,
         at: OffsetDateTime,
     ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
-        self.decide(id, |registration| Ok(settlement(registration, payment, at)))
-            .await
+        self.decide(id, |registration, open| {
+            Ok(settlement(registration, open, payment, at))
+        })
+        .await
     }
 
     async fn due_holds(
@@ -126,10 +134,11 @@ impl PaymentStore for DynamoStore {
                 // Paid, cancelled, or not due: the seat is not this release's to give.
                 return Ok(None);
             }
+            let open = self.event_is_open(registration.event_id).await?;
             let released = registration.with_status(RegistrationStatus::Cancelled);
             let transition = self.replace(&before, &released)?;
             if let Some(done) = self
-                .release_once(registration, transition, promotion, |promoted| {
+                .release_once(registration, transition, promotion, open, |promoted| {
                     expiry_events(registration, promoted, now)
                 })
                 .await?
@@ -150,7 +159,7 @@ impl PaymentStore for DynamoStore {
         refund: &RefundRecord,
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
-        self.decide(id, |registration| refunded(registration, refund, outbox))
+        self.decide(id, |registration, _| refunded(registration, refund, outbox))
             .await
     }
 }

@@ -44,6 +44,30 @@ async fn back_off(round: u32) {
 }
 
 impl DynamoStore {
+    /// Puts `after` for `before` with `outbox`, on condition of its version and of its
+    /// event being PUBLISHED: `Ok(false)` when the registration changed since it was read
+    /// (look again), [`Refusal::EventClosed`] when the event is not open.
+    async fn replace_in_open_event(
+        &self,
+        before: &Versioned,
+        after: &Registration,
+        outbox: &[Envelope],
+    ) -> Result<bool, StoreError> {
+        let mut items = vec![
+            self.replace(before, after)?,
+            self.event_still(after.event_id, true)?,
+        ];
+        items.extend(outbox_puts(&self.table, outbox)?);
+        match self.table.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 1) => {
+                Err(Refusal::EventClosed.into())
+            }
+            Err(Cancelled::Conditions(_)) => Ok(false),
+            Err(Cancelled::Other(e)) => Err(e),
+        }
+    }
+
     /// The condition-and-count on the event item that a registration's transaction opens
     /// with; `AllOld` so a refusal can say why without another read.
     fn event_condition(
@@ -224,6 +248,9 @@ impl RegistrationStore for DynamoStore {
             back_off(round).await;
             let before = self.load(id).await?;
             before.registration.refuse_cancel()?;
+            if !self.event_is_open(before.registration.event_id).await? {
+                return Err(Refusal::EventClosed.into());
+            }
             let cancelled = before
                 .registration
                 .with_status(RegistrationStatus::Cancelled);
@@ -233,6 +260,7 @@ impl RegistrationStore for DynamoStore {
                     &before.registration,
                     transition,
                     &release.promotion,
+                    true,
                     |promoted| {
                         cancellation_events(&before.registration, promoted, release.refund, at)
                     },
@@ -280,12 +308,8 @@ impl RegistrationStore for DynamoStore {
                 phone: updated.phone.clone(),
                 ..before.registration.clone()
             };
-            let mut items = vec![self.replace(&before, &after)?];
-            items.extend(outbox_puts(&self.table, outbox)?);
-            match self.table.transact(items).await {
-                Ok(()) => return Ok(after),
-                Err(Cancelled::Conditions(_)) => continue,
-                Err(Cancelled::Other(e)) => return Err(e),
+            if self.replace_in_open_event(&before, &after, outbox).await? {
+                return Ok(after);
             }
         }
         Err(StoreError::Contended)
@@ -306,13 +330,12 @@ impl RegistrationStore for DynamoStore {
             }
             before.registration.refuse_check_in()?;
             let checked_in = before.registration.checked_in(at);
-            let mut items = vec![self.replace(&before, &checked_in)?];
-            items.extend(outbox_puts(&self.table, outbox)?);
-            match self.table.transact(items).await {
-                Ok(()) => return Ok(checked_in),
-                // Another scan (or a cancellation) won: the next round says what it left.
-                Err(Cancelled::Conditions(_)) => continue,
-                Err(Cancelled::Other(e)) => return Err(e),
+            // Another scan (or a cancellation) winning makes the next round say what it left.
+            if self
+                .replace_in_open_event(&before, &checked_in, outbox)
+                .await?
+            {
+                return Ok(checked_in);
             }
         }
         Err(StoreError::Contended)
@@ -320,10 +343,11 @@ impl RegistrationStore for DynamoStore {
 
     async fn record_ticket(
         &self,
-        id: RegistrationId,
+        registration: &Registration,
         ticket: &str,
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
+        let (id, event_id) = (registration.id, registration.event_id);
         let confirmed = ConditionCheck::builder()
             .table_name(&self.table.name)
             .set_key(Some(keys::registration(id).item()))
@@ -338,6 +362,7 @@ impl RegistrationStore for DynamoStore {
             TransactWriteItem::builder()
                 .condition_check(confirmed)
                 .build(),
+            self.event_still(event_id, true)?,
             self.table.put_new(item)?,
         ];
         items.extend(outbox_puts(&self.table, outbox)?);

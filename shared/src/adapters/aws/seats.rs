@@ -8,14 +8,16 @@
 //! PENDING_PAYMENT it carries `hold_expires_epoch` (unix seconds) and the `gsi2` keys
 //! `HOLDS` / `<expiry>#<id>` that the holds expirer queries.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
 use super::keys::{self, GSI1, GSI2, HOLDS_PARTITION, WAITLIST_PREFIX};
 use super::outbox::outbox_puts;
-use super::table::{entity, item_with_keys, n, number, parsed, s, unavailable, Cancelled, Item};
+use super::table::{
+    entity, item_with_keys, n, number, parsed, s, string, unavailable, Cancelled, Item,
+};
 use super::DynamoStore;
 use crate::domain::{
-    Envelope, EventId, Promotion, Registration, RegistrationId, RegistrationStatus,
+    Envelope, EventId, EventStatus, Promotion, Registration, RegistrationId, RegistrationStatus,
 };
 use crate::ports::StoreError;
 
@@ -120,23 +122,65 @@ impl DynamoStore {
             .build())
     }
 
-    /// An update of the event item's counters, on `condition` (`:one`, `:zero` bound).
+    /// An update of the event item's counters, on `condition` (`:one`, `:zero` bound) and
+    /// on the event still being as `open` as it was read: PUBLISHED, or not.
     pub(super) fn counter_update(
         &self,
         event_id: EventId,
         expression: &str,
         condition: &str,
+        open: bool,
     ) -> Result<TransactWriteItem, StoreError> {
+        let state = if open {
+            "#status = :published"
+        } else {
+            "#status <> :published"
+        };
         let update = Update::builder()
             .table_name(&self.table.name)
             .set_key(Some(keys::event(event_id).item()))
             .update_expression(expression)
-            .condition_expression(condition)
+            .condition_expression(format!("{state} AND ({condition})"))
+            .expression_attribute_names("#status", "status")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":published", s(EventStatus::Published.as_str()))
             .build()
             .map_err(unavailable)?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Whether the event is PUBLISHED (read strongly consistent): the state every change to
+    /// one of its registrations is decided on, and conditioned on ([`Self::event_still`]).
+    /// Fails with [`StoreError::EventNotFound`].
+    pub(super) async fn event_is_open(&self, event_id: EventId) -> Result<bool, StoreError> {
+        let item = self
+            .table
+            .get(&keys::event(event_id))
+            .await?
+            .ok_or(StoreError::EventNotFound)?;
+        Ok(string(&item, "status") == Some(EventStatus::Published.as_str()))
+    }
+
+    /// A condition, inside a transaction, that the event is still as `open` as it was read.
+    pub(super) fn event_still(
+        &self,
+        event_id: EventId,
+        open: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table.name)
+            .set_key(Some(keys::event(event_id).item()))
+            .condition_expression(if open {
+                "#status = :published"
+            } else {
+                "#status <> :published"
+            })
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":published", s(EventStatus::Published.as_str()))
+            .build()
+            .map_err(unavailable)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// The head of the event's waitlist, read strongly consistent from the base table.
@@ -181,17 +225,19 @@ impl DynamoStore {
     }
 
     /// One attempt to release the seat (or queue place) of `before`, whose replacement by
-    /// its released form is `transition`: the (event, email) guard is freed, and a seat
-    /// passes to the head of the waitlist as `promotion` says — `confirmed` never drops
-    /// then, so no newcomer can take it — or, with nobody waiting, is freed on condition
-    /// that nobody is (so a concurrent waitlisting makes this round fail and promote next
-    /// time). `outbox` gives the events, given the promoted registration. `Ok(None)` when
-    /// a condition failed: someone changed something; look again.
+    /// its released form is `transition`: the (event, email) guard is freed, and on an
+    /// `open` event a seat passes to the head of the waitlist as `promotion` says —
+    /// `confirmed` never drops then, so no newcomer can take it — or, with nobody waiting,
+    /// is freed on condition that nobody is (so a concurrent waitlisting makes this round
+    /// fail and promote next time); a closed event's seat is freed and nobody promoted.
+    /// `outbox` gives the events, given the promoted registration. `Ok(None)` when a
+    /// condition failed (the event's state included): someone changed something; look again.
     pub(super) async fn release_once(
         &self,
         before: &Registration,
         transition: TransactWriteItem,
         promotion: &Promotion,
+        open: bool,
         outbox: impl FnOnce(Option<&Registration>) -> Vec<Envelope>,
     ) -> Result<Option<Released>, StoreError> {
         let event_id = before.event_id;
@@ -201,21 +247,30 @@ impl DynamoStore {
             self.delete(keys::registration_guard(event_id, &before.email), false)?,
         ];
         let leaves_queue = "SET waitlisted = waitlisted - :one";
+        let frees_seat = "SET confirmed = confirmed - :one";
+        let waiting = match (before.status, open) {
+            (RegistrationStatus::Waitlisted, _) | (_, false) => None,
+            _ => self.first_waitlisted(event_id).await?,
+        };
         let promoted = if before.status == RegistrationStatus::Waitlisted {
             items.push(self.delete(keys::waitlist_entry(before), true)?);
-            items.push(self.counter_update(event_id, leaves_queue, "waitlisted > :zero")?);
+            items.push(self.counter_update(event_id, leaves_queue, "waitlisted > :zero", open)?);
             None
-        } else if let Some(waiting) = self.first_waitlisted(event_id).await? {
+        } else if let Some(waiting) = waiting {
             let (promotion_items, promoted) = self.promotion_items(&waiting, promotion)?;
             items.extend(promotion_items);
-            items.push(self.counter_update(event_id, leaves_queue, "waitlisted > :zero")?);
+            items.push(self.counter_update(event_id, leaves_queue, "waitlisted > :zero", open)?);
             Some(promoted)
-        } else {
+        } else if open {
             items.push(self.counter_update(
                 event_id,
-                "SET confirmed = confirmed - :one",
+                frees_seat,
                 "attribute_not_exists(waitlisted) OR waitlisted = :zero",
+                open,
             )?);
+            None
+        } else {
+            items.push(self.counter_update(event_id, frees_seat, "confirmed > :zero", open)?);
             None
         };
         let outbox = outbox(promoted.as_ref());

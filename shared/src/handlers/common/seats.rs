@@ -44,6 +44,7 @@ pub async fn register(
         .await?
         .filter(|event| event.status == EventStatus::Published)
         .ok_or(ApiError::NotFound("event"))?;
+    event.refuse_ended(now)?;
     let seat = match event.hold_at(now) {
         Some(hold) => confirmed.held(hold),
         None => confirmed,

@@ -1,5 +1,7 @@
 //! POST /checkins — door staff scan a ticket: the signature and event are verified, then
 //! the store records the first scan atomically; every later scan is a 409 with its time.
+//! A ticket of a cancelled (or unpublished) event is a 409 `event_closed`, of an event that
+//! is over a 409 `event_ended`.
 
 use http::StatusCode;
 use lambda_http::Request;
@@ -46,9 +48,12 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
     if request.event_id.is_some_and(|door| door != claims.event_id) {
         return Err(ApiError::WrongEvent);
     }
-    caller.event(ctx, claims.event_id).await?;
-
+    let event = caller.event(ctx, claims.event_id).await?;
     let at = ctx.clock.now();
+    // The door of an event that is over admits nobody; a cancelled one is the store's
+    // condition (it can be cancelled while this request runs).
+    event.refuse_ended(at)?;
+
     let outbox = [Envelope::new(
         DomainEvent::CheckedIn {
             registration_id: claims.registration_id,

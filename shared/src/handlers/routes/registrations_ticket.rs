@@ -1,12 +1,13 @@
 //! GET /registrations/{id}/ticket — the QR PNG the tickets worker stored, for the attendee
-//! (manage token), the event's owner, or ADMIN. 404 until the ticket is issued.
+//! (manage token), the event's owner, or ADMIN. 404 until the ticket is recorded as issued
+//! (never, for a cancelled event), and once the registration holds no seat any more.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::Caller;
 use crate::app::AppContext;
-use crate::domain::RegistrationId;
+use crate::domain::{RegistrationId, RegistrationStatus};
 use crate::http::{path_id, ApiError, ApiResult};
 use crate::tickets::ticket_blob_key;
 
@@ -14,7 +15,15 @@ use crate::tickets::ticket_blob_key;
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let id: RegistrationId = path_id(&req, "id", "registration")?;
     let registration = caller.registration(ctx, id).await?;
-
+    let holds_seat = matches!(
+        registration.status,
+        RegistrationStatus::Confirmed | RegistrationStatus::CheckedIn
+    );
+    // The PNG is written before the ticket is recorded (so a retried issue rewrites it):
+    // the record, not the file, says a ticket exists.
+    if !holds_seat || ctx.registrations.ticket(id).await?.is_none() {
+        return Err(ApiError::NotFound("ticket"));
+    }
     let png = ctx
         .blobs
         .get(&ticket_blob_key(&registration))

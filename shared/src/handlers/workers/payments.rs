@@ -7,8 +7,9 @@
 //! - RefundRequested: refunds through the provider (its idempotency key is the request's
 //!   registration and reason, so a redelivery makes no second refund) and records the
 //!   refund once, with RegistrationRefunded;
-//! - EventCancelled of a paid event: refunds every paid registration, a page per
-//!   invocation (EventRefundsPending chains the pages), each once.
+//! - EventCancelled of a paid event: refunds every paid registration and closes the
+//!   checkout of every held one (a payment that still arrives is refunded as late), a page
+//!   per invocation (EventRefundsPending chains the pages), each once.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -129,7 +130,8 @@ async fn refund(
     Ok(())
 }
 
-/// A cancelled event's paid registrations refunded, a page per invocation, each once.
+/// A cancelled event's paid registrations refunded and its open checkouts closed, a page
+/// per invocation, each once.
 async fn refund_all(
     ctx: &AppContext,
     event_id: EventId,
@@ -143,6 +145,9 @@ async fn refund_all(
         cursor,
         next,
         |registration| async move {
+            if registration.status == RegistrationStatus::PendingPayment {
+                return close_checkout(ctx, &registration).await;
+            }
             let amount_cents = registration.refundable_cents();
             if amount_cents > 0 {
                 refund(

@@ -42,7 +42,7 @@ async fn issue(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError> {
     )];
     if ctx
         .registrations
-        .record_ticket(registration.id, &ticket, &issued)
+        .record_ticket(&registration, &ticket, &issued)
         .await?
     {
         ctx.publish(&issued).await;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, TransactionBehavior};
 use time::OffsetDateTime;
 
-use super::seats::{registration_in, release, set_registration};
+use super::seats::{event_is_open, registration_in, release, set_registration};
 use super::{from_json, insert_outbox, unavailable, SqliteStore};
 use crate::adapters::decision::{checkout_recorded, refunded, settlement, Decision};
 use crate::domain::{
@@ -17,12 +17,12 @@ use crate::domain::{
 use crate::ports::{Cancellation, PaymentStore, StoreError};
 
 impl SqliteStore {
-    /// Reads registration `id`, lets `decide` say what becomes of it, and writes that, in
-    /// one `BEGIN IMMEDIATE` transaction.
+    /// Reads registration `id` and whether its event is open, lets `decide` say what
+    /// becomes of it, and writes that, in one `BEGIN IMMEDIATE` transaction.
     async fn decide<T: Send + 'static>(
         &self,
         id: RegistrationId,
-        decide: impl FnOnce(&Registration) -> Result<Decision<T>, StoreError> + Send + 'static,
+        decide: impl FnOnce(&Registration, bool) -> Result<Decision<T>, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.run(move |conn| {
             let tx = conn
@@ -30,7 +30,8 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             let registration = registration_in(&tx, "id = ?1", [id.to_string()])?
                 .ok_or(StoreError::RegistrationNotFound)?;
-            let (change, answer) = decide(&registration)?;
+            let open = event_is_open(&tx, registration.event_id)?;
+            let (change, answer) = decide(&registration, open)?;
             if let Some((after, outbox)) = change {
                 set_registration(&tx, &after)?;
                 insert_outbox(&tx, &outbox)?;
@@ -51,8 +52,8 @@ impl PaymentStore for SqliteStore {
         outbox: &[Envelope],
     ) -> Result<Registration, StoreError> {
         let (checkout, outbox) = (checkout.clone(), outbox.to_vec());
-        self.decide(id, move |registration| {
-            checkout_recorded(registration, &checkout, &outbox)
+        self.decide(id, move |registration, open| {
+            checkout_recorded(registration, open, &checkout, &outbox)
         })
         .await
     }
@@ -64,8 +65,8 @@ impl PaymentStore for SqliteStore {
         at: OffsetDateTime,
     ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
         let payment = payment.clone();
-        self.decide(id, move |registration| {
-            Ok(settlement(registration, &payment, at))
+        self.decide(id, move |registration, open| {
+            Ok(settlement(registration, open, &payment, at))
         })
         .await
     }
@@ -111,8 +112,9 @@ impl PaymentStore for SqliteStore {
                 // Paid, cancelled, or not lapsed: the seat is not this release's to give.
                 return Ok(None);
             };
+            let open = event_is_open(&tx, before.event_id)?;
             let released = before.with_status(RegistrationStatus::Cancelled);
-            let promoted = release(&tx, &before, &released, &promotion)?;
+            let promoted = release(&tx, &before, &released, &promotion, open)?;
             let outbox = expiry_events(&before, promoted.as_ref(), now);
             insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)?;
@@ -132,7 +134,7 @@ impl PaymentStore for SqliteStore {
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
         let (refund, outbox) = (refund.clone(), outbox.to_vec());
-        self.decide(id, move |registration| {
+        self.decide(id, move |registration, _| {
             refunded(registration, &refund, &outbox)
         })
         .await

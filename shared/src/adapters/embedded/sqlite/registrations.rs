@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::seats::{
-    first_waitlisted, hold_expiry, registration_in, release, set_registration, sort_key,
+    first_waitlisted, hold_expiry, registration_in, release, require_open_event, set_registration,
+    sort_key,
 };
 use super::{
     from_json, insert_outbox, is_unique_violation, page_of, to_json, unavailable, SqliteStore,
@@ -160,8 +161,9 @@ impl RegistrationStore for SqliteStore {
             let before = registration_in(&tx, "id = ?1", [id.to_string()])?
                 .ok_or(StoreError::RegistrationNotFound)?;
             before.refuse_cancel()?;
+            require_open_event(&tx, before.event_id)?;
             let cancelled = before.with_status(RegistrationStatus::Cancelled);
-            let promoted = release(&tx, &before, &cancelled, &release_plan.promotion)?;
+            let promoted = release(&tx, &before, &cancelled, &release_plan.promotion, true)?;
             let outbox = cancellation_events(&before, promoted.as_ref(), release_plan.refund, at);
             insert_outbox(&tx, &outbox)?;
             tx.commit().map_err(unavailable)?;
@@ -192,7 +194,7 @@ impl RegistrationStore for SqliteStore {
             let seat_taken = tx
                 .execute(
                     "UPDATE events SET confirmed = confirmed + 1
-                     WHERE id = ?1 AND confirmed < max_capacity",
+                     WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity",
                     [&id],
                 )
                 .map_err(unavailable)?
@@ -228,6 +230,7 @@ impl RegistrationStore for SqliteStore {
             if before.status == RegistrationStatus::Cancelled {
                 return Err(Refusal::Cancelled.into());
             }
+            require_open_event(&tx, before.event_id)?;
             let after = Registration {
                 full_name: updated.full_name,
                 phone: updated.phone,
@@ -260,6 +263,7 @@ impl RegistrationStore for SqliteStore {
             )?
             .ok_or(StoreError::RegistrationNotFound)?;
             registration.refuse_check_in()?;
+            require_open_event(&tx, event_id)?;
             let checked_in = registration.checked_in(at);
             set_registration(&tx, &checked_in)?;
             insert_outbox(&tx, &outbox)?;
@@ -271,17 +275,19 @@ impl RegistrationStore for SqliteStore {
 
     async fn record_ticket(
         &self,
-        id: RegistrationId,
+        registration: &Registration,
         ticket: &str,
         outbox: &[Envelope],
     ) -> Result<bool, StoreError> {
+        let id = registration.id;
         let (ticket, outbox) = (ticket.to_owned(), outbox.to_vec());
         self.run(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
             let recorded = tx
                 .execute(
                     "INSERT INTO tickets (registration_id, ticket)
-                     SELECT id, ?2 FROM registrations WHERE id = ?1 AND status = 'CONFIRMED'
+                     SELECT r.id, ?2 FROM registrations r JOIN events e ON e.id = r.event_id
+                     WHERE r.id = ?1 AND r.status = 'CONFIRMED' AND e.status = 'PUBLISHED'
                      ON CONFLICT (registration_id) DO NOTHING",
                     params![id.to_string(), ticket],
                 )

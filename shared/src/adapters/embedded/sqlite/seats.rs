@@ -6,7 +6,9 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{from_json, to_json, unavailable};
-use crate::domain::{sortable_time, Promotion, Registration, RegistrationStatus};
+use crate::domain::{
+    sortable_time, EventId, EventStatus, Promotion, Refusal, Registration, RegistrationStatus,
+};
 use crate::ports::StoreError;
 
 /// Registrations list in the order they were made; the id breaks ties.
@@ -73,21 +75,59 @@ pub(super) fn first_waitlisted(
     )
 }
 
-/// Writes `released` (the released form of `before`) and passes its seat to the head of
-/// the waitlist as `promotion` says, or frees it when nobody waits; returns the promoted
-/// registration. A waitlisted `before` held no seat: nothing passes on.
+/// Whether the event is PUBLISHED: the state every change to one of its registrations is
+/// decided on. Fails with [`StoreError::EventNotFound`].
+pub(super) fn event_is_open(
+    tx: &rusqlite::Transaction<'_>,
+    event_id: EventId,
+) -> Result<bool, StoreError> {
+    let status: String = tx
+        .query_row(
+            "SELECT status FROM events WHERE id = ?1",
+            [event_id.to_string()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(unavailable)?
+        .ok_or(StoreError::EventNotFound)?;
+    Ok(status == EventStatus::Published.as_str())
+}
+
+/// Refuses ([`Refusal::EventClosed`]) a change to a registration of an event that is not
+/// PUBLISHED.
+pub(super) fn require_open_event(
+    tx: &rusqlite::Transaction<'_>,
+    event_id: EventId,
+) -> Result<(), StoreError> {
+    if event_is_open(tx, event_id)? {
+        Ok(())
+    } else {
+        Err(Refusal::EventClosed.into())
+    }
+}
+
+/// Writes `released` (the released form of `before`) and, on an `open` event, passes its
+/// seat to the head of the waitlist as `promotion` says, or frees it when nobody waits (a
+/// closed event's seat is freed, nobody promoted); returns the promoted registration. A
+/// waitlisted `before` held no seat: nothing passes on.
 pub(super) fn release(
     tx: &rusqlite::Transaction<'_>,
     before: &Registration,
     released: &Registration,
     promotion: &Promotion,
+    open: bool,
 ) -> Result<Option<Registration>, StoreError> {
     set_registration(tx, released)?;
     if before.status == RegistrationStatus::Waitlisted {
         return Ok(None);
     }
     let event_id = before.event_id.to_string();
-    match first_waitlisted(tx, &event_id)? {
+    let waiting = if open {
+        first_waitlisted(tx, &event_id)?
+    } else {
+        None
+    };
+    match waiting {
         Some(waiting) => {
             let promoted = waiting.promoted(promotion);
             set_registration(tx, &promoted)?;
