@@ -71,6 +71,22 @@ impl Violations {
         }
     }
 
+    /// The value of a field's parse, or — its error recorded against `field` — `None`.
+    pub fn accept<T, E: std::fmt::Display>(
+        &mut self,
+        field: &'static str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        parsed
+            .map_err(|error| {
+                self.0.push(FieldError {
+                    field,
+                    message: error.to_string(),
+                })
+            })
+            .ok()
+    }
+
     /// `Ok` when nothing was recorded, else every recorded field in order.
     pub fn into_result(self) -> Result<(), DomainError> {
         if self.0.is_empty() {

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::error::{DomainError, Violations};
 use super::ids::UserId;
-use super::validate::{is_plausible_email, normalize_email};
+use super::validate::canonical_email;
 
 /// What an account may do (wire names `ADMIN`, `ORGANIZER`, `STAFF`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ pub struct User {
 /// A validated signup request; the password is still clear text and must be hashed next.
 #[derive(Debug)]
 pub struct Signup {
-    /// Normalized (see [`normalize_email`]).
+    /// Canonical (see [`canonical_email`]).
     pub email: String,
     /// As typed; hash it next.
     pub password: String,
@@ -75,16 +75,14 @@ fn check_password(violations: &mut Violations, password: &str) {
 impl Signup {
     /// Validates an email and password pair; every invalid field is reported at once.
     pub fn parse(email: &str, password: String) -> Result<Self, DomainError> {
-        let email = normalize_email(email);
         let mut violations = Violations::default();
-        violations.check(
-            is_plausible_email(&email),
-            "email",
-            "must be an email address",
-        );
+        let email = violations.accept("email", canonical_email(email));
         check_password(&mut violations, &password);
         violations.into_result()?;
-        Ok(Self { email, password })
+        Ok(Self {
+            email: email.unwrap_or_default(),
+            password,
+        })
     }
 
     /// Self-service signup always makes an organizer; other roles are granted by an admin.

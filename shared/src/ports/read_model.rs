@@ -87,15 +87,24 @@ impl ListingQuery {
 }
 
 /// The form in which adapters store and compare text for [`ListingQuery`]: trimmed Unicode
-/// lower case, so both adapters (and SQLite, whose `lower()` is ASCII-only) agree.
+/// lower case, so both adapters (and SQLite, whose `lower()` is ASCII-only) agree, in
+/// Unicode Normalization Form C, so `Café` typed with a combining accent finds `Café`
+/// typed with a precomposed one (UAX #15).
 pub fn search_key(text: &str) -> String {
-    text.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    text.trim().to_lowercase().nfc().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn search_keys_fold_case_and_unicode_spelling() {
+        assert_eq!(search_key(" CAFE\u{301} "), search_key("caf\u{e9}"));
+        assert_eq!(search_key("Straße"), "straße");
+    }
 
     #[test]
     fn canonical_forms_differ_exactly_when_queries_do() {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, secret_hash, REFRESH_TOKEN_TTL};
 use crate::auth::throttle::{login_windows, source_ip};
-use crate::domain::validate::normalize_email;
+use crate::domain::validate::email_lookup_key;
 use crate::handlers::common::session::token_pair;
 use crate::handlers::common::views::Credentials;
 use crate::http::{json, json_body, ApiError, ApiResult};
@@ -17,7 +17,7 @@ use crate::ports::RefreshToken;
 /// Serves `POST /auth/login` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: Credentials = json_body(&req)?;
-    let email = normalize_email(&body.email);
+    let email = email_lookup_key(&body.email);
     let now = ctx.clock.now();
 
     // Counted by email whether or not an account has it, so a 429 reveals nothing either.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, secret_hash, RESET_TOKEN_TTL};
-use crate::domain::validate::normalize_email;
+use crate::domain::validate::email_lookup_key;
 use crate::domain::{DomainEvent, Envelope};
 use crate::http::{json, json_body, ApiResult};
 
@@ -20,7 +20,7 @@ struct ResetRequest {
 /// Serves `POST /auth/password-reset` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: ResetRequest = json_body(&req)?;
-    let email = normalize_email(&body.email);
+    let email = email_lookup_key(&body.email);
 
     if let Some(user) = ctx.users.user_by_email(&email).await?.filter(|u| u.active) {
         let now = ctx.clock.now();

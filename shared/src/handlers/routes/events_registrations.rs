@@ -70,8 +70,12 @@ async fn csv_export(
             .registrations(event_id, status, EXPORT_PAGE, cursor.as_deref())
             .await?;
         for registration in &page.items {
-            csv.write_record(csv_row(registration))
-                .map_err(ApiError::internal)?;
+            csv.write_record(
+                csv_row(registration)
+                    .iter()
+                    .map(|cell| spreadsheet_safe(cell)),
+            )
+            .map_err(ApiError::internal)?;
         }
         match page.next_cursor {
             Some(next) => cursor = Some(next),
@@ -100,8 +104,8 @@ fn csv_row(registration: &Registration) -> [String; 7] {
     };
     [
         registration.id.to_string(),
-        spreadsheet_safe(&registration.email),
-        spreadsheet_safe(&registration.full_name),
+        registration.email.clone(),
+        registration.full_name.clone(),
         registration.phone.clone().unwrap_or_default(),
         registration.status.as_str().to_owned(),
         time(Some(registration.created_at)),
@@ -109,10 +113,17 @@ fn csv_row(registration: &Registration) -> [String; 7] {
     ]
 }
 
-/// Attendees type their own names: a cell starting like a formula would run as one when
-/// an organizer opens the export in a spreadsheet (CSV injection), so it is quoted.
+/// Attendees type their own names, addresses and numbers: a cell starting like a formula
+/// would run as one when an organizer opens the export in a spreadsheet (CSV injection),
+/// so every cell of a row, whatever its column, is defused as OWASP's CSV Injection page
+/// advises: a leading `'` before `=`, `+`, `-`, `@`, tab or carriage return. Spreadsheets
+/// skip leading spaces and some read full-width `＝＋－＠` as their ASCII forms, so those
+/// count too. A cell has no leading spaces to keep in this export, so none are lost.
 fn spreadsheet_safe(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    const FORMULA_STARTS: [char; 10] = [
+        '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+    ];
+    if text.trim_start_matches(' ').starts_with(FORMULA_STARTS) {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -127,6 +138,11 @@ mod tests {
     fn formulas_are_defused_and_plain_text_is_kept() {
         assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("+1+1"), "'+1+1");
+        assert_eq!(spreadsheet_safe("  -2+3"), "'  -2+3");
+        assert_eq!(spreadsheet_safe("\u{FF1D}1+1"), "'\u{FF1D}1+1");
+        assert_eq!(spreadsheet_safe("\tx"), "'\tx");
         assert_eq!(spreadsheet_safe("Ann Lee"), "Ann Lee");
+        assert_eq!(spreadsheet_safe("ann@example.org"), "ann@example.org");
     }
 }
