@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: `make test` (and CI's .ci/run) run exactly this.
-# Installs what it needs (.venv with moto, cfn-lint and sam-cli; node_modules with DynamoDB
-# Local; a Java runtime only if none is installed), starts ONE moto server and ONE DynamoDB
-# Local for the run, each on a free 127.0.0.1 port, and stops both by PID on exit, success
+# Installs what it needs (.venv with moto, cfn-lint and sam-cli; .venv-fuzz with
+# schemathesis; node_modules with DynamoDB Local; a Java runtime only if none is
+# installed), starts ONE moto server and ONE DynamoDB Local for the run, each on a free 127.0.0.1 port, and stops both by PID on exit, success
 # or failure. Every step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +80,9 @@ step "tests: domain units, handlers, store conformance (SQLite + DynamoDB), end 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 export EVREG_DEV_BIN="$PWD/target/debug/evreg-dev"
 timed "tests against moto" cargo test --locked -p evreg -p evreg-tests
+
+step "fuzz: schemathesis, openapi.yaml against the dev server, anonymous and as an ADMIN"
+timed "schemathesis" scripts/fuzz.sh
 
 # The AWS-mode suite again with DynamoDB on DynamoDB Local, AWS's own implementation of
 # conditions, transactions and indexes, serving requests concurrently (moto runs one at a

@@ -60,6 +60,17 @@ pub fn canonical_email(raw: &str) -> Result<String, EmailError> {
     Ok(canonical)
 }
 
+/// [`canonical_email`] of a request's `email` field, its refusal as that field's
+/// validation error (a 422 naming `email`).
+pub fn email_field(raw: &str) -> Result<String, super::DomainError> {
+    canonical_email(raw).map_err(|error| {
+        super::DomainError::Invalid(vec![super::FieldError {
+            field: "email",
+            message: error.to_string(),
+        }])
+    })
+}
+
 /// The key to look an account up by from what someone typed (login, password reset): its
 /// canonical form, or — for input that is no address at all — the trimmed, lower-cased
 /// text, which no stored (canonical) address equals, so it finds nobody while still
@@ -86,10 +97,10 @@ pub fn international_phone(raw: &str) -> Option<String> {
     })
 }
 
-/// Trimmed text between 1 and `max` characters.
+/// Text of 1 to `max` characters that is not only white space.
 pub fn is_present_text(value: &str, max: usize) -> bool {
-    let trimmed = value.trim();
-    !trimmed.is_empty() && trimmed.chars().count() <= max
+    // Counted before trimming, as a form's (and JSON Schema's) `maxLength` counts.
+    !value.trim().is_empty() && value.chars().count() <= max
 }
 
 /// The active ISO 4217 alphabetic codes with their minor-unit exponents (list one, as

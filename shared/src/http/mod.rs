@@ -8,5 +8,5 @@ mod response;
 
 pub use cursor::CursorSigner;
 pub use problem::ApiError;
-pub use request::{header, json_body, page_limit, path_id, query_param};
+pub use request::{header, json_body, page_limit, path_id, present, query_param};
 pub use response::{json, public_json, ApiResult, SHARED_MAX_AGE_SECONDS};

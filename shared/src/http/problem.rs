@@ -66,6 +66,13 @@ pub enum ApiError {
     /// 404 `no_route`.
     #[error("no route for this method and path")]
     NoRoute,
+    /// 405 `method_not_allowed` + `Allow` (RFC 9110 §15.5.6): the path exists, with
+    /// other methods (`allow`: them, comma-separated).
+    #[error("this path does not take this method; see Allow")]
+    MethodNotAllowed {
+        /// The path's methods, as the `Allow` header lists them (`GET, PUT`).
+        allow: String,
+    },
     /// Taken, full or duplicate: a uniqueness or capacity condition of the store.
     #[error("{0}")]
     Conflict(StoreError),
@@ -108,6 +115,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Refused(_) => StatusCode::CONFLICT,
             Self::Busy | Self::PaymentProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -134,6 +142,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::NoRoute => "no_route",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(conflict) => match conflict {
                 StoreError::EmailTaken => "email_taken",
                 StoreError::SlugTaken => "slug_taken",
@@ -188,6 +197,9 @@ impl ApiError {
         let mut response = Response::builder()
             .status(status)
             .header(http::header::CONTENT_TYPE, "application/problem+json");
+        if let Self::MethodNotAllowed { allow } = self {
+            response = response.header(http::header::ALLOW, allow.as_str());
+        }
         if let Self::TooManyAttempts { retry_after } = self {
             response = response.header(http::header::RETRY_AFTER, retry_after.to_string());
         } else if status == StatusCode::SERVICE_UNAVAILABLE

@@ -26,6 +26,19 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
+/// For `#[serde(default, deserialize_with = "present")]` on an optional field of a body
+/// whose document allows leaving the field out but not `null`: absent is `None`, a value
+/// is `Some`, and an explicit `null` is refused as the wrong type (serde's own
+/// `Option<T>` would take it as absent), as in a JSON merge patch (RFC 7396) `null` would
+/// ask to remove a field that cannot be removed.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// A path parameter that must parse as the id type `I` (an
 /// [`EventId`](crate::domain::EventId), say): anything else names no `resource`, so 404.
 pub fn path_id<I: FromStr>(

@@ -1,5 +1,6 @@
 //! POST /auth/password-reset — mails a one-time reset token when the email has an active
-//! account. Always 202 with the same body, so the answer says nothing about the email.
+//! account. Always 202 with the same body for an address, so the answer says nothing
+//! about accounts; 422 for what is no address at all.
 
 use http::StatusCode;
 use lambda_http::Request;
@@ -8,7 +9,7 @@ use serde_json::json;
 
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, secret_hash, RESET_TOKEN_TTL};
-use crate::domain::validate::email_lookup_key;
+use crate::domain::validate::email_field;
 use crate::domain::{DomainEvent, Envelope};
 use crate::http::{json, json_body, ApiResult};
 
@@ -20,7 +21,8 @@ struct ResetRequest {
 /// Serves `POST /auth/password-reset` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     let body: ResetRequest = json_body(&req)?;
-    let email = email_lookup_key(&body.email);
+    // A non-address is refused like everywhere else; that says nothing about accounts.
+    let email = email_field(&body.email)?;
 
     if let Some(user) = ctx.users.user_by_email(&email).await?.filter(|u| u.active) {
         let now = ctx.clock.now();

@@ -2,11 +2,10 @@
 
 use http::StatusCode;
 use lambda_http::Request;
-use serde_json::json;
 
 use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, Signup, UserId};
-use crate::handlers::common::views::Credentials;
+use crate::handlers::common::views::{Credentials, UserView};
 use crate::http::{json, json_body, ApiError, ApiResult};
 
 /// Serves `POST /auth/signup` (answers: the module docs).
@@ -28,8 +27,5 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
     ctx.users.create_user(&user, &outbox).await?;
     ctx.publish(&outbox).await;
 
-    json(
-        StatusCode::CREATED,
-        &json!({ "id": user.id, "email": user.email, "role": user.role }),
-    )
+    json(StatusCode::CREATED, &UserView::from(&user))
 }

@@ -333,16 +333,28 @@ pub fn into_response(result: ApiResult) -> Response<Body> {
     result.unwrap_or_else(|error| error.to_response())
 }
 
-/// Finds the route for a method and a path, with its path parameters.
+/// Finds the route for a method and a path, with its path parameters: 404 `no_route` for
+/// a path no route has, 405 with the path's methods for one it has with other methods.
 pub fn match_route(
     method: &Method,
     path: &str,
 ) -> Result<(Route, Vec<(String, String)>), ApiError> {
-    ROUTES
-        .iter()
-        .filter(|spec| spec.method == *method)
-        .find_map(|spec| match_template(spec.path, path).map(|params| (spec.route, params)))
-        .ok_or(ApiError::NoRoute)
+    let mut allow: Vec<&str> = Vec::new();
+    for spec in ROUTES {
+        if let Some(params) = match_template(spec.path, path) {
+            if spec.method == *method {
+                return Ok((spec.route, params));
+            }
+            allow.push(spec.method.as_str());
+        }
+    }
+    if allow.is_empty() {
+        Err(ApiError::NoRoute)
+    } else {
+        Err(ApiError::MethodNotAllowed {
+            allow: allow.join(", "),
+        })
+    }
 }
 
 fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
@@ -403,6 +415,22 @@ mod tests {
         ] {
             assert!(match_route(&method, path).is_err(), "{method} {path}");
         }
+    }
+
+    #[test]
+    fn a_known_path_with_another_method_is_405_listing_its_methods() {
+        let Err(ApiError::MethodNotAllowed { allow }) = match_route(&Method::TRACE, "/events/x")
+        else {
+            panic!("expected 405");
+        };
+        assert_eq!(allow, "GET, PUT, DELETE");
+        assert!(matches!(
+            match_route(&Method::GET, "/nope"),
+            Err(ApiError::NoRoute)
+        ));
+        let response = ApiError::MethodNotAllowed { allow }.to_response();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()["allow"], "GET, PUT, DELETE");
     }
 
     #[test]

@@ -9,13 +9,15 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{FieldError, Role, UserId};
 use crate::handlers::common::views::UserView;
-use crate::http::{json, json_body, path_id, ApiError, ApiResult};
+use crate::http::{json, json_body, path_id, present, ApiError, ApiResult};
 use crate::ports::UserChange;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Patch {
+    #[serde(default, deserialize_with = "present")]
     role: Option<Role>,
+    #[serde(default, deserialize_with = "present")]
     active: Option<bool>,
 }
 
