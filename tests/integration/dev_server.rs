@@ -154,3 +154,39 @@ async fn the_binary_takes_payments_through_its_checkout_page() {
     drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+/// The stage's throttling, per source address: a crowd of refreshes (an auth route: a
+/// burst of 20) from one client meets 429 `rate_limited` with `Retry-After` once its
+/// bucket is empty, while the same client's other routes still pass.
+#[tokio::test]
+async fn the_binary_sheds_load_per_route_as_the_deployed_stage_does() {
+    let Some((binary, data_dir)) = binary_and_data_dir() else {
+        return;
+    };
+    let server = DevServer::start(&binary, &data_dir);
+    let api = HttpApi::new(server.url.clone());
+    let crowd = (0..60).map(|_| {
+        api.post(
+            "/auth/refresh",
+            None,
+            json!({ "refresh_token": "not-a-token" }),
+        )
+    });
+    let replies = futures_util::future::join_all(crowd).await;
+    let refused = replies.iter().filter(|r| r.status == 401).count();
+    let limited: Vec<_> = replies.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(refused + limited.len(), 60, "401 or 429 only");
+    assert!(refused >= 20, "the burst passes: {refused}");
+    assert!(!limited.is_empty(), "then the bucket is empty");
+    for reply in limited {
+        assert_eq!(reply.code(), "rate_limited");
+        let retry_after: u64 = reply
+            .header("retry-after")
+            .and_then(|s| s.parse().ok())
+            .expect("Retry-After in seconds");
+        assert!(retry_after >= 1);
+    }
+    assert_eq!(api.get("/health", None).await.status, 200, "another class");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

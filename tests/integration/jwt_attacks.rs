@@ -38,6 +38,7 @@ async fn embedded_forged_tokens_are_refused() {
     let site = evreg::runtime::dev_server::Site {
         ctx: ctx.clone(),
         payments: app.payments.clone(),
+        limiter: None,
     };
     let (api, server) = serve_over_http(site).await;
     forged_tokens_are_refused(api, ctx, keys).await;

@@ -390,3 +390,68 @@ async fn check_routing_by_type(sdk: &aws_config::SdkConfig, provisioned: &Provis
     );
     assert_eq!(received.len(), 1, "{received:?}");
 }
+
+/// The stage's throttling is the route table's: `RouteSettings` names exactly the routes
+/// of a stricter [`Throttle`] class, every setting refers to its class's parameters, and
+/// those parameters default to the numbers the dev server applies ([`Throttle::limits`]).
+#[test]
+fn template_throttling_is_the_route_tables() {
+    use evreg::handlers::routes::Throttle;
+    use serde_yaml_ng::Value;
+    let template = provision::template();
+    let reference = |value: &Value| match value {
+        Value::Tagged(tagged) if tagged.tag == "!Ref" => tagged.value.as_str().map(str::to_owned),
+        _ => None,
+    };
+    let default_of = |parameter: &str| {
+        template["Parameters"][parameter]["Default"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{parameter} has a numeric default"))
+    };
+    let prefix = |throttle: Throttle| match throttle {
+        Throttle::Api => "Api",
+        Throttle::Auth => "Auth",
+        Throttle::Registration => "Registration",
+    };
+    let settings_of = |setting: &Value| -> Option<String> {
+        let rate = reference(&setting["ThrottlingRateLimit"])?;
+        let burst = reference(&setting["ThrottlingBurstLimit"])?;
+        let class = rate.strip_suffix("ThrottleRate")?;
+        (burst == format!("{class}ThrottleBurst")).then(|| class.to_owned())
+    };
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    assert_eq!(
+        settings_of(&api["DefaultRouteSettings"]).as_deref(),
+        Some("Api")
+    );
+    let listed: BTreeMap<String, String> = api["RouteSettings"]
+        .as_mapping()
+        .expect("RouteSettings")
+        .iter()
+        .map(|(key, setting)| {
+            let key = key.as_str().expect("a route key").to_owned();
+            let class = settings_of(setting).unwrap_or_else(|| panic!("{key}: class refs"));
+            (key, class)
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = ROUTES
+        .iter()
+        .filter(|spec| spec.route.throttle() != Throttle::Api)
+        .map(|spec| {
+            (
+                format!("{} {}", spec.method, spec.path),
+                prefix(spec.route.throttle()).to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    for throttle in [Throttle::Api, Throttle::Auth, Throttle::Registration] {
+        let (rate, burst) = throttle.limits();
+        let class = prefix(throttle);
+        assert_eq!(default_of(&format!("{class}ThrottleRate")), u64::from(rate));
+        assert_eq!(
+            default_of(&format!("{class}ThrottleBurst")),
+            u64::from(burst)
+        );
+    }
+}

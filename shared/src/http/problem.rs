@@ -57,6 +57,13 @@ pub enum ApiError {
         /// Seconds.
         retry_after: u64,
     },
+    /// 429 `rate_limited` + `Retry-After`: the caller sent more than the route's
+    /// throttle allows (the dev server; API Gateway answers its own 429 when deployed).
+    #[error("too many requests; retry later")]
+    RateLimited {
+        /// Seconds until a request would be let through.
+        retry_after: u64,
+    },
     /// 403 `forbidden`: signed in, but not allowed.
     #[error("you may not do this")]
     Forbidden,
@@ -112,7 +119,9 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             Self::InvalidResetToken | Self::BadWebhook(_) => StatusCode::BAD_REQUEST,
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } | Self::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -139,6 +148,7 @@ impl ApiError {
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::InvalidResetToken => "invalid_reset_token",
             Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::NoRoute => "no_route",
@@ -200,7 +210,7 @@ impl ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response = response.header(http::header::ALLOW, allow.as_str());
         }
-        if let Self::TooManyAttempts { retry_after } = self {
+        if let Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } = self {
             response = response.header(http::header::RETRY_AFTER, retry_after.to_string());
         } else if status == StatusCode::SERVICE_UNAVAILABLE
             || matches!(self, Self::RequestInProgress)

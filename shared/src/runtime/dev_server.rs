@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 
+use super::edge::EdgeLimiter;
 use crate::adapters::embedded::{
     BusMonitor, Consumer, DevPayments, EmbeddedBus, FileBlobs, LoggingCdn, MailboxDir,
     QueueSettings, Queues, SqliteStore, Subscription,
@@ -60,14 +61,18 @@ pub struct Site {
     pub ctx: Arc<AppContext>,
     /// The provider whose checkouts the `/_dev/checkout/…` pages show and pay.
     pub payments: Arc<DevPayments>,
+    /// The per-address throttling of [`super::edge`], or none (tests that race many
+    /// requests from one address, the fuzzer).
+    pub limiter: Option<Arc<EdgeLimiter>>,
 }
 
 impl Embedded {
-    /// The API and the dev checkout pages of this app, for [`serve`].
+    /// The API and the dev checkout pages of this app, for [`serve`], unthrottled.
     pub fn site(&self) -> Site {
         Site {
             ctx: self.ctx.clone(),
             payments: self.payments.clone(),
+            limiter: None,
         }
     }
 }
@@ -188,7 +193,12 @@ async fn handle(
         super::checkout::handle(site, &method, rest).await
     } else {
         match to_lambda_request(req, peer).await {
-            Ok((route, request)) => route.handle(&site.ctx, request).await,
+            Ok((route, request)) => {
+                match site.limiter.as_ref().map(|l| l.admit(route, peer.ip())) {
+                    Some(Err(limited)) => limited.to_response(),
+                    _ => route.handle(&site.ctx, request).await,
+                }
+            }
             Err(error) => error.to_response(),
         }
     };
@@ -301,16 +311,20 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(contents.as_bytes())
 }
 
-/// Settings from the environment: `PORT` (default 3000) and `EVREG_DATA_DIR` (default `.local`).
+/// Settings from the environment: `PORT` (default 3000), `EVREG_DATA_DIR` (default
+/// `.local`) and `EVREG_RATE_LIMITS` (`off` serves unthrottled; default on).
 pub struct DevSettings {
     /// The port on 127.0.0.1.
     pub port: u16,
     /// Where the database, secrets, blobs and mail live.
     pub data_dir: PathBuf,
+    /// Whether each route's [`Throttle`](crate::handlers::routes::Throttle) applies per
+    /// source address, as the deployed stage's does.
+    pub rate_limits: bool,
 }
 
 impl DevSettings {
-    /// From `PORT` and `EVREG_DATA_DIR`, with their defaults.
+    /// From `PORT`, `EVREG_DATA_DIR` and `EVREG_RATE_LIMITS`, with their defaults.
     pub fn from_env() -> Result<Self, BoxError> {
         let port = match std::env::var("PORT") {
             Ok(raw) => raw
@@ -321,7 +335,16 @@ impl DevSettings {
         let data_dir = std::env::var_os("EVREG_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".local"));
-        Ok(Self { port, data_dir })
+        let rate_limits = match std::env::var("EVREG_RATE_LIMITS").as_deref() {
+            Err(_) | Ok("on") => true,
+            Ok("off") => false,
+            Ok(other) => return Err(format!("EVREG_RATE_LIMITS={other:?}: on or off").into()),
+        };
+        Ok(Self {
+            port,
+            data_dir,
+            rate_limits,
+        })
     }
 }
 
@@ -355,7 +378,10 @@ pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     );
 
     tokio::select! {
-        served = serve(listener, app.site()) => served,
+        served = serve(listener, Site {
+            limiter: settings.rate_limits.then(Default::default),
+            ..app.site()
+        }) => served,
         _ = tokio::signal::ctrl_c() => {
             println!("shutting down: letting the workers finish");
             let _ = tokio::time::timeout(Duration::from_secs(5), app.bus.until_idle()).await;

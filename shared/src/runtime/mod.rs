@@ -5,6 +5,8 @@ pub mod admin;
 pub mod checkout;
 #[cfg(feature = "embedded")]
 pub mod dev_server;
+#[cfg(feature = "embedded")]
+pub mod edge;
 #[cfg(feature = "aws")]
 pub mod lambda;
 /// JSON logs for Lambda and the dev server.

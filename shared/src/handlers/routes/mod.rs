@@ -282,7 +282,47 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
 ];
 
+/// A route's load-shedding class at the edge: API Gateway's stage throttling in the
+/// template (`DefaultRouteSettings` and one `RouteSettings` entry per stricter route), and
+/// the dev server's per-source-address limiter with the same numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Throttle {
+    /// Every other route: the stage's default.
+    Api,
+    /// Credentials and password resets: guessing and mail-bombing are the attacks, and
+    /// argon2 makes each request cost ~20 MiB and tens of ms.
+    Auth,
+    /// Registering: what a crowd does at once when sales open.
+    Registration,
+}
+
+impl Throttle {
+    /// `(steady rate in requests per second, burst in requests)`: the token bucket's
+    /// refill and size, as API Gateway's `ThrottlingRateLimit` / `ThrottlingBurstLimit`
+    /// take them. The template's parameter defaults are these (a test holds them equal).
+    pub fn limits(self) -> (u32, u32) {
+        match self {
+            Self::Api => (200, 400),
+            Self::Auth => (10, 20),
+            Self::Registration => (100, 200),
+        }
+    }
+}
+
 impl Route {
+    /// The route's load-shedding class (see [`Throttle`]).
+    pub fn throttle(self) -> Throttle {
+        match self {
+            Self::AuthSignup
+            | Self::AuthLogin
+            | Self::AuthRefresh
+            | Self::AuthPasswordReset
+            | Self::AuthPasswordResetConfirm => Throttle::Auth,
+            Self::RegistrationsCreate => Throttle::Registration,
+            _ => Throttle::Api,
+        }
+    }
+
     /// The route's row in [`ROUTES`], which lists the routes in declaration order (a test
     /// holds it to that).
     pub fn spec(self) -> &'static RouteSpec {
