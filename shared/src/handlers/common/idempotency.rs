@@ -36,6 +36,18 @@ struct Stored {
     body: String,
 }
 
+/// The key in an `Idempotency-Key` header value: trimmed, 1 to 255 bytes, else 400
+/// `invalid_header`.
+pub fn idempotency_key(raw: &str) -> Result<&str, ApiError> {
+    let key = raw.trim();
+    if key.is_empty() || key.len() > MAX_KEY_CHARS {
+        return Err(ApiError::BadHeader(format!(
+            "Idempotency-Key must be 1 to {MAX_KEY_CHARS} characters"
+        )));
+    }
+    Ok(key)
+}
+
 /// Runs `operation` at most once per `Idempotency-Key` (none given: just runs it).
 pub async fn idempotent<F, Fut>(ctx: &AppContext, req: &Request, operation: F) -> ApiResult
 where
@@ -45,12 +57,7 @@ where
     let Some(raw_key) = header(req, IDEMPOTENCY_KEY_HEADER) else {
         return operation().await;
     };
-    let key = raw_key.trim();
-    if key.is_empty() || key.len() > MAX_KEY_CHARS {
-        return Err(ApiError::BadHeader(format!(
-            "Idempotency-Key must be 1 to {MAX_KEY_CHARS} characters"
-        )));
-    }
+    let key = idempotency_key(raw_key)?;
     // Keys are the client's: scoped to the route and path, so one key cannot replay
     // another endpoint's answer.
     let record = format!("http:{} {}:{key}", req.method(), req.uri().path());

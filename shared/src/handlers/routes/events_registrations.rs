@@ -133,6 +133,25 @@ fn spreadsheet_safe(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::spreadsheet_safe;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever an attendee typed: the cell does not start like a formula, and it is
+        /// the text itself or the text behind one `'`.
+        #[test]
+        fn no_cell_starts_like_a_formula(text in "\\PC{0,40}", formula in "[ ]{0,2}[=+@\\t\\r\u{FF1D}-]\\PC{0,20}") {
+            for text in [text, formula] {
+                let cell = spreadsheet_safe(&text);
+                let first = cell.trim_start_matches(' ').chars().next();
+                let live = matches!(
+                    first,
+                    Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}')
+                );
+                prop_assert!(!live, "a live formula: {:?}", cell);
+                prop_assert!(cell == text || cell.strip_prefix('\'') == Some(text.as_str()));
+            }
+        }
+    }
 
     #[test]
     fn formulas_are_defused_and_plain_text_is_kept() {
