@@ -105,6 +105,7 @@ impl AppContext {
                 .filter(|e| e.occurred_at < cutoff)
                 .collect();
             if stale.is_empty() {
+                crate::telemetry::outbox_swept(swept);
                 return Ok(swept);
             }
             self.publish_and_mark(&stale).await?;

@@ -16,6 +16,7 @@ pub mod payments;
 pub mod ports;
 pub mod runtime;
 pub mod secrets;
+pub mod telemetry;
 pub mod tickets;
 
 pub use app::AppContext;

@@ -10,6 +10,8 @@ use serde_json::json;
 struct DevServer {
     child: Child,
     url: String,
+    /// Everything it printed after its banner (its JSON log lines).
+    output: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl DevServer {
@@ -17,6 +19,7 @@ impl DevServer {
         let mut child = Command::new(binary)
             .env("PORT", "0")
             .env("EVREG_DATA_DIR", data_dir)
+            .env("RUST_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -26,13 +29,27 @@ impl DevServer {
         let mut first_line = String::new();
         reader.read_line(&mut first_line).expect("a banner");
         // Keep the pipe open and drained: the server goes on printing.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                if let Ok(mut output) = sink.lock() {
+                    output.push_str(&line);
+                    output.push('\n');
+                }
+            }
+        });
         let url = first_line
             .split_whitespace()
             .find(|word| word.starts_with("http://"))
             .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
             .to_owned();
-        Self { child, url }
+        Self { child, url, output }
+    }
+
+    /// What it printed so far.
+    fn output(&self) -> String {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
     }
 }
 
@@ -187,6 +204,128 @@ async fn the_binary_sheds_load_per_route_as_the_deployed_stage_does() {
         assert!(retry_after >= 1);
     }
     assert_eq!(api.get("/health", None).await.status, 200, "another class");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// Observability, as a deployer reads it: after a journey (sign-up, login, an event, a
+/// registration, its ticket and mail, a check-in, a duplicate, a password reset),
+/// `GET /metrics` counts the requests per route and status class, the registrations and
+/// check-ins by outcome and the workers' messages; every log line of a request carries
+/// its route and request id, every worker line its message and event ids; and no line
+/// holds an attendee's email, name, phone, password or token.
+#[tokio::test]
+async fn the_binary_measures_and_logs_a_journey_without_personal_data() {
+    let Some((binary, data_dir)) = binary_and_data_dir() else {
+        return;
+    };
+    let server = DevServer::start(&binary, &data_dir);
+    let api = HttpApi::new(server.url.clone());
+    let owner = new_organizer(&api).await;
+    let event_id = create_event(&api, &owner, json!({ "max_capacity": 5 })).await;
+    let (email, name, phone) = (
+        "zed.quill@example.org",
+        "Zed Quillfeather",
+        "+44 20 7946 0958",
+    );
+    let path = format!("/events/{event_id}/registrations");
+    let body = json!({ "email": email, "full_name": name, "phone": phone });
+    let registered = api.post(&path, None, body.clone()).await;
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+    assert_eq!(api.post(&path, None, body).await.status, 409);
+    let manage_token = registered.body["manage_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let id = registered.body["id"].as_str().expect("an id").to_owned();
+    // The ticket worker has issued the ticket once the PNG is served.
+    let mut ticket = None;
+    for _ in 0..200 {
+        let png = api
+            .send(
+                evreg_tests::api::ApiRequest::new(
+                    http::Method::GET,
+                    format!("/registrations/{id}/ticket"),
+                )
+                .header("x-manage-token", manage_token.as_str()),
+            )
+            .await;
+        if png.status == 200 {
+            ticket = Some(png.bytes);
+            break;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let png = ticket.expect("the ticket was issued");
+    let image = image::load_from_memory(&png).expect("a PNG").to_luma8();
+    let mut grid = rqrr::PreparedImage::prepare(image);
+    let (_, payload) = grid.detect_grids()[0].decode().expect("a QR code");
+    let admitted = api
+        .send(
+            evreg_tests::api::ApiRequest::new(http::Method::POST, "/checkins")
+                .bearer(&owner)
+                .json(json!({ "ticket": payload })),
+        )
+        .await;
+    assert_eq!(admitted.status, 200, "{:?}", admitted.body);
+    let reset = api
+        .post("/auth/password-reset", None, json!({ "email": email }))
+        .await;
+    assert_eq!(reset.status, 202);
+
+    let metrics = reqwest::get(format!("{}/metrics", server.url))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"evreg_registrations{outcome="confirmed"} 1"#,
+        r#"evreg_registrations{outcome="duplicate"} 1"#,
+        r#"evreg_checkins{outcome="admitted"} 1"#,
+        r#"evreg_http_requests{route="registrations-create",status="2xx"} 1"#,
+        r#"evreg_http_requests{route="registrations-create",status="4xx"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    for name in [
+        "evreg_http_request_duration_seconds_count{route=\"checkins-create\",status=\"2xx\"}",
+        "evreg_worker_messages{worker=\"worker-tickets\",result=\"processed\"}",
+        "evreg_worker_batch_size_count{worker=\"worker-projection\"}",
+    ] {
+        assert!(metrics.contains(name), "{name} in\n{metrics}");
+    }
+
+    let logs = server.output();
+    let request_lines: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("\"route\":\"checkins-create\""))
+        .collect();
+    assert!(
+        !request_lines.is_empty(),
+        "a check-in's lines name their route:\n{logs}"
+    );
+    assert!(request_lines
+        .iter()
+        .all(|line| line.contains("aws_request_id")));
+    assert!(
+        logs.lines().any(|line| line.contains("\"message_id\"")
+            && line.contains("\"event_type\":\"RegistrationConfirmed\"")
+            && line.contains("\"envelope_id\"")),
+        "a worker's lines name their message:\n{logs}"
+    );
+    for secret in [
+        email,
+        name,
+        phone,
+        "correct horse battery",
+        manage_token.as_str(),
+        owner.as_str(),
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} was logged:\n{logs}");
+    }
+    assert!(!logs.contains("+442079460958") && !logs.contains("Quillfeather"));
     drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -39,6 +39,7 @@ async fn embedded_forged_tokens_are_refused() {
         ctx: ctx.clone(),
         payments: app.payments.clone(),
         limiter: None,
+        metrics: None,
     };
     let (api, server) = serve_over_http(site).await;
     forged_tokens_are_refused(api, ctx, keys).await;

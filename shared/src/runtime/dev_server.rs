@@ -37,6 +37,7 @@ use crate::http::{ApiError, CursorSigner};
 use crate::ports::{BoxError, SystemClock};
 use crate::secrets::{PaymentSecrets, Secrets};
 use crate::tickets::AttendeeKeys;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// API Gateway's payload limit is 10 MB; nothing evreg accepts comes near 1 MiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -64,6 +65,8 @@ pub struct Site {
     /// The per-address throttling of [`super::edge`], or none (tests that race many
     /// requests from one address, the fuzzer).
     pub limiter: Option<Arc<EdgeLimiter>>,
+    /// The process's metrics, served as Prometheus text on `GET /metrics`; none: 404.
+    pub metrics: Option<PrometheusHandle>,
 }
 
 impl Embedded {
@@ -73,6 +76,7 @@ impl Embedded {
             ctx: self.ctx.clone(),
             payments: self.payments.clone(),
             limiter: None,
+            metrics: None,
         }
     }
 }
@@ -191,6 +195,13 @@ async fn handle(
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let response = if let Some(rest) = path.strip_prefix(super::checkout::PREFIX) {
         super::checkout::handle(site, &method, rest).await
+    } else if let (Some(metrics), "/metrics", &hyper::Method::GET) =
+        (&site.metrics, path.as_str(), &method)
+    {
+        lambda_http::Response::builder()
+            .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")
+            .body(Body::Text(metrics.render()))
+            .unwrap_or_default()
     } else {
         match to_lambda_request(req, peer).await {
             Ok((route, request)) => {
@@ -351,6 +362,8 @@ impl DevSettings {
 /// The dev server's `main`: state in `<data dir>/evreg.sqlite3`, API on 127.0.0.1:`PORT`.
 pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     std::fs::create_dir_all(&settings.data_dir)?;
+    // Every `metrics` call of the process lands here, for `GET /metrics`.
+    let metrics = PrometheusBuilder::new().install_recorder()?;
     let secrets = load_or_generate_secrets(&settings.data_dir)?;
     let store = SqliteStore::open(&settings.data_dir.join("evreg.sqlite3"))?;
     let listener = TcpListener::bind(("127.0.0.1", settings.port)).await?;
@@ -380,6 +393,7 @@ pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     tokio::select! {
         served = serve(listener, Site {
             limiter: settings.rate_limits.then(Default::default),
+            metrics: Some(metrics),
             ..app.site()
         }) => served,
         _ = tokio::signal::ctrl_c() => {

@@ -37,8 +37,9 @@ impl Mailer for MailboxDir {
             .await
             .map_err(|e| MailError(Box::new(e)))?
             .map_err(|e| MailError(Box::new(e)))?;
-        // The developer's only way to find the mail an action just sent.
-        tracing::info!(path = %path.display(), to = %mail.to, "mail written");
+        // The developer's only way to find the mail an action just sent; the recipient is
+        // in the file, never in the log (no personal data in logs).
+        tracing::info!(path = %path.display(), "mail written");
         Ok(())
     }
 }

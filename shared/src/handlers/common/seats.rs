@@ -74,7 +74,10 @@ pub async fn register(
 
 async fn seat_or_waitlist(ctx: &AppContext, seat: Registration) -> Result<Registration, ApiError> {
     let waitlisted = seat.waitlisted();
-    for _ in 0..SEAT_RACES {
+    for attempt in 0..SEAT_RACES {
+        if attempt > 0 {
+            crate::telemetry::seat_race_retry();
+        }
         match record(ctx, &seat).await {
             Err(StoreError::EventFull) => {}
             outcome => return outcome.map(|()| seat).map_err(Into::into),

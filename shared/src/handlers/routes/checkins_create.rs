@@ -36,6 +36,12 @@ struct CheckedIn {
 
 /// Serves `POST /checkins` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+    let result = check_in(ctx, req, caller).await;
+    crate::telemetry::checkin(&result);
+    result
+}
+
+async fn check_in(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let request: CheckinRequest = json_body(&req)?;
 
     let claims = ctx

@@ -32,7 +32,8 @@ pub mod users_list;
 pub mod users_update;
 
 use http::Method;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
+use tracing::Instrument;
 
 pub use super::common::access::{authorize, Access, Caller};
 use crate::app::AppContext;
@@ -329,9 +330,35 @@ impl Route {
         &ROUTES[self as usize]
     }
 
-    /// The dev server's entrance: authorizes under the route's [`Access`], then runs its
-    /// handler. (Each Lambda's `run_route` does the same for its one route.)
+    /// The dev server's entrance: inside the request's span
+    /// ([`crate::telemetry::request_span`]; the dev server's one request id serves as
+    /// both ids) and measured ([`crate::telemetry::request_served`]), authorizes under
+    /// the route's [`Access`], then runs its handler. (Each Lambda's `run_route` does the
+    /// same for its one route.)
     pub async fn handle(self, ctx: &AppContext, req: Request) -> Response<Body> {
+        let started = std::time::Instant::now();
+        let apigw_request_id = match req.request_context_ref() {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+                context.request_id.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let span = crate::telemetry::request_span(
+            self.spec().binary,
+            &apigw_request_id,
+            &apigw_request_id,
+        );
+        let response = self.serve(ctx, req).instrument(span.clone()).await;
+        span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "served"));
+        crate::telemetry::request_served(
+            self.spec().binary,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+        response
+    }
+
+    async fn serve(self, ctx: &AppContext, req: Request) -> Response<Body> {
         let caller = match authorize(self.spec().access, ctx, &req).await {
             Ok(caller) => caller,
             Err(refused) => return refused.to_response(),

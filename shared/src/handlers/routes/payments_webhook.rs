@@ -89,6 +89,7 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         PaymentOutcome::Late(_) => "refunded",
         PaymentOutcome::AlreadyRecorded => "already_recorded",
     };
+    crate::telemetry::payment(outcome);
     json(
         StatusCode::OK,
         &json!({ "received": true, "handled": true, "outcome": outcome }),

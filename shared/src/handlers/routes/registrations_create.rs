@@ -40,7 +40,9 @@ async fn register(ctx: &AppContext, req: &Request) -> ApiResult {
     let event_id: EventId = path_id(req, "id", "event")?;
     let request: NewRegistration = json_body(req)?;
 
-    let registration = seats::register(ctx, event_id, request).await?;
+    let registration = seats::register(ctx, event_id, request).await;
+    crate::telemetry::registration(&registration);
+    let registration = registration?;
 
     let hold = registration.hold.as_ref();
     json(

@@ -15,6 +15,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use crate::app::AppContext;
 use crate::domain::{DomainEventKind, Envelope, Event, EventId};
 use crate::ports::BoxError;
+use tracing::Instrument;
 
 /// Every worker, one per row of [`WORKERS`].
 #[allow(missing_docs)] // each is named for its file and binary
@@ -106,15 +107,33 @@ pub const WORKERS: &[WorkerSpec] = &[
 ];
 
 impl Worker {
+    /// Its binary's name (its row of [`WORKERS`]): the queue's stem and its metrics' label.
+    pub fn binary(self) -> &'static str {
+        WORKERS
+            .iter()
+            .find(|spec| spec.worker == self)
+            .map_or("worker", |spec| spec.binary)
+    }
+
     /// Handles one SQS batch, reporting the messages that failed (partial batch response).
     pub async fn handle(self, ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
-        match self {
-            Self::Projection => projection::handle(ctx, batch).await,
-            Self::Tickets => tickets::handle(ctx, batch).await,
-            Self::Email => email::handle(ctx, batch).await,
-            Self::Cdn => cdn::handle(ctx, batch).await,
-            Self::Payments => payments::handle(ctx, batch).await,
+        let worker = self.binary();
+        let size = batch.records.len();
+        let oldest = oldest_wait(&batch, ctx.clock.now());
+        let span = tracing::info_span!("batch", worker, size);
+        let response = async {
+            match self {
+                Self::Projection => projection::handle(ctx, batch).await,
+                Self::Tickets => tickets::handle(ctx, batch).await,
+                Self::Email => email::handle(ctx, batch).await,
+                Self::Cdn => cdn::handle(ctx, batch).await,
+                Self::Payments => payments::handle(ctx, batch).await,
+            }
         }
+        .instrument(span)
+        .await;
+        crate::telemetry::worker_batch(worker, size, response.batch_item_failures.len(), oldest);
+        response
     }
 }
 
@@ -126,6 +145,25 @@ async fn event_of(ctx: &AppContext, id: EventId) -> Result<Event, BoxError> {
         .event(id)
         .await?
         .ok_or_else(|| format!("event {id} does not exist"))?)
+}
+
+/// How long the batch's oldest message waited since SQS took it (its `SentTimestamp`
+/// attribute, Unix milliseconds), if any message says.
+fn oldest_wait(batch: &SqsEvent, now: time::OffsetDateTime) -> Option<std::time::Duration> {
+    let now_ms = now.unix_timestamp_nanos() / 1_000_000;
+    batch
+        .records
+        .iter()
+        .filter_map(|message| {
+            message
+                .attributes
+                .get("SentTimestamp")?
+                .parse::<i128>()
+                .ok()
+        })
+        .min()
+        .and_then(|sent| u64::try_from(now_ms - sent).ok())
+        .map(std::time::Duration::from_millis)
 }
 
 /// Runs `process` on each message's envelope and reports the ones that failed, so that
@@ -140,17 +178,25 @@ where
     let mut failures = Vec::new();
     for message in batch.records {
         let message_id = message.message_id.clone().unwrap_or_default();
+        let span = crate::telemetry::message_span(&message_id);
         let outcome = match message
             .body
             .as_deref()
             .map(serde_json::from_str::<Envelope>)
         {
-            Some(Ok(envelope)) => process(envelope).await.map_err(|e| e.to_string()),
+            Some(Ok(envelope)) => {
+                span.record("event_type", envelope.kind().as_str());
+                span.record("envelope_id", tracing::field::display(envelope.id));
+                let processed = process(envelope).instrument(span.clone()).await;
+                span.in_scope(|| tracing::debug!(ok = processed.is_ok(), "processed"));
+                processed.map_err(|e| e.to_string())
+            }
             Some(Err(e)) => Err(format!("body is not a domain event: {e}")),
             None => Err("message has no body".to_owned()),
         };
         if let Err(error) = outcome {
-            tracing::warn!(%message_id, %error, "message failed; it will be retried");
+            let _inside = span.enter();
+            tracing::warn!(%error, "message failed; it will be retried");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = message_id;
             failures.push(failure);
