@@ -94,13 +94,20 @@ impl AppContext {
     /// Republishes outbox entries that a request wrote but never marked published (the
     /// function died, or the bus was down), older than [`SWEEP_GRACE`]. Returns how many.
     pub async fn sweep_outbox(&self) -> Result<usize, BoxError> {
-        let cutoff = self.clock.now() - SWEEP_GRACE;
+        let now = self.clock.now();
+        let cutoff = now - SWEEP_GRACE;
         let mut swept = 0;
+        let mut measured = false;
         loop {
-            let stale: Vec<Envelope> = self
-                .outbox
-                .unpublished(SWEEP_BATCH)
-                .await?
+            let unpublished = self.outbox.unpublished(SWEEP_BATCH).await?;
+            if !measured {
+                let oldest = unpublished.iter().map(|e| e.occurred_at).min();
+                crate::telemetry::outbox_oldest_age(
+                    oldest.map_or(0.0, |at| (now - at).as_seconds_f64()),
+                );
+                measured = true;
+            }
+            let stale: Vec<Envelope> = unpublished
                 .into_iter()
                 .filter(|e| e.occurred_at < cutoff)
                 .collect();

@@ -103,6 +103,16 @@ pub fn outbox_swept(count: usize) {
     metrics::counter!("evreg_outbox_swept").increment(count as u64);
 }
 
+/// `evreg_outbox_oldest_age_seconds` (gauge): how long the oldest unpublished domain
+/// event has waited, as the sweeper finds it (0 when none waits); alarmed above 2 min.
+pub fn outbox_oldest_age(seconds: f64) {
+    metrics::gauge!("evreg_outbox_oldest_age_seconds").set(seconds.max(0.0));
+}
+
+/// The CloudWatch namespace of evreg's EMF metrics (the template's alarms and dashboard
+/// read them there).
+pub const NAMESPACE: &str = "evreg";
+
 /// `evreg_cold_starts` (counter) by `function`.
 pub fn cold_start(function: &'static str) {
     metrics::counter!("evreg_cold_starts", "function" => function).increment(1);

@@ -455,3 +455,40 @@ fn template_throttling_is_the_route_tables() {
         );
     }
 }
+
+/// The dead-letter alarm watches every DLQ of the template and the lag alarm every
+/// worker queue, so a new worker cannot go unwatched.
+#[test]
+fn the_alarms_watch_every_queue() {
+    use serde_yaml_ng::Value;
+    let template = provision::template();
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    let queues: BTreeSet<String> = resources
+        .iter()
+        .filter(|(_, body)| body["Type"] == "AWS::SQS::Queue")
+        .filter_map(|(id, _)| id.as_str().map(str::to_owned))
+        .collect();
+    let watched = |alarm: &str| -> BTreeSet<String> {
+        template["Resources"][alarm]["Properties"]["Metrics"]
+            .as_sequence()
+            .expect("metric math")
+            .iter()
+            .filter_map(|metric| {
+                let value = &metric["MetricStat"]["Metric"]["Dimensions"][0]["Value"];
+                match value {
+                    Value::Tagged(tagged) if tagged.tag == "!GetAtt" => tagged
+                        .value
+                        .as_str()
+                        .and_then(|target| target.strip_suffix(".QueueName"))
+                        .map(str::to_owned),
+                    _ => None,
+                }
+            })
+            .collect()
+    };
+    let (dead, live): (BTreeSet<String>, BTreeSet<String>) =
+        queues.into_iter().partition(|id| id.ends_with("DLQ"));
+    assert!(!dead.is_empty() && !live.is_empty());
+    assert_eq!(watched("DeadLetterAlarm"), dead);
+    assert_eq!(watched("WorkerLagAlarm"), live);
+}
