@@ -8,21 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
 
-step() { printf '\n== %s\n' "$*"; }
-now_ms() { date +%s%3N; }
-run_start=$(now_ms)
-# `timed LABEL COMMAND...` runs COMMAND and prints (on standard error, so a command's
-# captured output stays its own) LABEL with its wall time; returns COMMAND's status.
-timed() {
-  local label=$1 start status=0 ms
-  shift
-  start=$(now_ms)
-  "$@" || status=$?
-  ms=$(($(now_ms) - start))
-  [ "$status" -eq 0 ] || label="$label FAILED"
-  printf -- '-- %s: %d.%d s\n' "$label" $((ms / 1000)) $((ms % 1000 / 100)) >&2
-  return "$status"
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # Offline, dummy credentials: nothing in the test command talks to real AWS.
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
@@ -41,40 +28,16 @@ timed "sam validate --lint" .venv/bin/sam validate --lint -t template.yaml --reg
 step "build (one debug build serves every test)"
 timed "cargo build" cargo build --workspace --locked
 
-free_port() {
-  .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# The servers this run started, stopped by PID on exit (and waited for).
-pids=()
-stop_servers() {
-  local pid
-  for pid in ${pids[@]+"${pids[@]}"}; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in ${pids[@]+"${pids[@]}"}; do
-    wait "$pid" 2>/dev/null || true
-  done
-}
-trap stop_servers EXIT
-
 step "AWS emulator (moto server)"
 moto_port=$(free_port)
 .venv/bin/python scripts/moto_server.py "$moto_port" > target/moto.log 2>&1 &
 pids+=($!)
 moto_pid=$!
-timed "moto start" .venv/bin/python scripts/wait_http.py "moto server" \
+timed "moto start" python3 scripts/wait_http.py "moto server" \
   "http://127.0.0.1:$moto_port/moto-api/" "$moto_pid"
 
 step "DynamoDB Local (in memory, one database for every credential and region)"
-ddb_port=$(free_port)
-java -Djava.library.path="$ddb_lib/DynamoDBLocal_lib" -cp "$ddb_lib/DynamoDBLocal.jar" \
-  scripts/DynamoDBLocalLoopback.java -inMemory -sharedDb -disableTelemetry -port "$ddb_port" \
-  > target/dynamodb-local.log 2>&1 &
-pids+=($!)
-ddb_pid=$!
-timed "DynamoDB Local start" .venv/bin/python scripts/wait_http.py "DynamoDB Local" \
-  "http://127.0.0.1:$ddb_port/" "$ddb_pid" ||
-  { cat target/dynamodb-local.log >&2; exit 1; }
+start_dynamodb_local "$ddb_lib"
 
 step "tests: domain units, handlers, store conformance (SQLite + DynamoDB), end to end (AWS + embedded), every AWS service on moto"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
@@ -96,5 +59,4 @@ timed "tests against DynamoDB Local" env AWS_ENDPOINT_URL_DYNAMODB="http://127.0
   --skip embedded --skip sqlite --skip bus:: --skip blobs:: --skip mail:: --skip secrets:: \
   --skip openapi:: --skip dev_server:: --skip local_database
 
-ms=$(($(now_ms) - run_start))
-printf '\n== all passed in %d.%d s\n' $((ms / 1000)) $((ms % 1000 / 100))
+all_passed

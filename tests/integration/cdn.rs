@@ -1,12 +1,13 @@
 //! The CDN side: the cdn worker invalidates an event's public paths in CloudFront (the
-//! emulator records the invalidations), and public GETs carry Cache-Control and an ETag that
-//! revalidates to 304, in both modes.
+//! emulator records the invalidations; skipped on an emulator without CloudFront), and
+//! public GETs carry Cache-Control and an ETag that revalidates to 304, in both modes.
 
 use std::collections::BTreeSet;
 
 use evreg::handlers::workers::Worker;
 use evreg_tests::api::{create_event, new_organizer, ApiRequest};
 use evreg_tests::apps::{AwsApp, TestApp};
+use evreg_tests::emulator::{skipped_without, Capability};
 use evreg_tests::esm::{batch_of, receive};
 use http::Method;
 use serde_json::json;
@@ -14,7 +15,10 @@ use serde_json::json;
 /// The invalidations the emulator recorded for the distribution: (caller reference, paths).
 async fn invalidations(app: &AwsApp) -> Vec<(String, BTreeSet<String>)> {
     let cloudfront = aws_sdk_cloudfront::Client::new(&app.sdk);
-    let distribution = app.resources.api_distribution();
+    let distribution = app
+        .resources
+        .api_distribution()
+        .expect("a distribution where CloudFront is emulated");
     let listed = cloudfront
         .list_invalidations()
         .distribution_id(distribution)
@@ -48,6 +52,9 @@ async fn invalidations(app: &AwsApp) -> Vec<(String, BTreeSet<String>)> {
 
 #[tokio::test]
 async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_reference() {
+    if skipped_without(Capability::CloudFront) {
+        return;
+    }
     let Some(app) = AwsApp::start("cdn").await else {
         return;
     };

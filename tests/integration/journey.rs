@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 const CAPACITY: usize = 5;
 
-/// The emulator's base URL, where `scripts/moto_server.py` shows the mail SES "sent".
+/// The emulator's base URL, where it shows the mail SES "sent" (`evreg_tests::mailbox`).
 fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set in AWS mode")
 }

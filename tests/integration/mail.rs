@@ -1,4 +1,4 @@
-//! The two mailers: SES v2 (against the emulator) and the `.eml` mailbox directory carry the
+//! The two mailers: SES (against the emulator) and the `.eml` mailbox directory carry the
 //! same MIME, read back and decoded the way a mail client would.
 
 use evreg::adapters::aws::SesMailer;
@@ -105,7 +105,7 @@ async fn ses_sends_the_confirmation_as_raw_mime() {
     let prefix = unique_prefix("mail");
     let from = format!("Evreg <tickets@{prefix}.example>");
     let to = format!("ann@{prefix}.example");
-    let client = aws_sdk_sesv2::Client::new(&sdk);
+    let client = aws_sdk_ses::Client::new(&sdk);
     verify_sender(&client, &from).await;
     let mail = confirmation(&to);
 
@@ -131,7 +131,7 @@ async fn ses_refusing_a_mail_is_a_mail_error() {
     };
     let prefix = unique_prefix("mail-unverified");
     let mailer = SesMailer::new(
-        aws_sdk_sesv2::Client::new(&sdk),
+        aws_sdk_ses::Client::new(&sdk),
         &format!("tickets@{prefix}.example"),
     );
     let refused = mailer

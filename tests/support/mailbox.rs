@@ -1,16 +1,19 @@
-//! What the emulator's SES "sent": moto keeps every message in memory and shows it at
-//! `/moto-api/data.json` as `{"ses": {"RawMessage": [{"id", "source", "destinations",
-//! "raw_data"}, …], …}}`. One moto serves the whole run, so filter by a recipient unique to
+//! What the emulator's SES "sent", read back from the emulator's own record of it: moto
+//! keeps every message in memory (served by `scripts/moto_server.py`), LocalStack at
+//! `GET /_aws/ses`. One emulator serves the whole run, so filter by a recipient unique to
 //! the test ([`sent_to`]). Also a minimal MIME reader, enough to assert on what a mail says
 //! whatever transfer encoding mail-builder picked for a part.
 
 use serde::Deserialize;
 
+use crate::emulator::Emulator;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct SentMail {
     pub id: String,
     pub source: String,
-    /// moto lists a recipient once from the API call and again from the To header.
+    /// moto lists a recipient once from the API call and again from the To header;
+    /// LocalStack keeps no recipients of a raw message, so these are its To and Cc headers.
     pub destinations: Vec<String>,
     /// The whole RFC 5322 message as sent.
     #[serde(rename = "raw_data")]
@@ -42,18 +45,63 @@ impl SentMail {
     }
 }
 
-/// Every raw message the emulator has accepted, in sending order. Read from the endpoint
-/// `scripts/moto_server.py` adds, because moto's `/moto-api/data.json` serializes every model
-/// of the run (tens of seconds once the suite has filled the tables and queues).
+/// Every raw message the emulator at `endpoint` has accepted, in sending order.
 pub async fn sent_mail(endpoint: &str) -> Vec<SentMail> {
-    let url = format!("{}/_evreg/ses/raw-messages", endpoint.trim_end_matches('/'));
-    reqwest::get(&url)
+    let endpoint = endpoint.trim_end_matches('/');
+    match Emulator::current() {
+        // The endpoint `scripts/moto_server.py` adds: moto's own `/moto-api/data.json`
+        // serializes every model of the run (tens of seconds once the suite has filled the
+        // tables and queues).
+        Emulator::Moto => get_json(&format!("{endpoint}/_evreg/ses/raw-messages")).await,
+        Emulator::LocalStack => {
+            let sent: LocalStackSent = get_json(&format!("{endpoint}/_aws/ses")).await;
+            sent.messages
+                .into_iter()
+                .filter_map(LocalStackMail::into_raw)
+                .collect()
+        }
+    }
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
+    reqwest::get(url)
         .await
         .and_then(|r| r.error_for_status())
-        .expect("GET the emulator's sent mail (scripts/moto_server.py)")
+        .unwrap_or_else(|e| panic!("GET the emulator's sent mail at {url}: {e}"))
         .json()
         .await
-        .expect("sent mail as JSON")
+        .unwrap_or_else(|e| panic!("the emulator's sent mail at {url} as JSON: {e}"))
+}
+
+/// `GET /_aws/ses` of LocalStack: every message its SES accepted (all regions).
+#[derive(Deserialize)]
+struct LocalStackSent {
+    messages: Vec<LocalStackMail>,
+}
+
+/// One of them; `RawData` only for `SendRawEmail` (others hold `Body` and `Destination`).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LocalStackMail {
+    id: String,
+    source: String,
+    raw_data: Option<String>,
+}
+
+impl LocalStackMail {
+    fn into_raw(self) -> Option<SentMail> {
+        let raw = self.raw_data?;
+        let destinations = ["To", "Cc"]
+            .into_iter()
+            .filter_map(|name| header(&raw, name))
+            .collect();
+        Some(SentMail {
+            id: self.id,
+            source: self.source,
+            destinations,
+            raw,
+        })
+    }
 }
 
 /// The messages sent to `recipient`.
@@ -63,24 +111,19 @@ pub async fn sent_to(endpoint: &str, recipient: &str) -> Vec<SentMail> {
     mail
 }
 
-/// Makes `from` (`addr` or `Name <addr>`) a sending identity: SES, and moto, refuse mail
-/// from unverified addresses. Verifying it twice is fine.
-pub async fn verify_sender(client: &aws_sdk_sesv2::Client, from: &str) {
+/// Makes `from` (`addr` or `Name <addr>`) a sending identity: SES, and the emulators, refuse
+/// mail from unverified addresses. Verifying it twice is fine.
+pub async fn verify_sender(client: &aws_sdk_ses::Client, from: &str) {
     let address = from
         .rsplit_once('<')
         .map_or(from, |(_, rest)| rest.trim_end_matches('>'))
         .trim();
-    if let Err(e) = client
-        .create_email_identity()
-        .email_identity(address)
+    client
+        .verify_email_identity()
+        .email_address(address)
         .send()
         .await
-    {
-        let exists = e
-            .as_service_error()
-            .is_some_and(|e| e.is_already_exists_exception());
-        assert!(exists, "create_email_identity {address}: {e:?}");
-    }
+        .unwrap_or_else(|e| panic!("verify_email_identity {address}: {e:?}"));
 }
 
 /// A leaf of a MIME tree with its body decoded from its transfer encoding.

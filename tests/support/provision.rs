@@ -5,7 +5,8 @@
 //!
 //! Physical names are `{prefix}-{LogicalId}` (lowercased for buckets), so parallel test
 //! runs never collide. Resource types with no local counterpart (functions, IAM, alarms, the
-//! HTTP API, queue policies) are skipped. A property this module does not know fails loudly
+//! HTTP API, queue policies) are skipped, and so are CloudFront distributions on an
+//! emulator without CloudFront ([`Capability::CloudFront`]). A property this module does not know fails loudly
 //! instead of being dropped, so a template change that would make the emulator differ from
 //! AWS is noticed here.
 //!
@@ -23,6 +24,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_yaml_ng::{Mapping, Value};
+
+use crate::emulator::{Capability, Emulator};
 
 pub use evreg::ports::BoxError;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
@@ -81,10 +84,11 @@ impl Provisioned {
         self.buckets.get("TicketsBucket").map_or("", String::as_str)
     }
 
-    pub fn api_distribution(&self) -> &str {
+    /// The `ApiDistribution` id; `None` where the emulator has no CloudFront.
+    pub fn api_distribution(&self) -> Option<&str> {
         self.distributions
             .get("ApiDistribution")
-            .map_or("", String::as_str)
+            .map(String::as_str)
     }
 
     /// The queue URL the given worker binary consumes, if the template has one.
@@ -503,8 +507,9 @@ fn sdk_error(error: &(dyn Error + 'static)) -> String {
     aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string()
 }
 
-/// Creates the template's tables, topics, queues, subscriptions and buckets in the emulator `sdk`
-/// points at (`AWS_ENDPOINT_URL`), named `{prefix}-{LogicalId}`.
+/// Creates the template's tables, topics, queues, subscriptions, buckets and (where emulated)
+/// distributions in the emulator `sdk` points at (`AWS_ENDPOINT_URL`), named
+/// `{prefix}-{LogicalId}`.
 pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Provisioned> {
     let template = load_template()?;
     let resources = resources(&template)?;
@@ -701,7 +706,9 @@ pub async fn provision(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Prov
     }
 
     let cloudfront = aws_sdk_cloudfront::Client::new(sdk);
-    for distribution in resources.iter().filter(|r| r.kind == DISTRIBUTION) {
+    let distributions = resources.iter().filter(|r| r.kind == DISTRIBUTION);
+    let emulated = Emulator::current().lacks(Capability::CloudFront).is_none();
+    for distribution in distributions.filter(|_| emulated) {
         let id = create_distribution(&cloudfront, &name(distribution.id)).await?;
         physical.refs.insert(distribution.id.to_owned(), id.clone());
         out.distributions.insert(distribution.id.to_owned(), id);

@@ -100,7 +100,7 @@ pub fn aws_context(
         )),
         blobs: Arc::new(S3Blobs::new(s3_client(sdk), &resources.tickets_bucket)),
         mailer: Arc::new(SesMailer::new(
-            aws_sdk_sesv2::Client::new(sdk),
+            aws_sdk_ses::Client::new(sdk),
             &resources.mail_from,
         )),
         cdn: match &resources.distribution_id {

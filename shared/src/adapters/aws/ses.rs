@@ -1,15 +1,23 @@
-//! [`Mailer`] on SES v2 (`SendEmail` with raw MIME content).
+//! [`Mailer`] on SES `SendRawEmail`.
 
 use async_trait::async_trait;
-use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
-use aws_sdk_sesv2::Client;
+use aws_sdk_ses::primitives::Blob;
+use aws_sdk_ses::types::RawMessage;
+use aws_sdk_ses::Client;
 
 use crate::mail::to_mime;
 use crate::ports::{Mail, MailError, Mailer};
 
-/// Sends raw MIME through SES v2: raw rather than SES's "simple" content because only raw
+/// Sends raw MIME through SES: raw rather than SES's "simple" content because only raw
 /// messages carry inline images, and it keeps the bytes identical to the embedded `.eml`s.
+///
+/// The call is the SES API's `SendRawEmail` rather than SESv2's `SendEmail` with raw
+/// content: one sending service behind both (the same verified identities, quotas and
+/// message), but `SendRawEmail` is also what every emulator the AWS-mode tests run on
+/// has — moto, and LocalStack, whose community edition has no SESv2 — so the mail path is
+/// exercised wherever they run. It costs nothing at run time: this SDK crate replaces the
+/// SESv2 one, and its wire protocol (AWS Query with XML answers) is SNS's, which every
+/// function links already.
 pub struct SesMailer {
     client: Client,
     from: String,
@@ -33,10 +41,10 @@ impl Mailer for SesMailer {
             .build()
             .map_err(|e| MailError(Box::new(e)))?;
         self.client
-            .send_email()
-            .from_email_address(&self.from)
-            .destination(Destination::builder().to_addresses(&mail.to).build())
-            .content(EmailContent::builder().raw(raw).build())
+            .send_raw_email()
+            .source(&self.from)
+            .destinations(&mail.to)
+            .raw_message(raw)
             .send()
             .await
             .map_err(|e| MailError(Box::new(e)))?;

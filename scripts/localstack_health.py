@@ -1,0 +1,40 @@
+"""Says which LocalStack the tests are about to use, and stops early if it lacks a service.
+
+    localstack_health.py ENDPOINT
+
+Reads LocalStack's health document (GET ENDPOINT/_localstack/health), prints its version,
+edition and the state of the services evreg's AWS-mode tests call, and exits non-zero when
+LocalStack does not answer or one of them is neither "available" (loaded on first use) nor
+"running". DynamoDB counts only when AWS_ENDPOINT_URL_DYNAMODB does not send it elsewhere.
+"""
+
+import json
+import os
+import sys
+import urllib.request
+
+SERVICES = ["sns", "sqs", "s3", "ses", "ssm"]
+USABLE = {"available", "running"}
+
+
+def main() -> None:
+    endpoint = sys.argv[1].rstrip("/")
+    url = f"{endpoint}/_localstack/health"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            health = json.load(response)
+    except Exception as e:  # any failure means the same thing here
+        sys.exit(f"LocalStack does not answer at {url}: {e}")
+    services = SERVICES + ([] if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") else ["dynamodb"])
+    states = health.get("services", {})
+    print(
+        f"LocalStack {health.get('version', '?')} ({health.get('edition', '?')} edition) at "
+        f"{endpoint}: " + ", ".join(f"{s} {states.get(s, 'absent')}" for s in services)
+    )
+    missing = [s for s in services if states.get(s) not in USABLE]
+    if missing:
+        sys.exit(f"LocalStack at {endpoint} cannot serve: {', '.join(missing)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""LocalStack in host mode (no Docker) on 127.0.0.1, for `make test-localstack`.
+
+    localstack_server.py PORT STATE_DIR
+
+Runs the LocalStack runtime from the `localstack-core` package in this Python, the way the
+LocalStack Docker image runs it inside its container, with the services evreg's AWS-mode
+tests use besides DynamoDB (SNS, SQS, S3, SES, SSM; DynamoDB goes to the project's own
+DynamoDB Local, see scripts/test-localstack.sh). What this adds to a bare
+`python -m localstack.runtime.main`:
+
+- Host mode on a machine that looks like a container: LocalStack takes any container for
+  its Docker image and would then write under /var/lib/localstack; OVERRIDE_IN_DOCKER=0 and
+  FILESYSTEM_ROOT keep every file under STATE_DIR.
+- Loopback only: LocalStack's Twisted gateway ignores the host of GATEWAY_LISTEN for IPv4
+  (it listens on every interface); the endpoint factory is wrapped so it binds 127.0.0.1,
+  with a listen backlog that holds the suite's 200 concurrent clients (Twisted's default of
+  50 overflows into multi-second connect retries, as scripts/moto_server.py explains).
+- Offline: no DNS server of its own (it would bind port 53 on every interface), no download
+  of LocalStack's TLS certificate (a self-signed one is made), no analytics events.
+
+Everything else is LocalStack's own configuration: a variable already set in the
+environment (DEBUG=1, SERVICES=...) wins over these defaults.
+"""
+
+import os
+import sys
+
+LOOPBACK = "127.0.0.1"
+LISTEN_BACKLOG = 1024
+
+
+def configure(port: int, state_dir: str) -> None:
+    """LocalStack reads its configuration from the environment when first imported."""
+    defaults = {
+        "GATEWAY_LISTEN": f"{LOOPBACK}:{port}",
+        "SERVICES": "sns,sqs,s3,ses,ssm",
+        "OVERRIDE_IN_DOCKER": "0",
+        "FILESYSTEM_ROOT": os.path.abspath(state_dir),
+        "DNS_ADDRESS": "0",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DISABLE_EVENTS": "1",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+
+
+def listen_on_loopback_only() -> None:
+    from twisted.internet import endpoints
+
+    tcp4 = endpoints.TCP4ServerEndpoint
+
+    def loopback_endpoint(reactor, port, backlog=LISTEN_BACKLOG, interface=""):
+        return tcp4(reactor, port, backlog=backlog, interface=interface or LOOPBACK)
+
+    # localstack.runtime.server.twisted looks the factory up on the module at each listen.
+    endpoints.TCP4ServerEndpoint = loopback_endpoint
+
+
+def main() -> None:
+    port, state_dir = int(sys.argv[1]), sys.argv[2]
+    configure(port, state_dir)
+    listen_on_loopback_only()
+    from localstack.runtime.main import main as run_localstack
+
+    run_localstack()
+
+
+if __name__ == "__main__":
+    main()
