@@ -1,6 +1,10 @@
 """Says which LocalStack the tests are about to use, and stops early if it lacks a service.
 
     localstack_health.py ENDPOINT
+    localstack_health.py --answers ENDPOINT
+
+The second form only asks, silently, whether a LocalStack answers at ENDPOINT (exit 0) or
+not (exit 1), for scripts/test-localstack.sh to decide whether to start one.
 
 Reads LocalStack's health document (GET ENDPOINT/_localstack/health), prints its version,
 edition and the state of the services evreg's AWS-mode tests call, and exits non-zero when
@@ -17,18 +21,27 @@ SERVICES = ["sns", "sqs", "s3", "ses", "ssm"]
 USABLE = {"available", "running"}
 
 
+def health(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
 def main() -> None:
-    endpoint = sys.argv[1].rstrip("/")
+    answers_only = sys.argv[1] == "--answers"
+    endpoint = sys.argv[-1].rstrip("/")
     url = f"{endpoint}/_localstack/health"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            health = json.load(response)
+        document = health(url)
     except Exception as e:  # any failure means the same thing here
+        if answers_only:
+            sys.exit(1)
         sys.exit(f"LocalStack does not answer at {url}: {e}")
+    if answers_only:
+        return
     services = SERVICES + ([] if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") else ["dynamodb"])
-    states = health.get("services", {})
+    states = document.get("services", {})
     print(
-        f"LocalStack {health.get('version', '?')} ({health.get('edition', '?')} edition) at "
+        f"LocalStack {document.get('version', '?')} ({document.get('edition', '?')} edition) at "
         f"{endpoint}: " + ", ".join(f"{s} {states.get(s, 'absent')}" for s in services)
     )
     missing = [s for s in services if states.get(s) not in USABLE]

@@ -15,6 +15,8 @@ DynamoDB Local, see scripts/test-localstack.sh). What this adds to a bare
   (it listens on every interface); the endpoint factory is wrapped so it binds 127.0.0.1,
   with a listen backlog that holds the suite's 200 concurrent clients (Twisted's default of
   50 overflows into multi-second connect retries, as scripts/moto_server.py explains).
+- Every file under STATE_DIR: S3 keeps object bodies in a directory its provider module fixes
+  (/tmp/localstack-s3-storage, left behind after a run) rather than one of FILESYSTEM_ROOT's.
 - Offline: no DNS server of its own (it would bind port 53 on every interface), no download
   of LocalStack's TLS certificate (a self-signed one is made), no analytics events.
 
@@ -56,10 +58,18 @@ def listen_on_loopback_only() -> None:
     endpoints.TCP4ServerEndpoint = loopback_endpoint
 
 
+def keep_s3_objects_in(state_dir: str) -> None:
+    from localstack.services.s3 import provider
+
+    # Read when LocalStack creates the provider, on S3's first request.
+    provider.DEFAULT_S3_TMP_DIR = os.path.join(os.path.abspath(state_dir), "tmp", "s3-storage")
+
+
 def main() -> None:
     port, state_dir = int(sys.argv[1]), sys.argv[2]
     configure(port, state_dir)
     listen_on_loopback_only()
+    keep_s3_objects_in(state_dir)
     from localstack.runtime.main import main as run_localstack
 
     run_localstack()

@@ -1,4 +1,4 @@
-//! Sending mail: SES v2 in AWS, `.eml` files under `.local/mail/` in embedded mode.
+//! Sending mail: SES (`SendRawEmail`) in AWS, `.eml` files under `.local/mail/` in embedded mode.
 
 use async_trait::async_trait;
 
