@@ -65,11 +65,44 @@ def keep_s3_objects_in(state_dir: str) -> None:
     provider.DEFAULT_S3_TMP_DIR = os.path.join(os.path.abspath(state_dir), "tmp", "s3-storage")
 
 
+def run_dynamodb_local_from(lib: str) -> None:
+    """LocalStack's DynamoDB on the DynamoDB Local in `lib`, started on 127.0.0.1."""
+    from localstack.services.dynamodb import packages, server
+
+    os.environ["SERVICES"] += ",dynamodb"
+    os.environ.setdefault("DYNAMODB_IN_MEMORY", "1")
+    # Installed already: nothing to download, and the Java on the PATH runs it.
+    packages.DynamoDBLocalPackageInstaller.install = lambda self, target=None: None
+    packages.DynamoDBLocalPackageInstaller.get_java_env_vars = lambda self: {}
+    loopback_main = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "DynamoDBLocalLoopback.java")
+
+    def command(dynamodb: server.DynamodbServer) -> list[str]:
+        # LocalStack's own command, less its patch agent (20+ GSIs per table; evreg has
+        # fewer), with the main that binds 127.0.0.1.
+        return [
+            "java",
+            f"-Xmx{dynamodb.heap_size}",
+            f"-Djava.library.path={lib}/DynamoDBLocal_lib",
+            "-cp",
+            f"{lib}/DynamoDBLocal.jar",
+            loopback_main,
+            "-port",
+            str(dynamodb.port),
+            "-inMemory",
+            *(["-sharedDb"] if dynamodb.share_db else []),
+        ]
+
+    server.DynamodbServer._create_shell_command = command
+
+
 def main() -> None:
     port, state_dir = int(sys.argv[1]), sys.argv[2]
     configure(port, state_dir)
     listen_on_loopback_only()
     keep_s3_objects_in(state_dir)
+    if len(sys.argv) > 3:
+        run_dynamodb_local_from(sys.argv[3])
     from localstack.runtime.main import main as run_localstack
 
     run_localstack()
