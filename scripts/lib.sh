@@ -1,6 +1,6 @@
 # What the test commands share (scripts/test.sh, scripts/test-localstack.sh), sourced from
-# the repository root: step headings, timed steps, free ports, DynamoDB Local, and the
-# servers a run started, stopped by PID when the run exits, success or failure.
+# the repository root: step headings, timed steps, free ports, and the servers a run
+# started (`pids+=(PID)`), stopped by PID when the run exits, success or failure.
 
 step() { printf '\n== %s\n' "$*"; }
 now_ms() { date +%s%3N; }
@@ -40,20 +40,3 @@ stop_servers() {
   done
 }
 trap stop_servers EXIT
-
-# `start_dynamodb_local LIB_DIR` starts DynamoDB Local (LIB_DIR: what
-# scripts/dynamodb_local_setup.sh printed) in memory, one database for every credential and
-# region, on a free 127.0.0.1 port (DynamoDB Local's own main binds every interface:
-# scripts/DynamoDBLocalLoopback.java), waits until it answers and sets ddb_port.
-start_dynamodb_local() {
-  local lib=$1 pid
-  ddb_port=$(free_port)
-  java -Djava.library.path="$lib/DynamoDBLocal_lib" -cp "$lib/DynamoDBLocal.jar" \
-    scripts/DynamoDBLocalLoopback.java -inMemory -sharedDb -disableTelemetry -port "$ddb_port" \
-    > target/dynamodb-local.log 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  timed "DynamoDB Local start" python3 scripts/wait_http.py "DynamoDB Local" \
-    "http://127.0.0.1:$ddb_port/" "$pid" ||
-    { cat target/dynamodb-local.log >&2; return 1; }
-}

@@ -1,12 +1,12 @@
 """LocalStack in host mode (no Docker) on 127.0.0.1, for `make test-localstack`.
 
-    localstack_server.py PORT STATE_DIR
+    localstack_server.py PORT STATE_DIR [DYNAMODB_LOCAL_LIB]
 
 Runs the LocalStack runtime from the `localstack-core` package in this Python, the way the
 LocalStack Docker image runs it inside its container, with the services evreg's AWS-mode
-tests use besides DynamoDB (SNS, SQS, S3, SES, SSM; DynamoDB goes to the project's own
-DynamoDB Local, see scripts/test-localstack.sh). What this adds to a bare
-`python -m localstack.runtime.main`:
+tests use: SNS, SQS, S3, SES, SSM, and DynamoDB when DYNAMODB_LOCAL_LIB (the directory of
+DynamoDBLocal.jar, as scripts/dynamodb_local_setup.sh prints it) is given. What this adds to
+a bare `python -m localstack.runtime.main`:
 
 - Host mode on a machine that looks like a container: LocalStack takes any container for
   its Docker image and would then write under /var/lib/localstack; OVERRIDE_IN_DOCKER=0 and
@@ -17,6 +17,12 @@ DynamoDB Local, see scripts/test-localstack.sh). What this adds to a bare
   50 overflows into multi-second connect retries, as scripts/moto_server.py explains).
 - Every file under STATE_DIR: S3 keeps object bodies in a directory its provider module fixes
   (/tmp/localstack-s3-storage, left behind after a run) rather than one of FILESYSTEM_ROOT's.
+- DynamoDB offline: LocalStack's DynamoDB is DynamoDB Local behind LocalStack's own API layer
+  (accounts, regions, streams), and on first use it downloads DynamoDB Local, a Java runtime
+  and a patch agent. Here it runs the DynamoDB Local it is given, with the Java on the PATH,
+  without the agent (it only lifts the limit of 20 GSIs per table; evreg has fewer), and
+  through scripts/DynamoDBLocalLoopback.java, since DynamoDB Local's own main binds every
+  interface.
 - Offline: no DNS server of its own (it would bind port 53 on every interface), no download
   of LocalStack's TLS certificate (a self-signed one is made), no analytics events.
 
@@ -31,11 +37,12 @@ LOOPBACK = "127.0.0.1"
 LISTEN_BACKLOG = 1024
 
 
-def configure(port: int, state_dir: str) -> None:
+def configure(port: int, state_dir: str, dynamodb: bool) -> None:
     """LocalStack reads its configuration from the environment when first imported."""
     defaults = {
         "GATEWAY_LISTEN": f"{LOOPBACK}:{port}",
-        "SERVICES": "sns,sqs,s3,ses,ssm",
+        "SERVICES": "sns,sqs,s3,ses,ssm" + (",dynamodb" if dynamodb else ""),
+        "DYNAMODB_IN_MEMORY": "1",
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": os.path.abspath(state_dir),
         "DNS_ADDRESS": "0",
@@ -69,8 +76,6 @@ def run_dynamodb_local_from(lib: str) -> None:
     """LocalStack's DynamoDB on the DynamoDB Local in `lib`, started on 127.0.0.1."""
     from localstack.services.dynamodb import packages, server
 
-    os.environ["SERVICES"] += ",dynamodb"
-    os.environ.setdefault("DYNAMODB_IN_MEMORY", "1")
     # Installed already: nothing to download, and the Java on the PATH runs it.
     packages.DynamoDBLocalPackageInstaller.install = lambda self, target=None: None
     packages.DynamoDBLocalPackageInstaller.get_java_env_vars = lambda self: {}
@@ -98,11 +103,12 @@ def run_dynamodb_local_from(lib: str) -> None:
 
 def main() -> None:
     port, state_dir = int(sys.argv[1]), sys.argv[2]
-    configure(port, state_dir)
+    dynamodb_local_lib = sys.argv[3] if len(sys.argv) > 3 else None
+    configure(port, state_dir, dynamodb=dynamodb_local_lib is not None)
     listen_on_loopback_only()
     keep_s3_objects_in(state_dir)
-    if len(sys.argv) > 3:
-        run_dynamodb_local_from(sys.argv[3])
+    if dynamodb_local_lib:
+        run_dynamodb_local_from(dynamodb_local_lib)
     from localstack.runtime.main import main as run_localstack
 
     run_localstack()

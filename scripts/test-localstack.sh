@@ -4,14 +4,13 @@
 #
 # LOCALSTACK_ENDPOINT (default http://127.0.0.1:4566, where LocalStack's Docker image
 # listens: `docker run -p 127.0.0.1:4566:4566 localstack/localstack`). When a LocalStack
-# answers there, every AWS call of the tests goes to it, DynamoDB included. When nothing
-# answers, this script runs LocalStack itself in host mode on that address: .venv-localstack
-# (Python >= 3.13, localstack-core pinned by scripts/requirements-localstack.txt) serves SNS,
-# SQS, S3, SES and SSM, and DynamoDB goes to the project's DynamoDB Local (node_modules, as in
-# `make test`): LocalStack's own DynamoDB is that same DynamoDB Local behind a proxy, but it
-# would download its jar, a patch agent and a Java runtime at start (impossible offline) and
-# bind every interface. Servers this run starts are stopped by PID on exit, success or
-# failure; every step prints how long it took.
+# answers there, every AWS call of the tests goes to it. When nothing answers, this script
+# runs LocalStack itself on that address, in host mode (scripts/localstack_server.py):
+# .venv-localstack (Python >= 3.13, localstack-core pinned by
+# scripts/requirements-localstack.txt) serves SNS, SQS, S3, SES, SSM and DynamoDB, its
+# DynamoDB on the project's DynamoDB Local (node_modules, as in `make test`) instead of the
+# jar, Java and patch agent LocalStack would download. The LocalStack this run starts is
+# stopped by PID on exit, success or failure; every step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
@@ -50,19 +49,15 @@ else
   timed "LocalStack venv" scripts/venv-localstack.sh
   ddb_lib=$(timed "DynamoDB Local install" scripts/dynamodb_local_setup.sh)
 
-  step "LocalStack in host mode (SNS, SQS, S3, SES, SSM) at $endpoint"
+  step "LocalStack in host mode (SNS, SQS, S3, SES, SSM, DynamoDB) at $endpoint"
   rm -rf target/localstack
-  .venv-localstack/bin/python scripts/localstack_server.py "$port" target/localstack \
+  .venv-localstack/bin/python scripts/localstack_server.py "$port" target/localstack "$ddb_lib" \
     > target/localstack.log 2>&1 &
   pid=$!
   pids+=("$pid")
   timed "LocalStack start" python3 scripts/wait_http.py LocalStack \
     "$endpoint/_localstack/health" "$pid" ||
     { cat target/localstack.log >&2; exit 1; }
-
-  step "DynamoDB Local (in memory, one database for every credential and region)"
-  start_dynamodb_local "$ddb_lib"
-  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
 fi
 python3 scripts/localstack_health.py "$endpoint"
 

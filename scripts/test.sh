@@ -33,11 +33,19 @@ moto_port=$(free_port)
 .venv/bin/python scripts/moto_server.py "$moto_port" > target/moto.log 2>&1 &
 pids+=($!)
 moto_pid=$!
-timed "moto start" python3 scripts/wait_http.py "moto server" \
+timed "moto start" .venv/bin/python scripts/wait_http.py "moto server" \
   "http://127.0.0.1:$moto_port/moto-api/" "$moto_pid"
 
 step "DynamoDB Local (in memory, one database for every credential and region)"
-start_dynamodb_local "$ddb_lib"
+ddb_port=$(free_port)
+java -Djava.library.path="$ddb_lib/DynamoDBLocal_lib" -cp "$ddb_lib/DynamoDBLocal.jar" \
+  scripts/DynamoDBLocalLoopback.java -inMemory -sharedDb -disableTelemetry -port "$ddb_port" \
+  > target/dynamodb-local.log 2>&1 &
+pids+=($!)
+ddb_pid=$!
+timed "DynamoDB Local start" .venv/bin/python scripts/wait_http.py "DynamoDB Local" \
+  "http://127.0.0.1:$ddb_port/" "$ddb_pid" ||
+  { cat target/dynamodb-local.log >&2; exit 1; }
 
 step "tests: domain units, handlers, store conformance (SQLite + DynamoDB), end to end (AWS + embedded), every AWS service on moto"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
