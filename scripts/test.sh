@@ -60,11 +60,12 @@ timed "schemathesis" scripts/fuzz.sh
 # time); SNS/SQS/S3/SES/SSM/CloudFront stay on moto: the SDK takes the service-specific
 # AWS_ENDPOINT_URL_DYNAMODB over AWS_ENDPOINT_URL. Skipped: the embedded and SQLite
 # variants, and the tests that never touch DynamoDB (the embedded bus, local files, S3,
-# SES, SSM, the OpenAPI document, the dev-server binary); they ran above.
+# SES, SSM, the OpenAPI document, the dev-server binary and its dead-letters command and
+# crash test); they ran above.
 step "tests: the AWS-mode suite again, DynamoDB on DynamoDB Local"
 timed "tests against DynamoDB Local" env AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port" \
   cargo test --locked -p evreg -p evreg-tests --test integration -- \
   --skip embedded --skip sqlite --skip bus:: --skip blobs:: --skip mail:: --skip secrets:: \
-  --skip openapi:: --skip dev_server:: --skip local_database
+  --skip openapi:: --skip dev_server:: --skip dead_letters:: --skip crash:: --skip local_database
 
 all_passed

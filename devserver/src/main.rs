@@ -3,6 +3,11 @@
 //! `evreg-dev create-admin --email <email> [--aws]` creates an ADMIN instead (the password
 //! from `EVREG_ADMIN_PASSWORD`, else read from standard input): in the `.local/` database
 //! (`EVREG_DATA_DIR`), or with `--aws` in the DynamoDB table named by `WRITE_TABLE`.
+//!
+//! `evreg-dev dead-letters list|redrive [--queue <name>] [--aws [--prefix <stack>]]` lists
+//! or redrives the messages every delivery failed (see `dead_letters.rs`).
+
+mod dead_letters;
 
 use std::io::BufRead;
 
@@ -10,7 +15,8 @@ use evreg::adapters::embedded::SqliteStore;
 use evreg::ports::BoxError;
 use evreg::runtime::{admin, dev_server, logging};
 
-const USAGE: &str = "usage: evreg-dev [create-admin --email <email> [--aws]]";
+const USAGE: &str = "usage: evreg-dev [create-admin --email <email> [--aws] | dead-letters \
+                     list|redrive [--queue <name>] [--aws [--prefix <queue name prefix>]]]";
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -21,6 +27,7 @@ async fn main() -> Result<(), BoxError> {
             dev_server::run(dev_server::DevSettings::from_env()?).await
         }
         Some("create-admin") => create_admin(&args[1..]).await,
+        Some("dead-letters") => dead_letters(&args[1..]).await,
         Some(_) => Err(USAGE.into()),
     }
 }
@@ -59,4 +66,32 @@ async fn create_admin(args: &[String]) -> Result<(), BoxError> {
     };
     println!("created ADMIN {} ({})", user.email, user.id);
     Ok(())
+}
+
+async fn dead_letters(args: &[String]) -> Result<(), BoxError> {
+    let action = match args.first().map(String::as_str) {
+        Some("list") => dead_letters::Action::List,
+        Some("redrive") => dead_letters::Action::Redrive,
+        _ => return Err(USAGE.into()),
+    };
+    let (mut queue, mut prefix, mut aws) = (None, None, false);
+    let mut rest = args[1..].iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--queue" => queue = Some(rest.next().ok_or(USAGE)?.clone()),
+            "--prefix" => prefix = Some(rest.next().ok_or(USAGE)?.clone()),
+            "--aws" => aws = true,
+            _ => return Err(USAGE.into()),
+        }
+    }
+    if aws {
+        // `--prefix` names a stack's queues, or one of them (queue names begin with it).
+        if queue.is_some() {
+            return Err("with --aws, name queues by --prefix".into());
+        }
+        return dead_letters::aws(action, prefix.as_deref()).await;
+    }
+    let settings = dev_server::DevSettings::from_env()?;
+    let store = SqliteStore::open(&settings.data_dir.join("evreg.sqlite3"))?;
+    dead_letters::embedded(&store, action, queue.as_deref()).await
 }

@@ -94,8 +94,18 @@ impl AppContext {
     /// Republishes outbox entries that a request wrote but never marked published (the
     /// function died, or the bus was down), older than [`SWEEP_GRACE`]. Returns how many.
     pub async fn sweep_outbox(&self) -> Result<usize, BoxError> {
+        self.sweep_outbox_written_before(self.clock.now() - SWEEP_GRACE)
+            .await
+    }
+
+    /// Republishes the outbox entries written before `cutoff`: at a dev server's start,
+    /// every entry its dead predecessor left, without waiting out the grace period.
+    /// Returns how many.
+    pub async fn sweep_outbox_written_before(
+        &self,
+        cutoff: time::OffsetDateTime,
+    ) -> Result<usize, BoxError> {
         let now = self.clock.now();
-        let cutoff = now - SWEEP_GRACE;
         let mut swept = 0;
         let mut measured = false;
         loop {

@@ -89,7 +89,7 @@ struct Harness {
 fn harness() -> Harness {
     let store = SqliteStore::in_memory().unwrap();
     let read = Arc::new(FlakyReadModel::new(store.clone()));
-    let (bus, queues) = EmbeddedBus::new(FAST_QUEUES, &worker_subscriptions());
+    let (bus, queues) = EmbeddedBus::new(store.clone(), FAST_QUEUES, &worker_subscriptions());
     let store = Arc::new(store);
     let ctx = Arc::new(AppContext {
         events: store.clone(),
@@ -165,7 +165,7 @@ async fn a_failed_message_is_retried_alone_until_it_succeeds() {
         h.ctx.read_model.stats(event_id).await.unwrap().registered,
         2
     );
-    assert!(h.monitor.dead_letters().is_empty());
+    assert!(h.monitor.dead_letters().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -180,7 +180,7 @@ async fn a_message_that_keeps_failing_is_dead_lettered_after_max_receives() {
         .unwrap();
     h.monitor.until_idle().await;
     assert_eq!(h.read.attempts(poison.id), FAST_QUEUES.max_receive_count);
-    let dead = h.monitor.dead_letters();
+    let dead = h.monitor.dead_letters().await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].queue, "worker-projection");
     assert!(dead[0].body.contains(&poison.id.to_string()));

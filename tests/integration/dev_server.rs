@@ -1,79 +1,9 @@
 //! The dev-server binary itself (`make dev`): it prints its URL, serves the API, and keeps
 //! its state in the data directory across a restart.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use evreg_tests::api::{create_event, new_organizer, Api, HttpApi};
+use evreg_tests::dev_server::{binary_and_data_dir, DevServer};
 use serde_json::json;
-
-struct DevServer {
-    child: Child,
-    url: String,
-    /// Everything it printed after its banner (its JSON log lines).
-    output: std::sync::Arc<std::sync::Mutex<String>>,
-}
-
-impl DevServer {
-    fn start(binary: &str, data_dir: &std::path::Path) -> Self {
-        let mut child = Command::new(binary)
-            .env("PORT", "0")
-            .env("EVREG_DATA_DIR", data_dir)
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the dev server starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut reader = BufReader::new(stdout);
-        let mut first_line = String::new();
-        reader.read_line(&mut first_line).expect("a banner");
-        // Keep the pipe open and drained: the server goes on printing.
-        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in reader.lines().map_while(Result::ok) {
-                if let Ok(mut output) = sink.lock() {
-                    output.push_str(&line);
-                    output.push('\n');
-                }
-            }
-        });
-        let url = first_line
-            .split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
-            .to_owned();
-        Self { child, url, output }
-    }
-
-    /// What it printed so far.
-    fn output(&self) -> String {
-        self.output.lock().map(|o| o.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for DevServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The binary `make test` built (`None`, skipped, outside CI) and a fresh data directory.
-fn binary_and_data_dir() -> Option<(String, std::path::PathBuf)> {
-    let Ok(binary) = std::env::var("EVREG_DEV_BIN") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "EVREG_DEV_BIN is not set in CI"
-        );
-        eprintln!("skipped: EVREG_DEV_BIN is not set (run `make test`)");
-        return None;
-    };
-    let data_dir =
-        std::env::temp_dir().join(format!("evreg-dev-{}", uuid::Uuid::new_v4().simple()));
-    Some((binary, data_dir))
-}
 
 #[tokio::test]
 async fn the_binary_serves_the_api_and_keeps_state_across_restarts() {

@@ -313,7 +313,7 @@ async fn aws_mode_registration_through_dynamodb_sns_sqs_and_the_projection_worke
 async fn embedded_mode_registration_over_http_against_the_dev_server() {
     let (app, api, server) = embedded_over_http().await;
     registration_scenario(api, || app.bus.until_idle()).await;
-    assert!(app.bus.dead_letters().is_empty());
+    assert!(app.bus.dead_letters().await.unwrap().is_empty());
     server.abort();
 }
 

@@ -468,7 +468,7 @@ async fn embedded_mode_the_ticket_and_the_mail_land_in_local_files() {
     app.bus.until_idle().await;
     let event = api.get(&format!("/events/{event_id}"), None).await;
     assert_eq!(event.body["checked_in"], 1);
-    assert!(app.bus.dead_letters().is_empty());
+    assert!(app.bus.dead_letters().await.unwrap().is_empty());
     server.abort();
 }
 

@@ -228,9 +228,9 @@ impl HttpApi {
     }
 }
 
-#[async_trait]
-impl Api for HttpApi {
-    async fn send(&self, request: ApiRequest) -> Reply {
+impl HttpApi {
+    /// Sends `request`; an error when no whole answer came (the server died, say).
+    pub async fn try_send(&self, request: ApiRequest) -> Result<Reply, reqwest::Error> {
         let mut http = self
             .client
             .request(request.method, format!("{}{}", self.base_url, request.path));
@@ -240,11 +240,20 @@ impl Api for HttpApi {
         if let Some(body) = request.body {
             http = http.header("content-type", "application/json").body(body);
         }
-        let response = http.send().await.expect("the dev server answers");
+        let response = http.send().await?;
         let status = response.status().as_u16();
         let headers = header_pairs(response.headers());
-        let bytes = response.bytes().await.unwrap_or_default().to_vec();
-        Reply::new(status, headers, bytes)
+        let bytes = response.bytes().await?.to_vec();
+        Ok(Reply::new(status, headers, bytes))
+    }
+}
+
+#[async_trait]
+impl Api for HttpApi {
+    async fn send(&self, request: ApiRequest) -> Reply {
+        self.try_send(request)
+            .await
+            .expect("the dev server answers")
     }
 }
 

@@ -21,6 +21,7 @@ use evreg::handlers::workers::{Worker, WORKERS};
 use crate::api::{Api, LambdaApi};
 use crate::emulator;
 use crate::esm::EventSourceMapping;
+use crate::faults::Faults;
 use crate::provision::{provision, Provisioned};
 
 /// Retries come back quickly in tests; everything else is as in the dev server.
@@ -65,6 +66,9 @@ pub fn embedded_with(files: PathBuf, secrets: &Secrets) -> Embedded {
 /// evreg over the AWS adapters, against freshly provisioned emulator resources.
 pub struct AwsApp {
     pub ctx: Arc<AppContext>,
+    /// The same resources without injected faults (the test's own view); `ctx` itself
+    /// when none are injected.
+    pub observer: Arc<AppContext>,
     pub sdk: SdkConfig,
     pub resources: Provisioned,
     /// The Stripe stand-in this app's payments go to.
@@ -76,6 +80,12 @@ pub struct AwsApp {
 impl AwsApp {
     /// `None` when no emulator is configured (see [`emulator::sdk_config`]).
     pub async fn start(label: &str) -> Option<Self> {
+        Self::start_with(label, None).await
+    }
+
+    /// As [`AwsApp::start`], its SDK calls going through `faults` (the test's own calls,
+    /// provisioning, the event source mappings' SQS calls and `observer`, do not).
+    pub async fn start_with(label: &str, faults: Option<Faults>) -> Option<Self> {
         let sdk = emulator::sdk_config().await?;
         let resources = provision(&sdk, &emulator::unique_prefix(label))
             .await
@@ -100,9 +110,17 @@ impl AwsApp {
             stripe_api: stripe.url.clone(),
             ..names
         };
-        let ctx = aws_context(&sdk, &names, &secrets).expect("aws context");
+        let observer = Arc::new(aws_context(&sdk, &names, &secrets).expect("aws context"));
+        let ctx = match faults {
+            Some(faults) => {
+                let faulty = sdk.to_builder().http_client(faults).build();
+                Arc::new(aws_context(&faulty, &names, &secrets).expect("aws context"))
+            }
+            None => observer.clone(),
+        };
         Some(Self {
-            ctx: Arc::new(ctx),
+            ctx,
+            observer,
             sdk,
             resources,
             stripe,
@@ -332,7 +350,9 @@ impl TestApp {
                 }
                 count
             }
-            Mode::Embedded { app, .. } => app.bus.dead_letters().len() as u64,
+            Mode::Embedded { app, .. } => {
+                app.bus.dead_letters().await.expect("dead letters").len() as u64
+            }
         }
     }
 

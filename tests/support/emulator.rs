@@ -76,7 +76,8 @@ pub fn skipped_without(capability: Capability) -> bool {
     true
 }
 
-/// The SDK configuration pointing at the emulator, or `None` (after saying so) when no
+/// The SDK configuration pointing at the emulator, retrying as the functions do, or `None`
+/// (after saying so) when no
 /// emulator is configured outside CI. In CI a missing emulator fails the test: a skipped
 /// AWS suite must never pass for a green one.
 pub async fn sdk_config() -> Option<SdkConfig> {
@@ -91,6 +92,7 @@ pub async fn sdk_config() -> Option<SdkConfig> {
     Some(
         aws_config::defaults(BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
+            .retry_config(evreg::adapters::aws::retry_config())
             .load()
             .await,
     )

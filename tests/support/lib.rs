@@ -3,8 +3,10 @@
 pub mod api;
 pub mod apps;
 pub mod clock;
+pub mod dev_server;
 pub mod emulator;
 pub mod esm;
+pub mod faults;
 pub mod fixtures;
 pub mod mailbox;
 pub mod provision;

@@ -97,6 +97,11 @@ pub enum ApiError {
     /// 503 `busy` + `Retry-After`: lost too many races for one event; retry.
     #[error("too many concurrent changes; retry shortly")]
     Busy,
+    /// 503 `unavailable` + `Retry-After`: a service the request needs (the store, the bus,
+    /// the blob store) failed or throttled past the SDK's own retries; the client retries
+    /// the same request. Logged with its chain.
+    #[error("a service this request needs is unavailable; retry shortly")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// 500 `internal`: logged with its chain; the client learns nothing more.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -126,7 +131,9 @@ impl ApiError {
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Refused(_) => StatusCode::CONFLICT,
-            Self::Busy | Self::PaymentProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::PaymentProviderUnavailable | Self::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -171,8 +178,14 @@ impl ApiError {
             Self::BadWebhook(_) => "invalid_webhook",
             Self::PaymentProviderUnavailable => "payment_provider_unavailable",
             Self::Busy => "busy",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
+    }
+
+    /// A 503 caused by `error`, a dependency that failed or throttled.
+    pub fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Box::new(error))
     }
 
     /// A 500 caused by `error`.
@@ -261,14 +274,16 @@ impl From<StoreError> for ApiError {
             StoreError::EventNotFound | StoreError::EventNotOpen => Self::NotFound("event"),
             StoreError::InvalidCursor => Self::BadQuery("cursor is not valid".into()),
             StoreError::SeatAvailable | StoreError::Contended => Self::Busy,
-            StoreError::Corrupt(_) | StoreError::Unavailable(_) => Self::internal(error),
+            // A throttle or outage that outlasted the SDK's retries: the client retries.
+            StoreError::Unavailable(_) => Self::unavailable(error),
+            StoreError::Corrupt(_) => Self::internal(error),
         }
     }
 }
 
 impl From<BusError> for ApiError {
     fn from(error: BusError) -> Self {
-        Self::internal(error)
+        Self::unavailable(error)
     }
 }
 
@@ -310,10 +325,23 @@ mod tests {
 
     #[test]
     fn internal_errors_do_not_leak_details() {
-        let error = ApiError::from(StoreError::Unavailable("secret table name".into()));
+        let error = ApiError::from(StoreError::Corrupt("secret table name".into()));
         let problem = body(&error.to_response());
         assert_eq!(problem["status"], 500);
         assert!(!problem.to_string().contains("secret table name"));
+    }
+
+    #[test]
+    fn an_unavailable_store_is_a_503_to_retry_that_leaks_nothing() {
+        let error = ApiError::from(StoreError::Unavailable("ThrottlingException on t1".into()));
+        let response = error.to_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+        let problem = body(&response);
+        assert_eq!(problem["code"], "unavailable");
+        assert!(!problem.to_string().contains("t1"));
+        let bus = ApiError::from(BusError("SNS throttled".into()));
+        assert_eq!(bus.status(), 503);
     }
 
     #[test]

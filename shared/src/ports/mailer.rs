@@ -37,6 +37,14 @@ pub struct Attachment {
 pub trait Mailer: Send + Sync {
     /// Sends `mail`; `Ok` once the provider accepted it.
     async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+
+    /// Sends `mail` as the delivery named `key` (one key, one message, however often the
+    /// caller comes back after dying mid-way). A mailer that can tell a repeat (the
+    /// `.eml` mailbox) delivers the key once; SES cannot, and this is [`Mailer::send`].
+    async fn send_keyed(&self, key: &str, mail: &Mail) -> Result<(), MailError> {
+        let _ = key;
+        self.send(mail).await
+    }
 }
 
 /// Sending failed (its cause is the source).

@@ -45,8 +45,8 @@ use crate::domain::Refusal;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a store refused or failed an operation. Refusals (taken, full, not found, …) are
-/// decided by the database's own conditions and map to 4xx; `Corrupt` and `Unavailable`
-/// are 5xx.
+/// decided by the database's own conditions and map to 4xx; `Contended` and
+/// `Unavailable` are 503s to retry, `Corrupt` a 500.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Another account has this (normalized) email.
@@ -85,7 +85,8 @@ pub enum StoreError {
     /// Stored data does not read back as what was written.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// The database could not be reached or refused the request.
+    /// The database could not be reached, failed, or throttled the request past the SDK's
+    /// retries; the caller may retry.
     #[error("the store is unavailable")]
     Unavailable(#[source] BoxError),
 }

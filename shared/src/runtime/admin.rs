@@ -44,9 +44,9 @@ pub async fn create_admin(
 #[cfg(feature = "aws")]
 pub async fn aws_store_from_env() -> Result<crate::adapters::aws::DynamoStore, BoxError> {
     let table = std::env::var("WRITE_TABLE").map_err(|_| "WRITE_TABLE is not set")?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = crate::adapters::aws::load_sdk_config().await;
     Ok(crate::adapters::aws::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
+        crate::adapters::aws::dynamodb_client(&sdk),
         table,
     ))
 }

@@ -129,7 +129,7 @@ impl Embedded {
         secrets: &Secrets,
         config: EmbeddedConfig,
     ) -> Result<Self, BoxError> {
-        let (bus, queues) = EmbeddedBus::new(config.queues, &worker_subscriptions());
+        let (bus, queues) = EmbeddedBus::new(store.clone(), config.queues, &worker_subscriptions());
         let store = Arc::new(store);
         let webhook_secret = secrets
             .payments
@@ -366,6 +366,15 @@ pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
     let metrics = PrometheusBuilder::new().install_recorder()?;
     let secrets = load_or_generate_secrets(&settings.data_dir)?;
     let store = SqliteStore::open(&settings.data_dir.join("evreg.sqlite3"))?;
+    let started = crate::ports::Clock::now(&SystemClock);
+    let (messages, claims) = store.recover_abandoned()?;
+    if messages + claims > 0 {
+        tracing::warn!(
+            messages,
+            claims,
+            "resumed the messages and claims a previous process left in flight"
+        );
+    }
     let listener = TcpListener::bind(("127.0.0.1", settings.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let app = Embedded::start(
@@ -378,7 +387,7 @@ pub async fn run(settings: DevSettings) -> Result<(), BoxError> {
         },
     )?;
 
-    tokio::spawn(sweep_forever(app.ctx.clone()));
+    tokio::spawn(sweep_forever(app.ctx.clone(), started));
     tokio::spawn(expire_holds_forever(app.ctx.clone()));
     println!(
         "evreg embedded mode: API and workers on {url} (data in {})",
@@ -417,9 +426,19 @@ async fn expire_holds_forever(ctx: Arc<AppContext>) {
     }
 }
 
-/// The embedded counterpart of the scheduled sweeper Lambda.
-async fn sweep_forever(ctx: Arc<AppContext>) {
+/// The embedded counterpart of the scheduled sweeper Lambda; first, everything written
+/// before this process `started` (a previous one died before publishing it).
+async fn sweep_forever(ctx: Arc<AppContext>, started: time::OffsetDateTime) {
+    match ctx.sweep_outbox_written_before(started).await {
+        Ok(0) => {}
+        Ok(swept) => tracing::warn!(
+            swept,
+            "republished what a previous process left in the outbox"
+        ),
+        Err(error) => tracing::warn!(%error, "outbox sweep failed"),
+    }
     let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.tick().await;
     loop {
         every.tick().await;
         match ctx.sweep_outbox().await {

@@ -9,8 +9,9 @@ use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{service_fn, Request};
 
 use crate::adapters::aws::{
-    load_secrets, s3_client, CloudFrontCdn, DynamoReadModel, DynamoStore, NoCdn, NoPayments,
-    PaymentParameters, S3Blobs, SesMailer, SnsBus, StripePayments, STRIPE_API,
+    dynamodb_client, load_sdk_config, load_secrets, s3_client, CloudFrontCdn, DynamoReadModel,
+    DynamoStore, NoCdn, NoPayments, PaymentParameters, S3Blobs, SesMailer, SnsBus, StripePayments,
+    STRIPE_API,
 };
 use crate::app::AppContext;
 use crate::auth::{Passwords, TokenService};
@@ -71,7 +72,7 @@ pub fn aws_context(
     resources: &AwsResources,
     secrets: &Secrets,
 ) -> Result<AppContext, BoxError> {
-    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let dynamodb = dynamodb_client(sdk);
     let store = Arc::new(DynamoStore::new(dynamodb.clone(), &resources.write_table));
     let payment_secrets = &secrets.payments;
     let payments: Arc<dyn Payments> =
@@ -119,7 +120,7 @@ pub fn aws_context(
 
 /// Everything a cold start reads: SDK config, resource names, and the secrets from SSM.
 pub async fn context_from_env() -> Result<Arc<AppContext>, BoxError> {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = load_sdk_config().await;
     let resources = AwsResources::from_env()?;
     let payments = PaymentParameters {
         secret_key: std::env::var("STRIPE_SECRET_KEY_PARAMETER").ok(),

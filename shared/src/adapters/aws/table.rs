@@ -1,5 +1,5 @@
 //! Item plumbing for both tables: attribute helpers, serde_dynamo conversions, the
-//! transaction runner that retries `TransactionConflict`, conditional puts, consistent
+//! transaction runner that retries cancelled transactions, conditional puts, consistent
 //! reads, and paged index queries with their cursors.
 
 use std::collections::{BTreeMap, HashMap};
@@ -213,12 +213,18 @@ impl Cancelled {
     }
 }
 
-const CONFLICT_RETRIES: u32 = 8;
+/// Attempts of one transaction that DynamoDB cancels without a failed condition.
+pub const CANCELLED_ATTEMPTS: u32 = 8;
 
 /// Runs a transaction. DynamoDB cancels a transaction that races another on the same item
-/// (`TransactionConflict`) and the SDK does not retry cancellations, so this does, with
-/// jittered exponential backoff; condition failures are returned for the caller to
-/// interpret.
+/// (`TransactionConflict`) or meets a throttled partition or index (`ThrottlingError`):
+/// nothing was written, and the SDK does not retry a cancellation (it is a 400, and a
+/// retry needs a new `ClientRequestToken`, which only a new `send` makes; the SDK's own
+/// retries of throttles, 500s and dropped connections inside one `send` keep the token,
+/// so DynamoDB applies a transaction once however often its answer was lost). So this
+/// loop retries cancellations, with full-jitter exponential backoff; a conflict that
+/// persists is [`StoreError::Contended`], a throttle [`StoreError::Unavailable`] (both
+/// 503s to retry). Condition failures are returned for the caller to interpret.
 pub async fn transact(client: &Client, items: Vec<TransactWriteItem>) -> Result<(), Cancelled> {
     let mut attempt = 0;
     loop {
@@ -243,23 +249,31 @@ pub async fn transact(client: &Client, items: Vec<TransactWriteItem>) -> Result<
         let Some(reasons) = reasons else {
             return Err(Cancelled::Other(unavailable(error)));
         };
-        let conflicted = reasons
-            .iter()
-            .any(|r| r.code() == Some("TransactionConflict"));
-        let condition_failed = reasons
-            .iter()
-            .any(|r| r.code() == Some("ConditionalCheckFailed"));
-        if conflicted && !condition_failed && attempt < CONFLICT_RETRIES {
-            attempt += 1;
-            let jitter = rand::random::<u64>() % 20;
-            tokio::time::sleep(Duration::from_millis((10 << attempt.min(5)) + jitter)).await;
-            continue;
-        }
-        if condition_failed {
+        let code = |wanted: &str| reasons.iter().any(|r| r.code() == Some(wanted));
+        if code("ConditionalCheckFailed") {
             return Err(Cancelled::Conditions(reasons));
         }
-        return Err(Cancelled::Other(unavailable(error)));
+        let (conflicted, throttled) = (code("TransactionConflict"), code("ThrottlingError"));
+        if !(conflicted || throttled) {
+            return Err(Cancelled::Other(unavailable(error)));
+        }
+        attempt += 1;
+        if attempt >= CANCELLED_ATTEMPTS {
+            return Err(Cancelled::Other(if conflicted {
+                StoreError::Contended
+            } else {
+                unavailable(error)
+            }));
+        }
+        tokio::time::sleep(backoff(attempt)).await;
     }
+}
+
+/// "Full jitter" (uniform in 0..=10 ms × 2^attempt, at most 320 ms), the SDK's own kind
+/// of backoff, for retries the SDK cannot make.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = 10u64 << attempt.min(5);
+    Duration::from_millis(rand::random_range(0..=ceiling))
 }
 
 /// The cursor after `item` in `index`: its table and index keys.

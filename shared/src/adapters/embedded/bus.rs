@@ -1,21 +1,24 @@
-//! An in-process stand-in for SNS → SQS → Lambda: each queue subscribes to the domain
-//! event kinds of its [`Subscription`] (as an SNS filter policy does); batches of up to ten
-//! go to the [`Consumer`] as the SQS records Lambda would hand a worker; failed messages
-//! come back after a visibility delay and, after `max_receive_count` deliveries, move to
-//! the dead letters (logged, never dropped). Which worker serves which queue is the
-//! runtime's wiring, not the bus's business.
+//! A stand-in for SNS → SQS → Lambda in the dev server's process, durable in its SQLite
+//! database: each queue subscribes to the domain event kinds of its [`Subscription`] (as
+//! an SNS filter policy does), publishing writes a copy per subscribed queue
+//! (`queue_messages`, see `sqlite/queues.rs`), and a poller per queue hands batches of up
+//! to ten to the [`Consumer`] as the SQS records Lambda would hand a worker; failed
+//! messages come back after a visibility delay and, after `max_receive_count` deliveries,
+//! stay as dead letters (logged, listed and redriven by `evreg-dev dead-letters`). A
+//! message published before the process dies is delivered after it restarts. Which
+//! worker serves which queue is the runtime's wiring, not the bus's business.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
+use super::sqlite::{QueuedMessage, Settlement, SqliteStore};
 use crate::domain::{DomainEventKind, Envelope};
-use crate::ports::{Bus, BusError};
+use crate::ports::{Bus, BusError, StoreError};
 
 /// A queue subscribed to the topic, as `template.yaml` wires one per worker; `W` names
 /// whoever consumes it (the runtime's worker), which the bus only passes back.
@@ -58,102 +61,75 @@ impl Default for QueueSettings {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Message {
-    id: String,
-    kind: DomainEventKind,
-    body: String,
-    receive_count: u32,
-}
+/// A message held by a consumer stays hidden this long (the template's visibility
+/// timeout); a consumer that dies with it leaves it to the next process's start.
+const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Pollers look at their queue at least this often, for messages redriven by another
+/// process (`evreg-dev dead-letters redrive`) and after a store error.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A message that failed every delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     /// The queue it came from.
-    pub queue: &'static str,
-    /// Its SQS message id.
+    pub queue: String,
+    /// Its message id.
     pub message_id: String,
     /// The envelope, as published.
     pub body: String,
 }
 
-/// Counts messages published but not yet finished (handled or dead-lettered), so tests
-/// and shutdown can wait for quiet instead of sleeping.
-#[derive(Default)]
-struct InFlight {
-    count: AtomicUsize,
-    idle: Notify,
-}
-
-impl InFlight {
-    fn add(&self, n: usize) {
-        self.count.fetch_add(n, Ordering::SeqCst);
-    }
-
-    fn done(&self) {
-        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.idle.notify_waiters();
+impl From<QueuedMessage> for DeadLetter {
+    fn from(message: QueuedMessage) -> Self {
+        Self {
+            queue: message.queue,
+            message_id: message.id,
+            body: message.body,
         }
     }
 }
 
-struct Topic {
-    kinds: &'static [DomainEventKind],
-    queue: mpsc::UnboundedSender<Message>,
-}
-
 /// The publishing side: the [`Bus`] port, one topic fanned out to the queues.
 pub struct EmbeddedBus {
-    topics: Vec<Topic>,
-    in_flight: Arc<InFlight>,
+    store: SqliteStore,
+    routes: Vec<(&'static str, &'static [DomainEventKind])>,
+    published: Arc<Notify>,
 }
 
 /// The consumer side of the bus, started once whatever consumes it (which may hold the
 /// bus itself) exists.
 pub struct Queues<W> {
-    queues: Vec<(
-        Subscription<W>,
-        mpsc::UnboundedSender<Message>,
-        mpsc::UnboundedReceiver<Message>,
-    )>,
+    store: SqliteStore,
+    subscriptions: Vec<Subscription<W>>,
     settings: QueueSettings,
-    in_flight: Arc<InFlight>,
-    dead_letters: Arc<Mutex<Vec<DeadLetter>>>,
+    published: Arc<Notify>,
 }
 
 /// A handle on the running queues.
 #[derive(Clone)]
 pub struct BusMonitor {
-    in_flight: Arc<InFlight>,
-    dead_letters: Arc<Mutex<Vec<DeadLetter>>>,
+    store: SqliteStore,
+    settled: Arc<Notify>,
 }
 
 impl EmbeddedBus {
-    /// A bus with one queue per subscription.
+    /// A bus in `store` with one queue per subscription.
     pub fn new<W: Copy>(
+        store: SqliteStore,
         settings: QueueSettings,
         subscriptions: &[Subscription<W>],
     ) -> (Self, Queues<W>) {
-        let in_flight = Arc::new(InFlight::default());
-        let mut topics = Vec::new();
-        let mut queues = Vec::new();
-        for subscription in subscriptions {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            topics.push(Topic {
-                kinds: subscription.kinds,
-                queue: sender.clone(),
-            });
-            queues.push((*subscription, sender, receiver));
-        }
+        let published = Arc::new(Notify::new());
         let bus = Self {
-            topics,
-            in_flight: in_flight.clone(),
+            store: store.clone(),
+            routes: subscriptions.iter().map(|s| (s.queue, s.kinds)).collect(),
+            published: published.clone(),
         };
         let queues = Queues {
-            queues,
+            store,
+            subscriptions: subscriptions.to_vec(),
             settings,
-            in_flight,
-            dead_letters: Arc::default(),
+            published,
         };
         (bus, queues)
     }
@@ -162,46 +138,59 @@ impl EmbeddedBus {
 #[async_trait]
 impl Bus for EmbeddedBus {
     async fn publish(&self, outbox: &[Envelope]) -> Result<(), BusError> {
+        let mut messages = Vec::new();
         for envelope in outbox {
             let body = serde_json::to_string(envelope).map_err(|e| BusError(Box::new(e)))?;
             let kind = envelope.kind();
-            for topic in self.topics.iter().filter(|t| t.kinds.contains(&kind)) {
-                self.in_flight.add(1);
-                let message = Message {
+            for (queue, _) in self
+                .routes
+                .iter()
+                .filter(|(_, kinds)| kinds.contains(&kind))
+            {
+                messages.push(QueuedMessage {
                     // Like SQS, every queue's copy is its own message with its own id.
                     id: uuid::Uuid::new_v4().to_string(),
-                    kind,
+                    queue: (*queue).to_owned(),
+                    kind: kind.as_str().to_owned(),
                     body: body.clone(),
                     receive_count: 0,
-                };
-                if topic.queue.send(message).is_err() {
-                    self.in_flight.done();
-                    return Err(BusError("embedded queue consumer has stopped".into()));
-                }
+                });
             }
         }
+        self.store
+            .enqueue(messages)
+            .await
+            .map_err(|e| BusError(Box::new(e)))?;
+        self.published.notify_waiters();
         Ok(())
     }
 }
 
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 impl<W: Copy + Send + Sync + 'static> Queues<W> {
-    /// Starts one task per queue on the current tokio runtime, handing its batches to
+    /// Starts one poller per queue on the current tokio runtime, handing its batches to
     /// `consumer`.
     pub fn start(self, consumer: Arc<dyn Consumer<W>>) -> BusMonitor {
         let monitor = BusMonitor {
-            in_flight: self.in_flight.clone(),
-            dead_letters: self.dead_letters.clone(),
+            store: self.store.clone(),
+            settled: Arc::new(Notify::new()),
         };
-        for (subscription, sender, receiver) in self.queues {
+        for subscription in self.subscriptions {
             let poller = Poller {
                 queue: subscription.queue,
                 target: subscription.consumer,
-                requeue: sender,
                 settings: self.settings,
                 consumer: consumer.clone(),
+                published: self.published.clone(),
                 monitor: monitor.clone(),
             };
-            tokio::spawn(poller.run(receiver));
+            tokio::spawn(poller.run());
         }
         monitor
     }
@@ -211,85 +200,93 @@ impl<W: Copy + Send + Sync + 'static> Queues<W> {
 struct Poller<W> {
     queue: &'static str,
     target: W,
-    requeue: mpsc::UnboundedSender<Message>,
     settings: QueueSettings,
     consumer: Arc<dyn Consumer<W>>,
+    published: Arc<Notify>,
     monitor: BusMonitor,
 }
 
 impl<W: Copy + Send + Sync + 'static> Poller<W> {
-    async fn run(self, mut receiver: mpsc::UnboundedReceiver<Message>) {
+    async fn run(self) {
         let queue_arn = format!("arn:aws:sqs:local:000000000000:{}", self.queue);
-        while let Some(first) = receiver.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < self.settings.batch_size {
-                match receiver.try_recv() {
-                    Ok(message) => batch.push(message),
-                    Err(_) => break,
+        let store = &self.monitor.store;
+        loop {
+            // Registered before looking, so a publish in between is not missed.
+            let published = self.published.notified();
+            let now = now_ms();
+            let hidden_until = now + VISIBILITY_TIMEOUT.as_millis() as i64;
+            let batch = match store
+                .receive(self.queue, self.settings.batch_size, now, hidden_until)
+                .await
+            {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(queue = self.queue, %error, "receiving from the queue failed");
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                    continue;
                 }
+            };
+            if batch.is_empty() {
+                let wait = match store.next_visible_at(self.queue).await {
+                    Ok(Some(at)) => Duration::from_millis(at.saturating_sub(now).max(0) as u64)
+                        .min(POLL_INTERVAL),
+                    _ => POLL_INTERVAL,
+                };
+                tokio::select! {
+                    _ = published => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                continue;
             }
-            for message in &mut batch {
-                message.receive_count += 1;
+            let settlement = self.deliver(batch, &queue_arn).await;
+            if let Err(error) = store.settle(settlement, now_ms()).await {
+                // The batch stays hidden until its visibility timeout, then comes again.
+                tracing::warn!(queue = self.queue, %error, "settling a batch failed");
             }
-            let mut event = SqsEvent::default();
-            event.records = batch
-                .iter()
-                .map(|m| {
-                    sqs_record(Delivery {
-                        message_id: &m.id,
-                        receipt_handle: &m.id,
-                        body: &m.body,
-                        kind: Some(m.kind),
-                        receive_count: m.receive_count,
-                        queue_arn: &queue_arn,
-                    })
+            self.monitor.settled.notify_waiters();
+        }
+    }
+
+    /// Hands `batch` to the consumer; what to do with each message after.
+    async fn deliver(&self, batch: Vec<QueuedMessage>, queue_arn: &str) -> Settlement {
+        let mut event = SqsEvent::default();
+        event.records = batch
+            .iter()
+            .map(|m| {
+                sqs_record(Delivery {
+                    message_id: &m.id,
+                    receipt_handle: &m.id,
+                    body: &m.body,
+                    kind: m.kind.parse().ok(),
+                    receive_count: m.receive_count,
+                    queue_arn,
                 })
-                .collect();
-            let response = self.consumer.consume(self.target, event).await;
-            let failed: HashSet<String> = response
-                .batch_item_failures
-                .into_iter()
-                .map(|f| f.item_identifier)
-                .collect();
-            for message in batch {
-                if !failed.contains(&message.id) {
-                    self.monitor.in_flight.done();
-                } else if message.receive_count >= self.settings.max_receive_count {
-                    self.dead_letter(message);
-                } else {
-                    self.retry_later(message);
-                }
+            })
+            .collect();
+        let response = self.consumer.consume(self.target, event).await;
+        let failed: HashSet<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        let mut settlement = Settlement::default();
+        let retry_at = now_ms() + self.settings.visibility_delay.as_millis() as i64;
+        for message in batch {
+            if !failed.contains(&message.id) {
+                settlement.done.push(message.id);
+            } else if message.receive_count >= self.settings.max_receive_count {
+                tracing::error!(
+                    queue = self.queue,
+                    message_id = %message.id,
+                    receive_count = message.receive_count,
+                    "message moved to the dead letters"
+                );
+                settlement.dead.push(message.id);
+            } else {
+                settlement.retry.push((message.id, retry_at));
             }
         }
-    }
-
-    fn retry_later(&self, message: Message) {
-        let requeue = self.requeue.clone();
-        let delay = self.settings.visibility_delay;
-        let in_flight = self.monitor.in_flight.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            if requeue.send(message).is_err() {
-                in_flight.done();
-            }
-        });
-    }
-
-    fn dead_letter(&self, message: Message) {
-        tracing::error!(
-            queue = self.queue,
-            message_id = %message.id,
-            receive_count = message.receive_count,
-            "message moved to the dead-letter queue"
-        );
-        if let Ok(mut dead) = self.monitor.dead_letters.lock() {
-            dead.push(DeadLetter {
-                queue: self.queue,
-                message_id: message.id,
-                body: message.body,
-            });
-        }
-        self.monitor.in_flight.done();
+        settlement
     }
 }
 
@@ -297,20 +294,23 @@ impl BusMonitor {
     /// Waits until every published message has been handled or dead-lettered.
     pub async fn until_idle(&self) {
         loop {
-            let notified = self.in_flight.idle.notified();
-            if self.in_flight.count.load(Ordering::SeqCst) == 0 {
-                return;
+            // Registered before counting, so a batch settled in between is not missed.
+            let settled = self.settled.notified();
+            match self.store.queued().await {
+                Ok(0) => return,
+                Ok(_) => settled.await,
+                Err(error) => {
+                    tracing::warn!(%error, "counting queued messages failed");
+                    return;
+                }
             }
-            notified.await;
         }
     }
 
-    /// Every message dead-lettered so far.
-    pub fn dead_letters(&self) -> Vec<DeadLetter> {
-        self.dead_letters
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default()
+    /// Every message dead-lettered and not redriven.
+    pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        let dead = self.store.dead_letters(None).await?;
+        Ok(dead.into_iter().map(DeadLetter::from).collect())
     }
 }
 

@@ -47,7 +47,7 @@ async fn blocking<T: Send + 'static>(
 /// Writes through a temporary file in the same directory and renames it over `path`, so a
 /// reader sees the old content or the new, never half a PNG, and concurrent writers of one
 /// key never interleave.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let parent = path
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a blob path has no parent"))?;

@@ -1,13 +1,15 @@
 //! [`Mailer`] as a directory of `.eml` files (`.local/mail/` in the dev server).
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use sha2::{Digest, Sha256};
 use time::macros::format_description;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::files::write_atomically;
 use crate::mail::to_mime;
 use crate::ports::{Mail, MailError, Mailer};
 
@@ -28,12 +30,11 @@ impl MailboxDir {
     }
 }
 
-#[async_trait]
-impl Mailer for MailboxDir {
-    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+impl MailboxDir {
+    async fn deliver(&self, mail: &Mail, key: Option<&str>) -> Result<(), MailError> {
         let mime = to_mime(mail, &self.from)?;
-        let dir = self.dir.clone();
-        let path = tokio::task::spawn_blocking(move || deliver(&dir, &mime))
+        let (dir, key) = (self.dir.clone(), key.map(str::to_owned));
+        let path = tokio::task::spawn_blocking(move || deliver(&dir, &mime, key.as_deref()))
             .await
             .map_err(|e| MailError(Box::new(e)))?
             .map_err(|e| MailError(Box::new(e)))?;
@@ -44,26 +45,55 @@ impl Mailer for MailboxDir {
     }
 }
 
-/// Written under a dot-name and renamed into place, so a reader listing `*.eml` never sees a
-/// half-written message. The time-first name lists messages in the order they were sent.
-fn deliver(dir: &Path, mime: &[u8]) -> io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+#[async_trait]
+impl Mailer for MailboxDir {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        self.deliver(mail, None).await
+    }
+
+    async fn send_keyed(&self, key: &str, mail: &Mail) -> Result<(), MailError> {
+        self.deliver(mail, Some(key)).await
+    }
+}
+
+/// A fresh time-first name: listing names in order lists messages in the order sent.
+fn fresh_name() -> io::Result<String> {
     let stamp = OffsetDateTime::now_utc()
         .format(format_description!(
             "[year][month][day]T[hour][minute][second].[subsecond digits:6]Z"
         ))
         .map_err(io::Error::other)?;
-    let name = format!("{stamp}-{}.eml", Uuid::new_v4().simple());
-    let temp = dir.join(format!(".{name}.tmp"));
-    let written = std::fs::File::create(&temp)
-        .and_then(|mut file| file.write_all(mime))
-        .and_then(|()| std::fs::rename(&temp, dir.join(&name)));
-    if let Err(e) = written {
-        // Best effort: the send fails either way, and a stray temp file is harmless.
-        let _ = std::fs::remove_file(&temp);
-        return Err(e);
-    }
-    Ok(dir.join(name))
+    Ok(format!("{stamp}-{}.eml", Uuid::new_v4().simple()))
+}
+
+/// Writes `mime` as a new `.eml` file in `dir`. With a `key`, at most one file per key
+/// whenever the process dies: the file's name is chosen once and recorded under
+/// `.keys/<SHA-256 of key>` before the file is written, so a repeat finds the name, and
+/// writes the file only if the first attempt died before it did. (Hand-written: a
+/// directory of files has no transactions to lean on.)
+fn deliver(dir: &Path, mime: &[u8], key: Option<&str>) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let name = match key {
+        None => fresh_name()?,
+        Some(key) => {
+            let keys = dir.join(".keys");
+            std::fs::create_dir_all(&keys)?;
+            let record = keys.join(hex::encode(Sha256::digest(key.as_bytes())));
+            match std::fs::read_to_string(&record) {
+                Ok(name) if dir.join(&name).exists() => return Ok(dir.join(name)),
+                Ok(name) => name,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let name = fresh_name()?;
+                    write_atomically(&record, name.as_bytes())?;
+                    name
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let path = dir.join(name);
+    write_atomically(&path, mime)?;
+    Ok(path)
 }
 
 /// Every delivered message in `dir`, oldest first, as (path, MIME text); none when `dir`
@@ -130,6 +160,40 @@ mod tests {
             "no temp files left"
         );
         std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_keyed_mail_is_delivered_once_however_often_it_is_sent() {
+        let dir = temp_dir();
+        let mailbox = MailboxDir::new(dir.clone(), "tickets@evreg.example");
+        mailbox
+            .send_keyed("email:1", &mail("ann@example.org"))
+            .await
+            .unwrap();
+        mailbox
+            .send_keyed("email:1", &mail("ann@example.org"))
+            .await
+            .unwrap();
+        assert_eq!(read_all(&dir).unwrap().len(), 1);
+
+        // A first attempt that died after choosing the name but before writing the file.
+        let delivered = read_all(&dir).unwrap().remove(0).0;
+        std::fs::remove_file(&delivered).unwrap();
+        mailbox
+            .send_keyed("email:1", &mail("ann@example.org"))
+            .await
+            .unwrap();
+        let files = read_all(&dir).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].0, delivered, "under the name chosen first");
+
+        mailbox
+            .send_keyed("email:2", &mail("bob@example.org"))
+            .await
+            .unwrap();
+        mailbox.send(&mail("bob@example.org")).await.unwrap();
+        assert_eq!(read_all(&dir).unwrap().len(), 3);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
         .blobs
         .get(&ticket_blob_key(&registration))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::unavailable)?
         .ok_or(ApiError::NotFound("ticket"))?;
 
     Response::builder()

@@ -44,12 +44,12 @@ async fn notices(
         event_id,
         cursor,
         next,
-        |registration| {
+        |key, registration| {
             let event = &event;
             async move {
                 if registration.status != RegistrationStatus::Cancelled {
                     ctx.mailer
-                        .send(&mail::event_cancelled(event, &registration))
+                        .send_keyed(&key, &mail::event_cancelled(event, &registration))
                         .await?;
                 }
                 Ok(())
@@ -63,7 +63,7 @@ async fn send_once(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError>
     let key = format!("email:{}", envelope.id);
     let sent = once(ctx, &key, || async {
         if let Some(mail) = compose(ctx, &envelope.event).await? {
-            ctx.mailer.send(&mail).await?;
+            ctx.mailer.send_keyed(&key, &mail).await?;
         }
         Ok(())
     })

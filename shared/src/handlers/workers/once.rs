@@ -51,8 +51,8 @@ where
 pub const PAGE_SIZE: usize = 50;
 
 /// One page of `event_id`'s registrations from `cursor` for `job`, so an event of 10,000
-/// registrants never runs a Lambda into its timeout: `each` runs once per (job,
-/// registration), the page once per (job, cursor) — so a redelivered page neither repeats
+/// registrants never runs a Lambda into its timeout: `each(key, registration)` runs once
+/// per (job, registration) under the idempotency key `key`, the page once per (job, cursor) — so a redelivered page neither repeats
 /// work nor forks the chain, and a page retried after a partial failure does only what it
 /// missed — and the page ends by publishing `next(event_id, cursor)` for the next one.
 pub async fn each_registration<F, Fut>(
@@ -64,7 +64,7 @@ pub async fn each_registration<F, Fut>(
     mut each: F,
 ) -> Result<(), BoxError>
 where
-    F: FnMut(Registration) -> Fut,
+    F: FnMut(String, Registration) -> Fut,
     Fut: Future<Output = Result<(), BoxError>>,
 {
     let page_key = format!("{job}:{event_id}:{}", cursor.unwrap_or("start"));
@@ -75,7 +75,7 @@ where
             .await?;
         for registration in page.items {
             let key = format!("{job}:{event_id}:{}", registration.id);
-            once(ctx, &key, || each(registration)).await?;
+            once(ctx, &key, || each(key.clone(), registration)).await?;
         }
         if let Some(cursor) = page.next_cursor {
             let follow_up = Envelope::new(next(event_id, cursor), ctx.clock.now());

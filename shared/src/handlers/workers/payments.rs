@@ -144,7 +144,7 @@ async fn refund_all(
         event_id,
         cursor,
         next,
-        |registration| async move {
+        |_, registration| async move {
             if registration.status == RegistrationStatus::PendingPayment {
                 return close_checkout(ctx, &registration).await;
             }

@@ -13,6 +13,7 @@ mod idempotency;
 mod identity;
 mod outbox;
 mod payments;
+mod queues;
 mod read_model;
 mod registrations;
 mod seats;
@@ -29,6 +30,8 @@ use crate::adapters::cursor;
 use crate::domain::Envelope;
 use crate::ports::{Page, StoreError};
 
+pub use queues::{QueuedMessage, Settlement};
+
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_read_waitlisted.sql"),
@@ -36,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_identity.sql"),
     include_str!("migrations/0005_events_api.sql"),
     include_str!("migrations/0006_payments.sql"),
+    include_str!("migrations/0007_queues.sql"),
 ];
 
 /// Store and read model over one SQLite connection. The mutex serializes transactions,
