@@ -28,7 +28,7 @@ mod users;
 pub use cloudfront::{CloudFrontCdn, NoCdn};
 pub use read_model::DynamoReadModel;
 pub use s3::{s3_client, S3Blobs};
-pub use secrets::{load_secrets, PaymentParameters};
+pub use secrets::{load_secrets, load_some_secrets, PaymentParameters, SomeSecrets};
 pub use ses::SesMailer;
 pub use sns::SnsBus;
 pub use stripe::{NoPayments, StripePayments, STRIPE_API};
