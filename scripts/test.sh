@@ -79,6 +79,9 @@ timed "DynamoDB Local start" .venv/bin/python scripts/wait_http.py "DynamoDB Loc
 step "tests: domain units, handlers, store conformance (SQLite + DynamoDB), end to end (AWS + embedded), every AWS service on moto"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 export EVREG_DEV_BIN="$PWD/target/debug/evreg-dev"
+# The Lambda bootstraps the build step made, which tests/integration/runtime.rs runs as
+# processes against its own Runtime API.
+export EVREG_BIN_DIR="$PWD/target/debug"
 timed "tests against moto" cargo test --locked -p evreg -p evreg-tests
 
 step "fuzz: schemathesis, openapi.yaml against the dev server, anonymous and as an ADMIN"

@@ -18,6 +18,7 @@ mod jwt_attacks;
 mod mail;
 mod openapi;
 mod payments;
+mod runtime;
 mod secrets;
 mod template;
 mod users;

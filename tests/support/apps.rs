@@ -76,6 +76,11 @@ pub struct AwsApp {
 impl AwsApp {
     /// `None` when no emulator is configured (see [`emulator::sdk_config`]).
     pub async fn start(label: &str) -> Option<Self> {
+        Self::start_with(label, &Secrets::generate()).await
+    }
+
+    /// The same with given secrets (a test that also puts them in SSM, for the functions).
+    pub async fn start_with(label: &str, secrets: &Secrets) -> Option<Self> {
         let sdk = emulator::sdk_config().await?;
         let resources = provision(&sdk, &emulator::unique_prefix(label))
             .await
@@ -92,20 +97,19 @@ impl AwsApp {
             distribution_id: Some(resources.api_distribution().to_owned()),
             stripe_api: String::new(),
         };
-        let secrets = Secrets::generate();
         let stripe =
             StripeStandIn::start(secrets.payments.secret_key.as_deref().unwrap_or_default()).await;
         let names = AwsResources {
             stripe_api: stripe.url.clone(),
             ..names
         };
-        let ctx = aws_context(&sdk, &names, &secrets).expect("aws context");
+        let ctx = aws_context(&sdk, &names, secrets).expect("aws context");
         Some(Self {
             ctx: Arc::new(ctx),
             sdk,
             resources,
             stripe,
-            secrets,
+            secrets: secrets.clone(),
         })
     }
 }

@@ -8,5 +8,6 @@ pub mod esm;
 pub mod fixtures;
 pub mod mailbox;
 pub mod provision;
+pub mod runtime_api;
 pub mod stores;
 pub mod stripe;
