@@ -392,6 +392,16 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         form.body
     );
 
+    // A public route that reads no secret at init still checks a bearer token, fetching
+    // the key ring for the first one: a good token passes, a forged one is refused.
+    let mut health_with_token = stack.event("health", &[]);
+    health_with_token["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    let checked = stack.http("health", &health_with_token).await;
+    assert_eq!(checked.status, 200, "{:?}", checked.body);
+    health_with_token["headers"]["authorization"] = json!("Bearer not.a.token");
+    let forged = stack.http("health", &health_with_token).await;
+    assert_eq!((forged.status, forged.code()), (401, "unauthenticated"));
+
     let anonymous = stack.http("me", &stack.event("me", &[])).await;
     assert_eq!(
         (anonymous.status, anonymous.code()),
@@ -447,6 +457,22 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         )
         .await;
     assert_eq!((staged.status, &staged.body), (200, &got.body));
+    // The owner's token: the answer is private (events-get loads the key ring on demand).
+    let owned = stack
+        .http(
+            "events-get",
+            &bearer(
+                {
+                    let mut event = with_id(stack.event("events-get", &[]), &event_id);
+                    event["headers"]["authorization"] = json!("Bearer REPLACE_WITH_ACCESS_TOKEN");
+                    event
+                },
+                &token,
+            ),
+        )
+        .await;
+    assert_eq!((owned.status, &owned.body), (200, &got.body));
+    assert_eq!(owned.header("cache-control"), Some("private, no-store"));
     let etag = got.header("etag").unwrap().to_owned();
     let mut revalidate = with_id(stack.event("events-get", &[]), &event_id);
     // Two If-None-Match headers, joined by API Gateway.

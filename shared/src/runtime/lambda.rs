@@ -87,6 +87,7 @@ pub fn aws_context(
 ) -> Result<AppContext, BoxError> {
     Ok(context_over(
         sdk,
+        aws_sdk_dynamodb::Client::new(sdk),
         resources,
         TokenService::new(&secrets.jwt)?,
         secrets.attendee.clone(),
@@ -94,14 +95,16 @@ pub fn aws_context(
     ))
 }
 
+/// The context over `dynamodb` (each SDK client has its own connection pool: the client
+/// that opened the connection at init is the one that must serve the requests).
 fn context_over(
     sdk: &SdkConfig,
+    dynamodb: aws_sdk_dynamodb::Client,
     resources: &AwsResources,
     tokens: TokenService,
     attendee_keys: AttendeeKeys,
     payment_secrets: &PaymentSecrets,
 ) -> AppContext {
-    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let store = Arc::new(DynamoStore::new(dynamodb.clone(), &resources.write_table));
     let payments: Arc<dyn Payments> =
         if payment_secrets.secret_key.is_some() || !payment_secrets.webhook_secrets.is_empty() {
@@ -201,14 +204,22 @@ impl ColdStart {
             Warm::ReadTable => Some(resources.read_table.as_str()),
             Warm::Nothing => None,
         };
-        let (secrets, warmed) = tokio::join!(secrets, open_connection(&sdk, table));
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+        let (secrets, warmed) = tokio::join!(secrets, open_connection(&dynamodb, table));
         let secrets = secrets?;
         warmed?;
 
         let tokens = TokenService::new(&secrets.jwt.unwrap_or_else(|| KeyRing::generate("none")))?;
         let attendee = secrets.attendee.unwrap_or_else(AttendeeKeys::generate);
         Ok(Self {
-            ctx: Arc::new(context_over(&sdk, &resources, tokens, attendee, &secrets.payments)),
+            ctx: Arc::new(context_over(
+                &sdk,
+                dynamodb,
+                &resources,
+                tokens,
+                attendee,
+                &secrets.payments,
+            )),
             sdk,
             jwt_on_demand: jwt_parameter.filter(|_| !needs.jwt_keys && jwt_on_demand),
         })
@@ -219,11 +230,13 @@ impl ColdStart {
 /// table that does not exist fails the start (a misconfigured function should not take
 /// traffic); any other error is only logged: the connection was the point, and the first
 /// request will meet the same service anyway.
-async fn open_connection(sdk: &SdkConfig, table: Option<&str>) -> Result<(), BoxError> {
+async fn open_connection(
+    client: &aws_sdk_dynamodb::Client,
+    table: Option<&str>,
+) -> Result<(), BoxError> {
     let Some(table) = table else {
         return Ok(());
     };
-    let client = aws_sdk_dynamodb::Client::new(sdk);
     match client.describe_table().table_name(table).send().await {
         Ok(_) => Ok(()),
         Err(error)

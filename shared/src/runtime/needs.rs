@@ -80,8 +80,8 @@ pub const fn route_needs(route: Route) -> Needs {
         Route::AuthLogin | Route::AuthRefresh => SIGNED,
         // Listing cursors, manage tokens, ticket keys.
         Route::EventsList | Route::RegistrationsCreate | Route::EventsTicketKey => PUBLIC_ATTENDEE,
-        // Public, but its owner sees a draft: most callers with a token use it.
-        Route::EventsGet => SIGNED,
+        // Public; an owner's bearer token (drafts) fetches the key ring on demand.
+        Route::EventsGet => PUBLIC,
         Route::Me
         | Route::EventsCreate
         | Route::EventsUpdate
