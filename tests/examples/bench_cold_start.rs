@@ -17,7 +17,7 @@
 //!
 //! ```sh
 //! cargo build --release -p evreg-functions
-//! cargo build --release -p evreg-tests --example floor_hello --example floor_sdk
+//! cargo build --release -p evreg-functions --example floor_hello --example floor_sdk
 //! AWS_ENDPOINT_URL=http://127.0.0.1:5641 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
 //!   AWS_REGION=us-east-1 cargo run -p evreg-tests --example bench_cold_start -- \
 //!   [--runs 5] [--warm 30] [--after target/release] [--before DIR] [--only a,b]

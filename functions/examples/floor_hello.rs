@@ -1,5 +1,6 @@
-//! The cold-start floor for `bench_cold_start`: a hello-world `lambda_runtime` function (a
-//! multi-threaded tokio runtime, as evreg's functions have, and nothing else). Not deployed.
+//! The cold-start floor for `tests/examples/bench_cold_start.rs`: a hello-world
+//! `lambda_runtime` function (a multi-threaded tokio runtime, as evreg's functions have, and
+//! nothing else). Not deployed.
 
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 use serde_json::{json, Value};

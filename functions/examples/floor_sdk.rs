@@ -1,6 +1,6 @@
-//! The SDK floor for `bench_cold_start`: the hello-world `lambda_runtime` function plus what
-//! any function on the AWS SDK does at init — `aws_config::load_defaults` and two clients
-//! (DynamoDB and SSM), no request. Not deployed.
+//! The SDK floor for `tests/examples/bench_cold_start.rs`: the hello-world `lambda_runtime`
+//! function plus what any function on the AWS SDK does at init — `aws_config::load_defaults`
+//! and two clients (DynamoDB and SSM), no request. Not deployed.
 
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 use serde_json::{json, Value};
