@@ -20,7 +20,8 @@
 //! cargo build --release -p evreg-functions --example floor_hello --example floor_sdk
 //! AWS_ENDPOINT_URL=http://127.0.0.1:5641 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
 //!   AWS_REGION=us-east-1 cargo run -p evreg-tests --example bench_cold_start -- \
-//!   [--runs 5] [--warm 30] [--after target/release] [--before DIR] [--only a,b]
+//!   [--runs 5] [--warm 30] [--after target/release] [--floors AFTER/examples] \
+//!   [--before DIR] [--only a,b] [--env KEY=VALUE]
 //! ```
 //!
 //! Every request is made against the emulator over plain HTTP on 127.0.0.1: there is no
@@ -50,6 +51,8 @@ struct Options {
     before: Option<PathBuf>,
     floors: PathBuf,
     only: Option<Vec<String>>,
+    /// Extra environment for every process (`--env KEY=VALUE`, repeatable).
+    env: Vec<(String, String)>,
 }
 
 fn options() -> Options {
@@ -60,10 +63,11 @@ fn options() -> Options {
     let mut options = Options {
         runs: 5,
         warm: 30,
-        floors: release.join("examples"),
+        floors: PathBuf::new(),
         after: release,
         before: None,
         only: None,
+        env: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -75,8 +79,16 @@ fn options() -> Options {
             "--before" => options.before = Some(PathBuf::from(value())),
             "--floors" => options.floors = PathBuf::from(value()),
             "--only" => options.only = Some(value().split(',').map(str::to_owned).collect()),
+            "--env" => {
+                let pair = value();
+                let (key, value) = pair.split_once('=').expect("--env KEY=VALUE");
+                options.env.push((key.to_owned(), value.to_owned()));
+            }
             other => panic!("unknown argument {other}"),
         }
+    }
+    if options.floors.as_os_str().is_empty() {
+        options.floors = options.after.join("examples");
     }
     options
 }
@@ -129,7 +141,7 @@ async fn main() {
                 name: name.clone(),
                 build,
                 path: existing(&dir.join(name)),
-                env: stack.environment(name),
+                env: [stack.environment(name), options.env.clone()].concat(),
                 payload: payload.clone(),
             });
         }
@@ -139,7 +151,7 @@ async fn main() {
             name: floor.to_owned(),
             build: "floor",
             path: existing(&options.floors.join(floor)),
-            env: stack.environment("health"),
+            env: [stack.environment("health"), options.env.clone()].concat(),
             payload: json!({}),
         });
     }

@@ -2,8 +2,8 @@
 //!
 //! A cold start does only what its function declared it needs ([`Needs`], per route and
 //! worker in `runtime::needs`): it reads those secrets from SSM, if any, and meanwhile opens
-//! its first DynamoDB connection (`DescribeTable`), so that the first request does not pay
-//! the TLS handshake. The SNS, S3, SESv2 and CloudFront clients are built when first used.
+//! its first DynamoDB connection (a `GetItem` of a key no item has: see
+//! [`open_connection`]), so that the first request does not pay the TLS handshake. The SNS, S3, SESv2 and CloudFront clients are built when first used.
 //! A start that fails posts its error to the Runtime API's `/runtime/init/error`.
 
 use std::future::Future;
@@ -15,9 +15,10 @@ use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{service_fn, Request};
 use tokio::sync::OnceCell;
 
+use crate::adapters::aws::table::open_connection;
 use crate::adapters::aws::{
-    load_some_secrets, s3_client, CloudFrontCdn, DynamoReadModel, DynamoStore, NoCdn,
-    NoPayments, PaymentParameters, S3Blobs, SesMailer, SnsBus, StripePayments, STRIPE_API,
+    load_some_secrets, s3_client, CloudFrontCdn, DynamoReadModel, DynamoStore, NoCdn, NoPayments,
+    PaymentParameters, S3Blobs, SesMailer, SnsBus, StripePayments, STRIPE_API,
 };
 use crate::app::AppContext;
 use crate::auth::{KeyRing, Passwords, TokenService};
@@ -170,6 +171,7 @@ impl ColdStart {
     /// `jwt_on_demand`: a route whose [`Needs`] leave the key ring out still checks a bearer
     /// token when one comes, so it needs the ring's parameter name.
     async fn from_env(needs: Needs, jwt_on_demand: bool) -> Result<Self, BoxError> {
+        return_large_blocks_to_the_kernel();
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let resources = AwsResources::from_env()?;
         let jwt_parameter = (needs.jwt_keys || jwt_on_demand)
@@ -186,28 +188,29 @@ impl ColdStart {
             secret_key: std::env::var("STRIPE_SECRET_KEY_PARAMETER").ok(),
             webhook_secrets: std::env::var("STRIPE_WEBHOOK_SECRETS_PARAMETER").ok(),
         };
-        let secrets = async {
-            if !needs.reads_secrets() && payments.secret_key.is_none() && payments.webhook_secrets.is_none() {
-                return Ok(Default::default());
+        // The secrets on a task of their own, so that its SDK work runs beside the
+        // connection's on another thread, not only while that one waits.
+        let secrets = tokio::spawn({
+            let (sdk, jwt, attendee) = (
+                sdk.clone(),
+                jwt_parameter.clone().filter(|_| needs.jwt_keys),
+                attendee_parameter.clone(),
+            );
+            async move {
+                let ssm = aws_sdk_ssm::Client::new(&sdk);
+                load_some_secrets(&ssm, jwt.as_deref(), attendee.as_deref(), &payments).await
             }
-            let ssm = aws_sdk_ssm::Client::new(&sdk);
-            load_some_secrets(
-                &ssm,
-                jwt_parameter.as_deref().filter(|_| needs.jwt_keys),
-                attendee_parameter.as_deref(),
-                &payments,
-            )
-            .await
-        };
+        });
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let table = match needs.warm {
             Warm::WriteTable => Some(resources.write_table.as_str()),
             Warm::ReadTable => Some(resources.read_table.as_str()),
             Warm::Nothing => None,
         };
-        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-        let (secrets, warmed) = tokio::join!(secrets, open_connection(&dynamodb, table));
-        let secrets = secrets?;
-        warmed?;
+        if let Some(table) = table {
+            open_connection(&dynamodb, table).await?;
+        }
+        let secrets = secrets.await??;
 
         let tokens = TokenService::new(&secrets.jwt.unwrap_or_else(|| KeyRing::generate("none")))?;
         let attendee = secrets.attendee.unwrap_or_else(AttendeeKeys::generate);
@@ -226,34 +229,18 @@ impl ColdStart {
     }
 }
 
-/// Opens the function's first DynamoDB connection with a `DescribeTable` of `table`. A
-/// table that does not exist fails the start (a misconfigured function should not take
-/// traffic); any other error is only logged: the connection was the point, and the first
-/// request will meet the same service anyway.
-async fn open_connection(
-    client: &aws_sdk_dynamodb::Client,
-    table: Option<&str>,
-) -> Result<(), BoxError> {
-    let Some(table) = table else {
-        return Ok(());
-    };
-    match client.describe_table().table_name(table).send().await {
-        Ok(_) => Ok(()),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Err(format!("the table {table} does not exist").into())
-        }
-        Err(error) => {
-            tracing::warn!(
-                error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error),
-                table,
-                "opening the DynamoDB connection at init failed"
-            );
-            Ok(())
-        }
+/// Allocations of 4 MiB and more straight from the kernel (`mmap`) and back to it when
+/// freed. glibc's default raises this threshold to the size of the first large block freed
+/// and from then on serves such blocks from its heaps, where they fragment: argon2's 19 MiB
+/// per password hash made a function's peak RSS grow from 34 MiB to 130 MiB (login) and
+/// 225 MiB (user creation) within 10 to 30 invocations on a 256 MB function; fixed, it stays
+/// at 34 MiB (BENCHMARKS.md §4).
+fn return_large_blocks_to_the_kernel() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets a parameter of glibc's allocator, under the allocator's own lock;
+    // it does not touch memory the program holds.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
     }
 }
 

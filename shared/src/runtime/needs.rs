@@ -15,7 +15,7 @@
 use crate::handlers::routes::Route;
 use crate::handlers::workers::Worker;
 
-/// Which table a function's init opens its DynamoDB connection with (`DescribeTable`, which
+/// Which table a function's init opens its DynamoDB connection with (a `GetItem`, which
 /// the template's `DynamoDBReadPolicy` and `DynamoDBCrudPolicy` both allow). Every table is
 /// served by the same endpoint, so one connection serves both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
