@@ -1,4 +1,4 @@
-//! Cold starts against the floor. Runs each route, worker and sweeper bootstrap (release
+//! Cold starts against the floor. Runs each route, worker and schedule bootstrap (release
 //! builds of `functions/src/bin`, x86_64, locally) as Lambda runs them — one process with
 //! its own Runtime API (`evreg_tests::runtime_api`), the template's environment, secrets in
 //! SSM, against the AWS emulator — and measures, per function:
@@ -32,13 +32,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use evreg::domain::Role;
 use evreg::handlers::routes::ROUTES;
 use evreg::handlers::workers::WORKERS;
 use evreg_tests::api::Reply;
-use evreg_tests::esm::{batch_of, queue_attribute, receive};
+use evreg_tests::esm::{batch_of, delete, queue_attribute, receive};
 use evreg_tests::runtime_api::{Bootstrap, FunctionStack, Outcome};
+use evreg_tests::samples::{replaced, sample, with_id};
 use serde_json::{json, Value};
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -313,34 +313,6 @@ fn report(candidates: &[Candidate], samples: &[Samples]) {
 
 // ------------------------------------------------------------------------------ seeding
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn replaced(event: &Value, pairs: &[(&str, &str)]) -> Value {
-    let mut text = event.to_string();
-    for (from, to) in pairs {
-        text = text.replace(from, to);
-    }
-    serde_json::from_str(&text).expect("still JSON")
-}
-
-fn with_id(mut event: Value, id: &str) -> Value {
-    let old = event["pathParameters"]["id"]
-        .as_str()
-        .expect("a path parameter")
-        .to_owned();
-    for pointer in ["/rawPath", "/requestContext/http/path"] {
-        if let Some(path) = event.pointer_mut(pointer) {
-            *path = Value::String(path.as_str().unwrap_or_default().replace(&old, id));
-        }
-    }
-    event["pathParameters"]["id"] = Value::String(id.to_owned());
-    event
-}
-
 fn created(reply: Reply) -> Reply {
     assert!((200..300).contains(&reply.status), "{:?}", reply.body);
     reply
@@ -348,14 +320,15 @@ fn created(reply: Reply) -> Reply {
 
 /// Fills the tables through the handlers (in-process, over the emulator) and returns the
 /// event each function is measured with: its `events/` sample with real tokens and ids, a
-/// batch of a real message of its queue for a worker, the schedule for the sweeper. Most
+/// batch of a real message of its queue for a worker (else its sample batch), the schedule
+/// for the sweeper and the holds expirer. Most
 /// payloads repeat cleanly; those that change state answer their refusal from the second
 /// time on (`answers` in the table shows which).
 async fn seed(stack: &FunctionStack) -> BTreeMap<String, Value> {
     let app = &stack.app;
     let api = app.api();
     let ctx = &app.ctx;
-    let signup = fixture("auth-signup");
+    let signup = sample("auth-signup");
     let credentials: Value = serde_json::from_str(signup["body"].as_str().unwrap()).unwrap();
     created(api.post("/auth/signup", None, credentials.clone()).await);
     let login = created(api.post("/auth/login", None, credentials.clone()).await);
@@ -367,7 +340,7 @@ async fn seed(stack: &FunctionStack) -> BTreeMap<String, Value> {
     // The samples' own slug, email addresses and event stay free, so that their first
     // invocation succeeds; the seeded ones are others.
     let mut event_body: Value =
-        serde_json::from_str(fixture("events-create")["body"].as_str().unwrap()).unwrap();
+        serde_json::from_str(sample("events-create")["body"].as_str().unwrap()).unwrap();
     event_body["slug"] = json!("seeded-meetup");
     let event = created(api.post("/events", Some(&token), event_body.clone()).await);
     let event_id = event.body["id"].as_str().unwrap().to_owned();
@@ -375,7 +348,7 @@ async fn seed(stack: &FunctionStack) -> BTreeMap<String, Value> {
     let doomed = created(api.post("/events", Some(&token), event_body).await);
     let doomed_id = doomed.body["id"].as_str().unwrap().to_owned();
     let mut registration_body: Value =
-        serde_json::from_str(fixture("registrations-create")["body"].as_str().unwrap()).unwrap();
+        serde_json::from_str(sample("registrations-create")["body"].as_str().unwrap()).unwrap();
     registration_body["email"] = json!("seeded@example.org");
     let registration = created(
         api.post(
@@ -437,7 +410,7 @@ async fn seed(stack: &FunctionStack) -> BTreeMap<String, Value> {
     ];
     let mut payloads = BTreeMap::new();
     for spec in ROUTES {
-        let mut event = fixture(spec.binary);
+        let mut event = sample(spec.binary);
         if spec.binary == "registrations-cancel" {
             event = with_id(
                 replaced(&event, &[("REPLACE_WITH_MANAGE_TOKEN", &cancel_token)]),
@@ -481,16 +454,19 @@ async fn seed(stack: &FunctionStack) -> BTreeMap<String, Value> {
         payloads.insert(spec.binary.to_owned(), event);
     }
     for spec in WORKERS {
-        let batch = worker_batches
-            .get(spec.binary)
-            .cloned()
-            .unwrap_or_else(|| panic!("no message reached {}", spec.binary));
+        // A worker whose queue the seeding fed nothing (the payments worker: no paid event)
+        // gets its sample batch.
+        let batch = worker_batches.get(spec.binary).cloned().unwrap_or_else(|| {
+            sample(&format!(
+                "sqs-{}",
+                spec.binary.trim_start_matches("worker-")
+            ))
+        });
         payloads.insert(spec.binary.to_owned(), batch);
     }
-    payloads.insert(
-        "outbox-sweeper".to_owned(),
-        fixture("schedule-outbox-sweeper"),
-    );
+    for schedule in ["outbox-sweeper", "holds-expirer"] {
+        payloads.insert(schedule.to_owned(), sample(&format!("schedule-{schedule}")));
+    }
     payloads
 }
 
@@ -518,23 +494,7 @@ async fn drain_keeping_one_batch_each(stack: &FunctionStack) -> BTreeMap<String,
                     .handle(&app.ctx, batch_of(&messages, &arn))
                     .await;
                 assert!(response.batch_item_failures.is_empty(), "{}", spec.binary);
-                let done: Vec<_> = messages
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        DeleteMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .receipt_handle(m.receipt_handle().unwrap_or_default())
-                            .build()
-                            .expect("an entry")
-                    })
-                    .collect();
-                sqs.delete_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(done))
-                    .send()
-                    .await
-                    .expect("delete message batch");
+                delete(&sqs, &url, &messages).await;
                 round += messages.len();
             }
         }

@@ -15,8 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
-use evreg::domain::DomainEvent;
+use evreg::domain::{DomainEvent, NewRegistration};
 use evreg::handlers::routes::ROUTES;
 use evreg::handlers::workers::WORKERS;
 use evreg::secrets::Secrets;
@@ -24,10 +23,12 @@ use evreg::tickets::{verify_ticket, TicketPublicKey};
 use evreg::AppContext;
 use evreg_tests::api::Reply;
 use evreg_tests::clock::LaterClock;
-use evreg_tests::esm::{batch_of, queue_attribute, receive};
+use evreg_tests::esm::{batch_of, delete, queue_attribute, receive};
 use evreg_tests::mailbox::sent_to;
 use evreg_tests::provision::{self, Provisioned};
+use evreg_tests::qr::scan_qr;
 use evreg_tests::runtime_api::{Bootstrap, FunctionStack};
+use evreg_tests::samples::{replaced, sample, with_id};
 use serde_json::{json, Value};
 
 /// How long a start or an invocation may take before the test gives up on it (debug
@@ -62,33 +63,9 @@ fn bin_dir() -> Option<PathBuf> {
     None
 }
 
-fn fixture_text(name: &str) -> String {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 /// A sample event, with every placeholder and fixture address replaced as given.
 fn fixture(name: &str, replacements: &[(&str, &str)]) -> Value {
-    let mut text = fixture_text(name);
-    for (from, to) in replacements {
-        text = text.replace(from, to);
-    }
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// `event` with its `{id}` path parameter and paths set to `id`.
-fn with_id(mut event: Value, id: &str) -> Value {
-    let old = event["pathParameters"]["id"]
-        .as_str()
-        .expect("a path parameter")
-        .to_owned();
-    for pointer in ["/rawPath", "/requestContext/http/path"] {
-        if let Some(path) = event.pointer_mut(pointer) {
-            *path = Value::String(path.as_str().unwrap_or_default().replace(&old, id));
-        }
-    }
-    event["pathParameters"]["id"] = Value::String(id.to_owned());
-    event
+    replaced(&sample(name), replacements)
 }
 
 fn with_body(mut event: Value, body: &Value) -> Value {
@@ -226,23 +203,7 @@ impl Stack {
                         "{}: only the poisoned record fails",
                         spec.binary
                     );
-                    let done: Vec<_> = messages
-                        .iter()
-                        .enumerate()
-                        .map(|(i, m)| {
-                            DeleteMessageBatchRequestEntry::builder()
-                                .id(i.to_string())
-                                .receipt_handle(m.receipt_handle().unwrap_or_default())
-                                .build()
-                                .unwrap()
-                        })
-                        .collect();
-                    sqs.delete_message_batch()
-                        .queue_url(&url)
-                        .set_entries(Some(done))
-                        .send()
-                        .await
-                        .expect("delete message batch");
+                    delete(&sqs, &url, &messages).await;
                     *handled.entry(spec.binary).or_default() += messages.len();
                     round += messages.len();
                 }
@@ -314,18 +275,6 @@ fn bearer(event: Value, token: &str) -> Value {
     .unwrap()
 }
 
-/// What a phone camera reads from the ticket image.
-fn scan_qr(png: &[u8]) -> String {
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    let image = image::load_from_memory(png)
-        .expect("a decodable image")
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one QR code in the ticket");
-    grids[0].decode().expect("a readable QR code").1
-}
-
 /// The value of `name=` in a mail's link.
 fn link_parameter(text: &str, name: &str) -> String {
     let marker = format!("{name}=");
@@ -349,8 +298,8 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
     stack.start_all(&bin_dir).await;
     assert_eq!(
         stack.functions.len(),
-        ROUTES.len() + WORKERS.len() + 1,
-        "a function per route and worker, and the sweeper"
+        ROUTES.len() + WORKERS.len() + 2,
+        "a function per route and worker, the sweeper and the holds expirer"
     );
 
     // ---- identity
@@ -480,13 +429,15 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
     let unchanged = stack.http("events-get", &revalidate).await;
     assert_eq!(unchanged.status, 304);
 
+    // The sample update also sets a price; this event stays free (the paid journey has its
+    // own event below), so that its registrations confirm at once.
+    let update = with_id(stack.event("events-update", &[]), &event_id);
+    let mut update_body: Value = serde_json::from_str(update["body"].as_str().unwrap()).unwrap();
+    update_body["price_cents"] = json!(0);
     let updated = stack
         .http(
             "events-update",
-            &bearer(
-                with_id(stack.event("events-update", &[]), &event_id),
-                &token,
-            ),
+            &bearer(with_body(update, &update_body), &token),
         )
         .await;
     assert_eq!(updated.status, 200, "{:?}", updated.body);
@@ -629,7 +580,135 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
     let public_key =
         TicketPublicKey::from_base64url(key.body["public_key"].as_str().unwrap()).unwrap();
 
-    // ---- the workers, through their bootstraps: ticket, mail, read model, CDN
+    // ---- a paid event: a hold whose checkout is opened at Stripe (the stand-in), one
+    // that lapsed, the expirer passing its seat to the waitlist, the signed webhook
+    let paid_event = stack
+        .http(
+            "events-create",
+            &with_body(
+                bearer(stack.event("events-create", &[]), &token),
+                &json!({
+                    "name": "Paid Workshop", "slug": "paid-workshop",
+                    "date": "2027-03-02T18:00:00Z", "venue": "Hall B", "max_capacity": 2,
+                    "price_cents": 1500, "currency": "EUR", "status": "PUBLISHED",
+                    "waitlist_enabled": true,
+                }),
+            ),
+        )
+        .await;
+    assert_eq!(paid_event.status, 201, "{:?}", paid_event.body);
+    let paid_event_id = paid_event.body["id"].as_str().unwrap().to_owned();
+    // A hold taken two hours ago (test-side, with its clock turned back): lapsed by now.
+    let two_hours_ago = AppContext {
+        clock: Arc::new(LaterClock(-time::Duration::hours(2))),
+        ..(*stack.ctx).clone()
+    };
+    let lapsed = evreg::handlers::common::seats::register(
+        &two_hours_ago,
+        paid_event_id.parse().unwrap(),
+        NewRegistration {
+            email: stack.email("cleo@example.org"),
+            full_name: "Cleo Park".to_owned(),
+            phone: None,
+        },
+    )
+    .await
+    .expect("a hold");
+    let lapsed_checkout = lapsed
+        .hold
+        .and_then(|hold| hold.checkout_id)
+        .expect("a checkout");
+    let register = |stack: &Stack, attendee: &str| {
+        with_body(
+            with_id(stack.event("registrations-create", &[]), &paid_event_id),
+            &json!({ "email": stack.email(attendee), "full_name": "A. Attendee" }),
+        )
+    };
+    let held = stack
+        .http("registrations-create", &register(&stack, "eve@example.org"))
+        .await;
+    assert_eq!(
+        (held.status, &held.body["status"]),
+        (201, &json!("PENDING_PAYMENT")),
+        "{:?}",
+        held.body
+    );
+    let held_id = held.body["id"].as_str().unwrap().to_owned();
+    let held_token = held.body["manage_token"].as_str().unwrap().to_owned();
+    let stripe = stack.deployed.app.stripe.clone();
+    let checkout = stripe
+        .session_of(&held_id)
+        .expect("registrations-create opened a checkout with the secret key from SSM");
+    assert_eq!(
+        held.body["checkout_url"],
+        json!(format!(
+            "https://checkout.stripe.test/c/pay/{}",
+            checkout.id
+        ))
+    );
+    let waiting = stack
+        .http("registrations-create", &register(&stack, "dan@example.org"))
+        .await;
+    assert_eq!(
+        (waiting.status, &waiting.body["status"]),
+        (201, &json!("WAITLISTED")),
+        "{:?}",
+        waiting.body
+    );
+    let waiting_id = waiting.body["id"].as_str().unwrap().to_owned();
+
+    let expired = stack
+        .function("holds-expirer")
+        .call(&fixture("schedule-holds-expirer", &[]))
+        .await
+        .json();
+    assert_eq!(expired["released"], 1, "{expired}");
+
+    let body = stripe.complete(&checkout.id);
+    let signed_at = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut webhook = stack.event("payments-webhook", &[]);
+    webhook["body"] = json!(body);
+    webhook["headers"]["stripe-signature"] = json!(evreg::payments::signature::sign(
+        &stack.secrets.payments.webhook_secrets[0],
+        signed_at,
+        body.as_bytes(),
+    ));
+    let confirmed_by_webhook = stack.http("payments-webhook", &webhook).await;
+    assert_eq!(
+        confirmed_by_webhook.status, 200,
+        "{:?}",
+        confirmed_by_webhook.body
+    );
+    webhook["headers"]["stripe-signature"] = json!(format!("t={signed_at},v1={}", "0".repeat(64)));
+    let forged_webhook = stack.http("payments-webhook", &webhook).await;
+    assert_eq!(
+        (forged_webhook.status, forged_webhook.code()),
+        (400, "invalid_webhook")
+    );
+    let edited = stack
+        .http(
+            "registrations-update",
+            &with_id(
+                stack.event(
+                    "registrations-update",
+                    &[("REPLACE_WITH_MANAGE_TOKEN", held_token.as_str())],
+                ),
+                &held_id,
+            ),
+        )
+        .await;
+    assert_eq!(
+        (
+            edited.status,
+            &edited.body["status"],
+            &edited.body["full_name"]
+        ),
+        (200, &json!("CONFIRMED"), &json!("Ann Lee-Chen")),
+        "{:?}",
+        edited.body
+    );
+
+    // ---- the workers, through their bootstraps: ticket, mail, read model, CDN, payments
     let handled = stack.settle().await;
     for spec in WORKERS {
         assert!(
@@ -652,6 +731,31 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
     let payload = scan_qr(&ticket.bytes);
     let claims = verify_ticket(&payload, &public_key).expect("the ticket verifies offline");
     assert_eq!(claims.registration_id.to_string(), registration_id);
+
+    // The payments worker closed the lapsed checkout and opened the offer's, returning to
+    // the attendee's manage link (its attendee secret is the stack's).
+    assert!(
+        stripe
+            .sessions()
+            .iter()
+            .any(|s| s.id == lapsed_checkout && s.status == "expired"),
+        "the lapsed checkout is closed: {:?}",
+        stripe.sessions()
+    );
+    let offer = stripe
+        .session_of(&waiting_id)
+        .expect("the offer's checkout");
+    assert!(stack.secrets.attendee.verify_manage_token(
+        waiting_id.parse().unwrap(),
+        &link_parameter(&offer.return_url, "token")
+    ));
+    let offer_mail = sent_to(&endpoint(), &stack.email("dan@example.org")).await;
+    assert!(
+        offer_mail.iter().any(|m| m
+            .text()
+            .is_some_and(|t| t.contains(&format!("/c/pay/{}", offer.id)))),
+        "dan was mailed the offer's link"
+    );
 
     let ann = stack.email("ann@example.org");
     let mail = sent_to(&endpoint(), &ann).await;
@@ -677,8 +781,11 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         .http("events-list", &stack.event("events-list", &[]))
         .await;
     assert_eq!(listing.status, 200, "{:?}", listing.body);
-    assert_eq!(listing.body["items"][0]["id"], json!(event_id));
-    assert_eq!(listing.body["items"][0]["registered"], 3);
+    let listed_event = listing.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|item| item["id"] == json!(event_id)))
+        .unwrap_or_else(|| panic!("{event_id} is listed: {:?}", listing.body));
+    assert_eq!(listed_event["registered"], 3);
     let filtered = stack
         .http(
             "events-list",
@@ -879,6 +986,11 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         .sqs("worker-cdn", &fixture("sqs-cdn", &[]))
         .await
         .is_empty());
+    // A lapsed hold whose checkout the provider does not know (or closed already): closed.
+    assert!(stack
+        .sqs("worker-payments", &fixture("sqs-payments", &[]))
+        .await
+        .is_empty());
 
     stack.stop().await;
 }
@@ -908,18 +1020,18 @@ async fn a_start_without_its_secrets_reports_an_init_error() {
 
 /// What each function's init reads (`evreg::runtime::needs`), by binary.
 fn needs_of(binary: &str) -> evreg::runtime::needs::Needs {
-    use evreg::runtime::needs::{route_needs, worker_needs, SWEEPER_NEEDS};
+    use evreg::runtime::needs::{route_needs, worker_needs, HOLDS_EXPIRER_NEEDS, SWEEPER_NEEDS};
     if let Some(spec) = ROUTES.iter().find(|r| r.binary == binary) {
         return route_needs(spec.route);
     }
     if let Some(spec) = WORKERS.iter().find(|w| w.binary == binary) {
         return worker_needs(spec.worker);
     }
-    assert_eq!(
-        binary, "outbox-sweeper",
-        "a function that is no route or worker"
-    );
-    SWEEPER_NEEDS
+    match binary {
+        "outbox-sweeper" => SWEEPER_NEEDS,
+        "holds-expirer" => HOLDS_EXPIRER_NEEDS,
+        other => panic!("{other}: a function that is no route, worker or known schedule"),
+    }
 }
 
 /// `(policy name, the `!Ref` it names, if any)` for each of a function's policy templates.
@@ -992,7 +1104,7 @@ fn every_functions_init_is_allowed_by_its_template_policies() {
         }
         checked += 1;
     }
-    assert_eq!(checked, ROUTES.len() + WORKERS.len() + 1);
+    assert_eq!(checked, ROUTES.len() + WORKERS.len() + 2);
 }
 
 /// Each worker's Lambda names its worker (whose row of `needs` its init follows) and calls

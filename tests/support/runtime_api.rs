@@ -389,6 +389,10 @@ impl Bootstrap {
         let mut phase = self.api.shared.phase.subscribe();
         let waited = tokio::time::timeout(timeout, async {
             tokio::select! {
+                // The phase first: a failed start posts its error (which sets the phase
+                // before it is answered) and then exits, so when this task wakes late both
+                // are ready, and the exit must not hide the report.
+                biased;
                 changed = phase.wait_for(|p| !matches!(p, Phase::Starting)) => {
                     changed.map(|p| p.clone()).map_err(|e| e.to_string())
                 }
@@ -493,8 +497,9 @@ async fn drain(mut stream: impl tokio::io::AsyncRead + Unpin, output: Arc<Mutex<
 }
 
 /// The template's stack in the emulator, ready for its functions to run against: the
-/// resources (`AwsApp`, whose test-side context holds the same secrets), both secrets in SSM
-/// as `/evreg/<stage>/…` with the resource prefix as the stage, and a verified sender.
+/// resources (`AwsApp`, whose test-side context holds the same secrets and whose Stripe
+/// stand-in the functions pay through), the secrets in SSM as `/evreg/<stage>/…` and
+/// `/evreg-payments/<stage>/…` with the resource prefix as the stage, and a verified sender.
 pub struct FunctionStack {
     /// The resources and a test-side context over them.
     pub app: crate::apps::AwsApp,
@@ -505,10 +510,7 @@ pub struct FunctionStack {
 impl FunctionStack {
     /// `None` when no emulator is configured (see [`crate::emulator::sdk_config`]).
     pub async fn deploy(label: &str) -> Option<Self> {
-        let secrets = evreg::secrets::Secrets {
-            jwt: evreg::auth::KeyRing::generate("k1"),
-            attendee: evreg::tickets::AttendeeKeys::generate(),
-        };
+        let secrets = evreg::secrets::Secrets::generate();
         let app = crate::apps::AwsApp::start_with(label, &secrets).await?;
         let ssm = aws_sdk_ssm::Client::new(&app.sdk);
         let stage = &app.resources.prefix;
@@ -520,6 +522,14 @@ impl FunctionStack {
             (
                 format!("/evreg/{stage}/attendee-secret"),
                 secrets.attendee.to_base64(),
+            ),
+            (
+                format!("/evreg-payments/{stage}/stripe-secret-key"),
+                secrets.payments.secret_key.clone().expect("a secret key"),
+            ),
+            (
+                format!("/evreg-payments/{stage}/stripe-webhook-secrets"),
+                secrets.payments.webhook_secrets.join(","),
             ),
         ] {
             ssm.put_parameter()
@@ -546,11 +556,13 @@ impl FunctionStack {
         ])
     }
 
-    /// The environment `template.yaml` gives the function `binary`.
+    /// The environment `template.yaml` gives the function `binary`, with Stripe's API at
+    /// the stand-in (`STRIPE_API_BASE`).
     pub fn environment(&self, binary: &str) -> Vec<(String, String)> {
-        crate::provision::function_environment(&self.app.resources, binary, &self.parameters())
-            .unwrap_or_else(|e| panic!("{binary}: {e}"))
-            .into_iter()
-            .collect()
+        let mut environment =
+            crate::provision::function_environment(&self.app.resources, binary, &self.parameters())
+                .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        environment.insert("STRIPE_API_BASE".to_owned(), self.app.stripe.url.clone());
+        environment.into_iter().collect()
     }
 }
