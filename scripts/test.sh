@@ -38,8 +38,12 @@ timed "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warni
 timed "cfn-lint" .venv/bin/cfn-lint template.yaml
 timed "sam validate --lint" .venv/bin/sam validate --lint -t template.yaml --region us-east-1
 
+# The binaries (the dev server, every Lambda bootstrap) and the examples: building the
+# examples activates the dev-dependencies' features as `cargo test` does (proptest turns on
+# getrandom's `std`), so the test step below reuses this build instead of compiling half
+# the dependencies a second time with other features.
 step "build (one debug build serves every test)"
-timed "cargo build" cargo build --workspace --locked
+timed "cargo build" cargo build --workspace --locked --bins --examples
 
 free_port() {
   .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
