@@ -25,8 +25,12 @@ timed "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warni
 timed "cfn-lint" .venv/bin/cfn-lint template.yaml
 timed "sam validate --lint" .venv/bin/sam validate --lint -t template.yaml --region us-east-1
 
+# The binaries (the dev server, every Lambda bootstrap) and the examples: building the
+# examples activates the dev-dependencies' features as `cargo test` does (proptest turns on
+# getrandom's `std`), so the test step below reuses this build instead of compiling half
+# the dependencies a second time with other features.
 step "build (one debug build serves every test)"
-timed "cargo build" cargo build --workspace --locked
+timed "cargo build" cargo build --workspace --locked --bins --examples
 
 step "AWS emulator (moto server)"
 moto_port=$(free_port)
@@ -50,6 +54,9 @@ timed "DynamoDB Local start" .venv/bin/python scripts/wait_http.py "DynamoDB Loc
 step "tests: domain units, handlers, store conformance (SQLite + DynamoDB), end to end (AWS + embedded), every AWS service on moto"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
 export EVREG_DEV_BIN="$PWD/target/debug/evreg-dev"
+# The Lambda bootstraps the build step made, which tests/integration/runtime.rs runs as
+# processes against its own Runtime API.
+export EVREG_BIN_DIR="$PWD/target/debug"
 timed "tests against moto" cargo test --locked -p evreg -p evreg-tests
 
 step "fuzz: schemathesis, openapi.yaml against the dev server, anonymous and as an ADMIN"

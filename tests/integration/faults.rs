@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use evreg::adapters::aws::sdk::MAX_ATTEMPTS;
 use evreg::adapters::aws::table::CANCELLED_ATTEMPTS;
 use evreg::domain::{EventId, RegistrationId, RegistrationStatus};
+use evreg::secrets::Secrets;
 use evreg::AppContext;
 use evreg_tests::api::{Api, ApiRequest, Reply};
 use evreg_tests::apps::AwsApp;
@@ -140,7 +141,8 @@ async fn by_status(
 #[tokio::test]
 async fn aws_mode_contention_under_a_fifth_of_calls_failing() {
     let faults = Faults::random(SEED, RATE);
-    let Some(app) = AwsApp::start_with("faults", Some(faults.clone())).await else {
+    let Some(app) = AwsApp::start_with("faults", &Secrets::generate(), Some(faults.clone())).await
+    else {
         return;
     };
     let api = app.api();
@@ -274,7 +276,7 @@ async fn aws_mode_contention_under_a_fifth_of_calls_failing() {
 /// The app with nothing failing yet, an organizer's event, and its faults to arm.
 async fn quiet_app(label: &str) -> Option<(AwsApp, Faults, String, EventId)> {
     let faults = Faults::none();
-    let app = AwsApp::start_with(label, Some(faults.clone())).await?;
+    let app = AwsApp::start_with(label, &Secrets::generate(), Some(faults.clone())).await?;
     let (token, event_id) = organizer_event(app.api().as_ref(), &Answers::default()).await;
     Some((app, faults, token, event_id))
 }

@@ -10,13 +10,8 @@ use evreg::ports::ListingQuery;
 use evreg::AppContext;
 use evreg_tests::api::{reply_of, Reply};
 use evreg_tests::apps::{self, AwsApp};
+use evreg_tests::samples::{replaced, sample, with_id};
 use serde_json::Value;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// Invokes the route handler for an API Gateway v2 event, as its Lambda would.
 async fn invoke(ctx: &AppContext, event: &Value) -> Reply {
@@ -32,98 +27,78 @@ fn with_token(mut event: Value, token: &str) -> Value {
 }
 
 async fn every_fixture_through_its_handler(ctx: Arc<AppContext>) {
-    let health = invoke(&ctx, &fixture("health")).await;
+    let health = invoke(&ctx, &sample("health")).await;
     assert_eq!(
         (health.status, &health.body["status"]),
         (200, &Value::from("ok"))
     );
 
-    let signup = invoke(&ctx, &fixture("auth-signup")).await;
+    let signup = invoke(&ctx, &sample("auth-signup")).await;
     assert_eq!(signup.status, 201, "{:?}", signup.body);
-    let again = invoke(&ctx, &fixture("auth-signup")).await;
+    let again = invoke(&ctx, &sample("auth-signup")).await;
     assert_eq!((again.status, again.code()), (409, "email_taken"));
 
-    let login = invoke(&ctx, &fixture("auth-login")).await;
+    let login = invoke(&ctx, &sample("auth-login")).await;
     assert_eq!(login.status, 200, "{:?}", login.body);
     let token = login.body["access_token"]
         .as_str()
         .expect("token")
         .to_owned();
 
-    let anonymous_me = invoke(&ctx, &fixture("me")).await;
+    let anonymous_me = invoke(&ctx, &sample("me")).await;
     assert_eq!(
         (anonymous_me.status, anonymous_me.code()),
         (401, "unauthenticated")
     );
-    let me = invoke(&ctx, &with_token(fixture("me"), &token)).await;
+    let me = invoke(&ctx, &with_token(sample("me"), &token)).await;
     assert_eq!(me.body["email"], signup.body["email"]);
 
-    let forged = invoke(&ctx, &fixture("events-create")).await;
+    let forged = invoke(&ctx, &sample("events-create")).await;
     assert_eq!(forged.status, 401, "the placeholder token is not a token");
-    let created = invoke(&ctx, &with_token(fixture("events-create"), &token)).await;
+    let created = invoke(&ctx, &with_token(sample("events-create"), &token)).await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     assert_eq!(created.body["registered"], 0);
-    let clash = invoke(&ctx, &with_token(fixture("events-create"), &token)).await;
+    let clash = invoke(&ctx, &with_token(sample("events-create"), &token)).await;
     assert_eq!((clash.status, clash.code()), (409, "slug_taken"));
     let event_id = created.body["id"].as_str().expect("id").to_owned();
 
-    let unknown = invoke(&ctx, &fixture("events-get")).await;
+    let unknown = invoke(&ctx, &sample("events-get")).await;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
-    let got = invoke(&ctx, &with_id(fixture("events-get"), &event_id)).await;
+    let got = invoke(&ctx, &with_id(sample("events-get"), &event_id)).await;
     assert_eq!(
         (got.status, &got.body["slug"]),
         (200, &Value::from("rust-meetup"))
     );
 
-    let registered = invoke(&ctx, &with_id(fixture("registrations-create"), &event_id)).await;
+    let registered = invoke(&ctx, &with_id(sample("registrations-create"), &event_id)).await;
     assert_eq!(registered.status, 201, "{:?}", registered.body);
     assert_eq!(registered.body["email"], "ann@example.org");
-    let duplicate = invoke(&ctx, &with_id(fixture("registrations-create"), &event_id)).await;
+    let duplicate = invoke(&ctx, &with_id(sample("registrations-create"), &event_id)).await;
     assert_eq!(
         (duplicate.status, duplicate.code()),
         (409, "duplicate_registration")
     );
-    let nowhere = invoke(&ctx, &fixture("registrations-create")).await;
+    let nowhere = invoke(&ctx, &sample("registrations-create")).await;
     assert_eq!(nowhere.status, 404);
 
-    let listed = invoke(&ctx, &fixture("events-list")).await;
+    let listed = invoke(&ctx, &sample("events-list")).await;
     assert_eq!(listed.status, 200);
     assert!(listed.body["items"].is_array());
-}
-
-/// `event` with its `{id}` path parameter (and paths) set to `id`.
-fn with_id(mut event: Value, id: &str) -> Value {
-    let old = event["pathParameters"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    for pointer in ["/rawPath", "/requestContext/http/path"] {
-        if let Some(path) = event.pointer_mut(pointer) {
-            *path = Value::String(path.as_str().unwrap_or_default().replace(&old, id));
-        }
-    }
-    event["pathParameters"]["id"] = Value::String(id.to_owned());
-    event
-}
-
-/// `event` with the fixture's placeholder (`REPLACE_WITH_…`) replaced wherever it occurs.
-fn replacing(event: &Value, placeholder: &str, value: &str) -> Value {
-    serde_json::from_str(&event.to_string().replace(placeholder, value)).expect("still JSON")
 }
 
 /// The fixtures of the attendee routes — the registration's, the event's list and ticket
 /// key, check-in — with their placeholders filled in from a real registration.
 async fn the_attendee_fixtures_through_their_handlers(ctx: Arc<AppContext>) {
-    let signup = invoke(&ctx, &fixture("auth-signup")).await;
+    let signup = invoke(&ctx, &sample("auth-signup")).await;
     assert_eq!(signup.status, 201, "{:?}", signup.body);
-    let login = invoke(&ctx, &fixture("auth-login")).await;
+    let login = invoke(&ctx, &sample("auth-login")).await;
     let token = login.body["access_token"]
         .as_str()
         .expect("token")
         .to_owned();
-    let created = invoke(&ctx, &with_token(fixture("events-create"), &token)).await;
+    let created = invoke(&ctx, &with_token(sample("events-create"), &token)).await;
     let event_id = created.body["id"].as_str().expect("id").to_owned();
-    let registered = invoke(&ctx, &with_id(fixture("registrations-create"), &event_id)).await;
+    let registered = invoke(&ctx, &with_id(sample("registrations-create"), &event_id)).await;
     assert_eq!(registered.status, 201, "{:?}", registered.body);
     let registration_id = registered.body["id"].as_str().expect("id").to_owned();
     let manage_token = registered.body["manage_token"]
@@ -131,31 +106,29 @@ async fn the_attendee_fixtures_through_their_handlers(ctx: Arc<AppContext>) {
         .expect("token")
         .to_owned();
     let for_attendee = |name: &str| {
-        replacing(
-            &with_id(fixture(name), &registration_id),
-            "REPLACE_WITH_MANAGE_TOKEN",
-            &manage_token,
+        replaced(
+            &with_id(sample(name), &registration_id),
+            &[("REPLACE_WITH_MANAGE_TOKEN", &manage_token)],
         )
     };
 
     let got = invoke(&ctx, &for_attendee("registrations-get")).await;
     assert_eq!((got.status, &got.body["id"]), (200, &registered.body["id"]));
-    let unknown = invoke(&ctx, &fixture("registrations-get")).await;
+    let unknown = invoke(&ctx, &sample("registrations-get")).await;
     assert_eq!(unknown.status, 404, "the fixture's own id names nothing");
 
     let listed = invoke(
         &ctx,
-        &replacing(
-            &with_id(fixture("events-registrations"), &event_id),
-            "REPLACE_WITH_ACCESS_TOKEN",
-            &token,
+        &replaced(
+            &with_id(sample("events-registrations"), &event_id),
+            &[("REPLACE_WITH_ACCESS_TOKEN", &token)],
         ),
     )
     .await;
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     assert_eq!(listed.body["items"][0]["id"], registered.body["id"]);
 
-    let key = invoke(&ctx, &with_id(fixture("events-ticket-key"), &event_id)).await;
+    let key = invoke(&ctx, &with_id(sample("events-ticket-key"), &event_id)).await;
     assert_eq!(
         (key.status, &key.body["algorithm"]),
         (200, &Value::from("Ed25519"))
@@ -165,23 +138,20 @@ async fn the_attendee_fixtures_through_their_handlers(ctx: Arc<AppContext>) {
         event_id.parse().expect("uuid"),
         registration_id.parse().expect("uuid"),
     );
-    let checkin = replacing(
-        &replacing(
-            &fixture("checkins-create"),
-            "REPLACE_WITH_QR_PAYLOAD",
-            &ticket,
-        ),
-        "REPLACE_WITH_ACCESS_TOKEN",
-        &token,
+    let checkin = replaced(
+        &sample("checkins-create"),
+        &[
+            ("REPLACE_WITH_QR_PAYLOAD", &ticket),
+            ("REPLACE_WITH_ACCESS_TOKEN", &token),
+        ],
     );
     let admitted = invoke(&ctx, &checkin).await;
     assert_eq!(admitted.status, 200, "{:?}", admitted.body);
     let placeholder = invoke(
         &ctx,
-        &replacing(
-            &fixture("checkins-create"),
-            "REPLACE_WITH_ACCESS_TOKEN",
-            &token,
+        &replaced(
+            &sample("checkins-create"),
+            &[("REPLACE_WITH_ACCESS_TOKEN", &token)],
         ),
     )
     .await;
@@ -201,8 +171,7 @@ async fn the_attendee_fixtures_through_their_handlers(ctx: Arc<AppContext>) {
 
 /// The SQS sample through the projection worker, twice: at-least-once delivery counts once.
 async fn the_projection_worker_takes_the_sqs_sample_once(ctx: Arc<AppContext>) {
-    let sample = fixture("sqs-projection");
-    let batch: SqsEvent = serde_json::from_value(sample).expect("SQS event");
+    let batch: SqsEvent = serde_json::from_value(sample("sqs-projection")).expect("SQS event");
     let envelope: Value =
         serde_json::from_str(batch.records[0].body.as_deref().unwrap_or_default()).unwrap();
     let event_id: evreg::domain::EventId = envelope["event"]["data"]["event"]["id"]

@@ -20,6 +20,7 @@ use evreg_tests::apps::{self, AwsApp, TEST_PUBLIC_URL};
 use evreg_tests::clock::LaterClock;
 use evreg_tests::esm::{batch_of, queue_attribute, receive, visible_messages, EventSourceMapping};
 use evreg_tests::mailbox::sent_to;
+use evreg_tests::qr::scan_qr;
 use http::Method;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -97,19 +98,6 @@ async fn ticket_in_s3(
         Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => None,
         Err(e) => panic!("get_object: {e:?}"),
     }
-}
-
-/// What a phone camera reads from the ticket image.
-fn scan_qr(png: &[u8]) -> String {
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    let image = image::load_from_memory(png)
-        .expect("a decodable image")
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "exactly one QR code in the ticket");
-    let (_, payload) = grids[0].decode().expect("a readable QR code");
-    payload
 }
 
 /// Receives every visible message of `queue_url` without deleting any (they stay in flight

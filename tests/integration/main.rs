@@ -21,6 +21,7 @@ mod jwt_attacks;
 mod mail;
 mod openapi;
 mod payments;
+mod runtime;
 mod secrets;
 mod template;
 mod users;

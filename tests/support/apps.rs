@@ -80,12 +80,17 @@ pub struct AwsApp {
 impl AwsApp {
     /// `None` when no emulator is configured (see [`emulator::sdk_config`]).
     pub async fn start(label: &str) -> Option<Self> {
-        Self::start_with(label, None).await
+        Self::start_with(label, &Secrets::generate(), None).await
     }
 
-    /// As [`AwsApp::start`], its SDK calls going through `faults` (the test's own calls,
+    /// As [`AwsApp::start`] with given secrets (a test that also puts them in SSM, for the
+    /// functions), its SDK calls going through `faults` when given (the test's own calls,
     /// provisioning, the event source mappings' SQS calls and `observer`, do not).
-    pub async fn start_with(label: &str, faults: Option<Faults>) -> Option<Self> {
+    pub async fn start_with(
+        label: &str,
+        secrets: &Secrets,
+        faults: Option<Faults>,
+    ) -> Option<Self> {
         let sdk = emulator::sdk_config().await?;
         let resources = provision(&sdk, &emulator::unique_prefix(label))
             .await
@@ -103,18 +108,17 @@ impl AwsApp {
             distribution_id: resources.api_distribution().map(str::to_owned),
             stripe_api: String::new(),
         };
-        let secrets = Secrets::generate();
         let stripe =
             StripeStandIn::start(secrets.payments.secret_key.as_deref().unwrap_or_default()).await;
         let names = AwsResources {
             stripe_api: stripe.url.clone(),
             ..names
         };
-        let observer = Arc::new(aws_context(&sdk, &names, &secrets).expect("aws context"));
+        let observer = Arc::new(aws_context(&sdk, &names, secrets).expect("aws context"));
         let ctx = match faults {
             Some(faults) => {
                 let faulty = sdk.to_builder().http_client(faults).build();
-                Arc::new(aws_context(&faulty, &names, &secrets).expect("aws context"))
+                Arc::new(aws_context(&faulty, &names, secrets).expect("aws context"))
             }
             None => observer.clone(),
         };
@@ -124,7 +128,7 @@ impl AwsApp {
             sdk,
             resources,
             stripe,
-            secrets,
+            secrets: secrets.clone(),
         })
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+    DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName, QueueAttributeName,
 };
 use evreg::adapters::embedded::bus::{sqs_record, Delivery};
 use evreg::handlers::workers::Worker;
@@ -62,18 +62,6 @@ impl EventSourceMapping {
             .iter()
             .map(|f| f.item_identifier.as_str())
             .collect();
-        let done: Vec<DeleteMessageBatchRequestEntry> = messages
-            .iter()
-            .filter(|m| !failed.contains(&m.message_id().unwrap_or_default()))
-            .enumerate()
-            .map(|(i, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle().unwrap_or_default())
-                    .build()
-                    .expect("delete entry")
-            })
-            .collect();
         if self.immediate_retries {
             for message in messages
                 .iter()
@@ -89,15 +77,14 @@ impl EventSourceMapping {
                     .expect("change message visibility");
             }
         }
-        if !done.is_empty() {
-            self.sqs
-                .delete_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(done))
-                .send()
-                .await
-                .expect("delete message batch");
-        }
+        delete(
+            &self.sqs,
+            &self.queue_url,
+            messages
+                .iter()
+                .filter(|m| !failed.contains(&m.message_id().unwrap_or_default())),
+        )
+        .await;
         (messages.len(), failed.len())
     }
 
@@ -144,6 +131,34 @@ pub fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> Sq
         })
         .collect();
     batch
+}
+
+/// Deletes the received `messages` (at most 10, one batch) from `queue_url`: what Lambda
+/// does with the records a worker did not report as failed.
+pub async fn delete<'m>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    messages: impl IntoIterator<Item = &'m Message>,
+) {
+    let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .build()
+                .expect("delete entry")
+        })
+        .collect();
+    if !entries.is_empty() {
+        sqs.delete_message_batch()
+            .queue_url(queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .expect("delete message batch");
+    }
 }
 
 /// One short receive of up to 10 messages, with what an event source mapping hands on

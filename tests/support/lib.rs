@@ -10,5 +10,8 @@ pub mod faults;
 pub mod fixtures;
 pub mod mailbox;
 pub mod provision;
+pub mod qr;
+pub mod runtime_api;
+pub mod samples;
 pub mod stores;
 pub mod stripe;

@@ -173,6 +173,91 @@ pub fn function_binaries() -> BTreeSet<String> {
         .unwrap_or_else(|e| panic!("{TEMPLATE_PATH}: {e}"))
 }
 
+/// The environment `template.yaml` gives the function whose binary is `binary`: the
+/// `Globals.Function.Environment.Variables` with the function's own `Environment.Variables`
+/// on top, `!Ref`s resolved to what [`provision`] created (tables, topic, buckets,
+/// distributions, queues) or to `parameters` (the stack parameters: `Stage`, `PublicUrl`,
+/// `MailFrom`), and `!Sub` strings with `${Parameter}` / `${LogicalId}` replaced likewise.
+pub fn function_environment(
+    provisioned: &Provisioned,
+    binary: &str,
+    parameters: &BTreeMap<&str, String>,
+) -> Result<BTreeMap<String, String>> {
+    let template = load_template()?;
+    let resources = resources(&template)?;
+    let resolve = |id: &str| -> Option<String> {
+        if let Some(value) = parameters.get(id) {
+            return Some(value.clone());
+        }
+        let kind = resources.iter().find(|r| r.id == id)?.kind;
+        match kind {
+            TABLE => provisioned.tables.get(id).cloned(),
+            TOPIC => Some(provisioned.topic_arn.clone()),
+            BUCKET => provisioned.buckets.get(id).cloned(),
+            DISTRIBUTION => provisioned.distributions.get(id).cloned(),
+            QUEUE => provisioned.queues.get(id).cloned(),
+            _ => None,
+        }
+    };
+    let value_of = |name: &str, value: &Value| -> Result<String> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            Value::Tagged(tagged) if tagged.tag == "Sub" => {
+                let mut text = tagged
+                    .value
+                    .as_str()
+                    .ok_or_else(|| format!("{name}: only the one-string !Sub is supported"))?
+                    .to_owned();
+                while let Some(start) = text.find("${") {
+                    let end = start
+                        + text[start..]
+                            .find('}')
+                            .ok_or_else(|| format!("{name}: unclosed ${{ in !Sub"))?;
+                    let id = &text[start + 2..end];
+                    let resolved =
+                        resolve(id).ok_or_else(|| format!("{name}: cannot resolve ${{{id}}}"))?;
+                    text.replace_range(start..=end, &resolved);
+                }
+                Ok(text)
+            }
+            other => match Intrinsic::of(other) {
+                Some(Intrinsic::Ref(id)) => {
+                    resolve(id).ok_or_else(|| format!("{name}: cannot resolve !Ref {id}").into())
+                }
+                _ => Err(format!("{name}: {other:?} is not supported locally").into()),
+            },
+        }
+    };
+    let variables = |node: Option<&Value>| -> Vec<(String, Value)> {
+        node.and_then(|n| n.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let globals = template.get("Globals").and_then(|g| g.get("Function"));
+    let function = resources
+        .iter()
+        .filter(|r| r.kind == FUNCTION)
+        .find(|f| f.binary().ok() == Some(binary))
+        .ok_or_else(|| format!("no function with binary {binary}"))?;
+    let mut environment = BTreeMap::new();
+    for (name, value) in variables(globals)
+        .into_iter()
+        .chain(variables(function.body.get("Properties")))
+    {
+        let resolved = value_of(&name, &value)?;
+        environment.insert(name, resolved);
+    }
+    Ok(environment)
+}
+
 /// One resource of the template.
 struct Resource<'a> {
     id: &'a str,

@@ -35,6 +35,8 @@ pub struct Session {
     pub currency: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// Where the attendee returns to (`success_url`).
+    pub return_url: String,
 }
 
 /// A refund the stand-in made.
@@ -242,13 +244,13 @@ fn create_session(state: &mut State, params: &[(String, String)]) -> (u16, Value
     ) else {
         return error(400, "invalid_request_error", "Missing required param");
     };
-    if mode != "payment" || param(params, "success_url").is_none() {
+    let Some(return_url) = param(params, "success_url").filter(|_| mode == "payment") else {
         return error(
             400,
             "invalid_request_error",
             "Invalid mode or missing success_url",
         );
-    }
+    };
     let id = format!("cs_test_{}", state.sessions.len() + 1);
     state.sessions.push(Session {
         id: id.clone(),
@@ -257,6 +259,7 @@ fn create_session(state: &mut State, params: &[(String, String)]) -> (u16, Value
         amount,
         currency: currency.to_owned(),
         expires_at,
+        return_url: return_url.to_owned(),
     });
     (
         200,

@@ -8,5 +8,7 @@ mod response;
 
 pub use cursor::CursorSigner;
 pub use problem::ApiError;
-pub use request::{header, json_body, page_limit, path_id, present, query_param};
+pub use request::{
+    header, json_body, page_limit, path_id, preferred_media_type, present, query_param,
+};
 pub use response::{json, public_json, ApiResult, SHARED_MAX_AGE_SECONDS};

@@ -235,8 +235,14 @@ async fn to_lambda_request(
     peer: SocketAddr,
 ) -> Result<(crate::handlers::routes::Route, lambda_http::Request), ApiError> {
     let (route, path_params) = match_route(req.method(), req.uri().path())?;
+    // API Gateway hands path parameters over percent-decoded.
+    let path_params = path_params
+        .into_iter()
+        .map(|(name, value)| (name, percent_decoded(&value)))
+        .collect::<Vec<_>>();
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let (parts, incoming) = req.into_parts();
+    let (mut parts, incoming) = req.into_parts();
+    join_repeated_headers(&mut parts.headers);
     let bytes = Limited::new(incoming, MAX_BODY_BYTES)
         .collect()
         .await
@@ -270,6 +276,52 @@ async fn to_lambda_request(
         .with_query_string_parameters(query_params)
         .with_request_context(RequestContext::ApiGatewayV2(context));
     Ok((route, request))
+}
+
+/// One value per header, as API Gateway's HTTP API hands them over: a repeated header's
+/// values joined with commas, and cookies with `; ` (API Gateway puts them in `cookies`,
+/// which `lambda_http` joins into one `Cookie` header).
+fn join_repeated_headers(headers: &mut http::HeaderMap) {
+    let names: Vec<http::HeaderName> = headers.keys().cloned().collect();
+    for name in names {
+        let values: Vec<&[u8]> = headers
+            .get_all(&name)
+            .iter()
+            .map(|v| v.as_bytes())
+            .collect();
+        if values.len() < 2 {
+            continue;
+        }
+        let separator: &[u8] = if name == http::header::COOKIE {
+            b"; "
+        } else {
+            b","
+        };
+        let joined = values.join(separator);
+        if let Ok(value) = http::HeaderValue::from_bytes(&joined) {
+            headers.insert(name, value);
+        }
+    }
+}
+
+/// `%XX` sequences decoded (UTF-8; anything else is left as it was sent).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(high << 4 | low);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 /// Dev secrets live in `<data dir>/secrets/`, generated on first run, never in the repo.
@@ -446,5 +498,33 @@ async fn sweep_forever(ctx: Arc<AppContext>, started: time::OffsetDateTime) {
             Ok(swept) => tracing::warn!(swept, "republished events left in the outbox"),
             Err(error) => tracing::warn!(%error, "outbox sweep failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod translation_tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_are_percent_decoded_like_api_gateways() {
+        assert_eq!(percent_decoded("0190d3a4%2D0000"), "0190d3a4-0000");
+        assert_eq!(percent_decoded("caf%C3%A9"), "café");
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn repeated_headers_are_joined_like_api_gateways() {
+        let mut headers = http::HeaderMap::new();
+        headers.append("accept", "application/json".parse().unwrap());
+        headers.append("accept", "text/csv;q=0.5".parse().unwrap());
+        headers.append("cookie", "a=1".parse().unwrap());
+        headers.append("cookie", "b=2".parse().unwrap());
+        headers.append("x-one", "1".parse().unwrap());
+        join_repeated_headers(&mut headers);
+        assert_eq!(headers["accept"], "application/json,text/csv;q=0.5");
+        assert_eq!(headers["cookie"], "a=1; b=2");
+        assert_eq!(headers["x-one"], "1");
+        assert_eq!(headers.get_all("accept").iter().count(), 1);
     }
 }

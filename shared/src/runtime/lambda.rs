@@ -1,4 +1,10 @@
 //! Lambda entry points: build the context once per cold start, then serve events.
+//!
+//! A cold start does only what its function declared it needs ([`Needs`], per route and
+//! worker in `runtime::needs`): it reads those secrets from SSM, if any, and meanwhile opens
+//! its first DynamoDB connection (a `GetItem` of a key no item has: see
+//! [`open_connection`]), so that the first request does not pay the TLS handshake. The SNS, S3, SES and CloudFront clients are built when first used.
+//! A start that fails posts its error to the Runtime API's `/runtime/init/error`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,20 +13,28 @@ use aws_config::SdkConfig;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{service_fn, Request};
+use tokio::sync::OnceCell;
 
+use crate::adapters::aws::table::open_connection;
 use crate::adapters::aws::{
-    dynamodb_client, load_sdk_config, load_secrets, s3_client, CloudFrontCdn, DynamoReadModel,
+    dynamodb_client, load_sdk_config, load_some_secrets, s3_client, CloudFrontCdn, DynamoReadModel,
     DynamoStore, NoCdn, NoPayments, PaymentParameters, S3Blobs, SesMailer, SnsBus, StripePayments,
     STRIPE_API,
 };
 use crate::app::AppContext;
-use crate::auth::{Passwords, TokenService};
+use crate::auth::{KeyRing, Passwords, TokenService};
 use crate::handlers::routes::{authorize, into_response, Caller, Route};
 use crate::handlers::schedules::holds_expirer;
-use crate::http::{ApiResult, CursorSigner};
+use crate::handlers::workers::Worker;
+use crate::http::{ApiError, ApiResult, CursorSigner};
 use crate::ports::{BoxError, Cdn, Payments, SystemClock};
+use crate::runtime::lazy::OnFirstUse;
 use crate::runtime::logging;
-use crate::secrets::Secrets;
+use crate::runtime::needs::{
+    route_needs, worker_needs, Needs, Warm, HOLDS_EXPIRER_NEEDS, SWEEPER_NEEDS,
+};
+use crate::secrets::{PaymentSecrets, Secrets};
+use crate::tickets::AttendeeKeys;
 
 /// The AWS resources a function works on, named by the template's environment variables.
 #[derive(Debug, Clone)]
@@ -66,15 +80,34 @@ fn env(name: &str) -> Result<String, BoxError> {
     std::env::var(name).map_err(|_| format!("environment variable {name} is not set").into())
 }
 
-/// The context over AWS adapters; SDK clients are built here, once.
+/// The context over AWS adapters, with every secret. The DynamoDB client is built here;
+/// the SNS, S3, SES and CloudFront clients on first use.
 pub fn aws_context(
     sdk: &SdkConfig,
     resources: &AwsResources,
     secrets: &Secrets,
 ) -> Result<AppContext, BoxError> {
-    let dynamodb = dynamodb_client(sdk);
+    Ok(context_over(
+        sdk,
+        dynamodb_client(sdk),
+        resources,
+        TokenService::new(&secrets.jwt)?,
+        secrets.attendee.clone(),
+        &secrets.payments,
+    ))
+}
+
+/// The context over `dynamodb` (each SDK client has its own connection pool: the client
+/// that opened the connection at init is the one that must serve the requests).
+fn context_over(
+    sdk: &SdkConfig,
+    dynamodb: aws_sdk_dynamodb::Client,
+    resources: &AwsResources,
+    tokens: TokenService,
+    attendee_keys: AttendeeKeys,
+    payment_secrets: &PaymentSecrets,
+) -> AppContext {
     let store = Arc::new(DynamoStore::new(dynamodb.clone(), &resources.write_table));
-    let payment_secrets = &secrets.payments;
     let payments: Arc<dyn Payments> =
         if payment_secrets.secret_key.is_some() || !payment_secrets.webhook_secrets.is_empty() {
             Arc::new(StripePayments::new(
@@ -85,7 +118,10 @@ pub fn aws_context(
         } else {
             Arc::new(NoPayments)
         };
-    Ok(AppContext {
+    let (bus_sdk, topic) = (sdk.clone(), resources.topic_arn.clone());
+    let (blobs_sdk, bucket) = (sdk.clone(), resources.tickets_bucket.clone());
+    let (mail_sdk, from) = (sdk.clone(), resources.mail_from.clone());
+    AppContext {
         events: store.clone(),
         registrations: store.clone(),
         payment_records: store.clone(),
@@ -95,67 +131,212 @@ pub fn aws_context(
         idempotency: store.clone(),
         outbox: store,
         read_model: Arc::new(DynamoReadModel::new(dynamodb, &resources.read_table)),
-        bus: Arc::new(SnsBus::new(
-            aws_sdk_sns::Client::new(sdk),
-            &resources.topic_arn,
-        )),
-        blobs: Arc::new(S3Blobs::new(s3_client(sdk), &resources.tickets_bucket)),
-        mailer: Arc::new(SesMailer::new(
-            aws_sdk_ses::Client::new(sdk),
-            &resources.mail_from,
-        )),
+        bus: Arc::new(OnFirstUse::new(move || {
+            SnsBus::new(aws_sdk_sns::Client::new(&bus_sdk), &topic)
+        })),
+        blobs: Arc::new(OnFirstUse::new(move || {
+            S3Blobs::new(s3_client(&blobs_sdk), &bucket)
+        })),
+        mailer: Arc::new(OnFirstUse::new(move || {
+            SesMailer::new(aws_sdk_ses::Client::new(&mail_sdk), &from)
+        })),
         cdn: match &resources.distribution_id {
-            Some(id) => Arc::new(CloudFrontCdn::new(aws_sdk_cloudfront::Client::new(sdk), id))
-                as Arc<dyn Cdn>,
+            Some(id) => {
+                let (cdn_sdk, id) = (sdk.clone(), id.clone());
+                Arc::new(OnFirstUse::new(move || {
+                    CloudFrontCdn::new(aws_sdk_cloudfront::Client::new(&cdn_sdk), &id)
+                })) as Arc<dyn Cdn>
+            }
             None => Arc::new(NoCdn),
         },
         clock: Arc::new(SystemClock),
-        tokens: TokenService::new(&secrets.jwt)?,
+        tokens,
         passwords: Passwords::default(),
-        attendee_keys: secrets.attendee.clone(),
-        cursors: CursorSigner::new(&secrets.attendee),
+        cursors: CursorSigner::new(&attendee_keys),
+        attendee_keys,
         public_url: resources.public_url.clone(),
-    })
+    }
 }
 
-/// Everything a cold start reads: SDK config, resource names, and the secrets from SSM.
-pub async fn context_from_env() -> Result<Arc<AppContext>, BoxError> {
-    let sdk = load_sdk_config().await;
-    let resources = AwsResources::from_env()?;
-    let payments = PaymentParameters {
-        secret_key: std::env::var("STRIPE_SECRET_KEY_PARAMETER").ok(),
-        webhook_secrets: std::env::var("STRIPE_WEBHOOK_SECRETS_PARAMETER").ok(),
-    };
-    let secrets = load_secrets(
-        &aws_sdk_ssm::Client::new(&sdk),
-        &env("JWT_KEYS_PARAMETER")?,
-        &env("ATTENDEE_SECRET_PARAMETER")?,
-        &payments,
-    )
-    .await?;
-    Ok(Arc::new(aws_context(&sdk, &resources, &secrets)?))
+/// A cold start's context: what the environment names, the secrets `needs` declares (the
+/// others stand in as random keys nobody shares, which verify nothing a caller holds), and
+/// the first DynamoDB connection opened.
+struct ColdStart {
+    ctx: Arc<AppContext>,
+    sdk: SdkConfig,
+    /// `JWT_KEYS_PARAMETER`, when the key ring is fetched on demand (see [`Contexts`]).
+    jwt_on_demand: Option<String>,
+}
+
+impl ColdStart {
+    /// `jwt_on_demand`: a route whose [`Needs`] leave the key ring out still checks a bearer
+    /// token when one comes, so it needs the ring's parameter name.
+    async fn from_env(needs: Needs, jwt_on_demand: bool) -> Result<Self, BoxError> {
+        return_large_blocks_to_the_kernel();
+        let sdk = load_sdk_config().await;
+        let resources = AwsResources::from_env()?;
+        let jwt_parameter = (needs.jwt_keys || jwt_on_demand)
+            .then(|| env("JWT_KEYS_PARAMETER"))
+            .transpose()?;
+        let attendee_parameter = needs
+            .attendee_secret
+            .then(|| env("ATTENDEE_SECRET_PARAMETER"))
+            .transpose()?;
+
+        // The payment provider's secrets where the template names their parameters: the
+        // functions that take money (and only they may read them).
+        let payments = PaymentParameters {
+            secret_key: std::env::var("STRIPE_SECRET_KEY_PARAMETER").ok(),
+            webhook_secrets: std::env::var("STRIPE_WEBHOOK_SECRETS_PARAMETER").ok(),
+        };
+        // The secrets on a task of their own, so that its SDK work runs beside the
+        // connection's on another thread, not only while that one waits.
+        let secrets = tokio::spawn({
+            let (sdk, jwt, attendee) = (
+                sdk.clone(),
+                jwt_parameter.clone().filter(|_| needs.jwt_keys),
+                attendee_parameter.clone(),
+            );
+            async move {
+                let ssm = aws_sdk_ssm::Client::new(&sdk);
+                load_some_secrets(&ssm, jwt.as_deref(), attendee.as_deref(), &payments).await
+            }
+        });
+        let dynamodb = dynamodb_client(&sdk);
+        let table = match needs.warm {
+            Warm::WriteTable => Some(resources.write_table.as_str()),
+            Warm::ReadTable => Some(resources.read_table.as_str()),
+            Warm::Nothing => None,
+        };
+        if let Some(table) = table {
+            open_connection(&dynamodb, table).await?;
+        }
+        let secrets = secrets.await??;
+
+        let tokens = TokenService::new(&secrets.jwt.unwrap_or_else(|| KeyRing::generate("none")))?;
+        let attendee = secrets.attendee.unwrap_or_else(AttendeeKeys::generate);
+        Ok(Self {
+            ctx: Arc::new(context_over(
+                &sdk,
+                dynamodb,
+                &resources,
+                tokens,
+                attendee,
+                &secrets.payments,
+            )),
+            sdk,
+            jwt_on_demand: jwt_parameter.filter(|_| !needs.jwt_keys && jwt_on_demand),
+        })
+    }
+}
+
+/// Allocations of 4 MiB and more straight from the kernel (`mmap`) and back to it when
+/// freed. glibc's default raises this threshold to the size of the first large block freed
+/// and from then on serves such blocks from its heaps, where they fragment: argon2's 19 MiB
+/// per password hash made a function's peak RSS grow from 34 MiB to 130 MiB (login) and
+/// 225 MiB (user creation) within 10 to 30 invocations on a 256 MB function; fixed, it stays
+/// at 34 MiB (BENCHMARKS.md §4).
+fn return_large_blocks_to_the_kernel() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets a parameter of glibc's allocator, under the allocator's own lock;
+    // it does not touch memory the program holds.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
+/// Tells the Runtime API why the start failed (`POST /runtime/init/error`), as Lambda
+/// expects of a custom runtime, and returns the error for `main` to exit with.
+async fn init_failed(error: BoxError) -> lambda_http::Error {
+    tracing::error!(%error, "init failed");
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return error;
+    }
+    let body = serde_json::json!({ "errorType": "InitError", "errorMessage": error.to_string() });
+    let request = lambda_runtime_api_client::build_request()
+        .method(http::Method::POST)
+        .uri("/2018-06-01/runtime/init/error")
+        .header("lambda-runtime-function-error-type", "Runtime.InitError")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(lambda_runtime_api_client::body::Body::from(
+            body.to_string(),
+        ));
+    match request {
+        Ok(request) => {
+            let client = lambda_runtime_api_client::PooledClient::builder().build();
+            if let Err(report) = client.call(request).await {
+                tracing::error!(error = %report, "reporting the init error failed");
+            }
+        }
+        Err(report) => tracing::error!(error = %report, "building the init error report failed"),
+    }
+    error
+}
+
+/// The context a route's request runs with: the cold start's, or — on a route that does
+/// not load the JWT key ring at init, for a request carrying a bearer token — the same with
+/// the key ring, fetched from SSM once, on the first such request.
+struct Contexts {
+    start: ColdStart,
+    with_keys: OnceCell<Arc<AppContext>>,
+}
+
+impl Contexts {
+    async fn for_request(&self, req: &Request) -> Result<Arc<AppContext>, BoxError> {
+        let Some(parameter) = &self.start.jwt_on_demand else {
+            return Ok(self.start.ctx.clone());
+        };
+        if !req.headers().contains_key(http::header::AUTHORIZATION) {
+            return Ok(self.start.ctx.clone());
+        }
+        self.with_keys
+            .get_or_try_init(|| async {
+                let ssm = aws_sdk_ssm::Client::new(&self.start.sdk);
+                let ring = load_some_secrets(&ssm, Some(parameter), None, &Default::default())
+                    .await?
+                    .jwt
+                    .ok_or("the JWT key ring was not read")?;
+                Ok::<_, BoxError>(Arc::new(AppContext {
+                    tokens: TokenService::new(&ring)?,
+                    ..(*self.start.ctx).clone()
+                }))
+            })
+            .await
+            .cloned()
+    }
 }
 
 /// `main` of a route Lambda:
 /// `run_route(Route::X, |ctx, req, caller| async move { x::handle(&ctx, req, caller).await })`.
 /// Every request is authorized under the route's [`Access`](crate::handlers::routes::Access)
 /// first, exactly as the dev server's `Route::handle` does. Taking the handler as a closure
-/// links only that route's code into its binary.
+/// links only that route's code into its binary. The cold start reads what
+/// [`route_needs`] declares for `route`.
 pub async fn run_route<F, Fut>(route: Route, handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Arc<AppContext>, Request, Caller) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ApiResult> + Send,
 {
     logging::init_json();
-    let ctx = context_from_env().await?;
+    let start = match ColdStart::from_env(route_needs(route), true).await {
+        Ok(start) => start,
+        Err(error) => return Err(init_failed(error).await),
+    };
+    let contexts = Arc::new(Contexts {
+        start,
+        with_keys: OnceCell::new(),
+    });
     let handler = Arc::new(handler);
     let access = route.spec().access;
     lambda_http::run(service_fn(move |req: Request| {
-        let (ctx, handler) = (ctx.clone(), handler.clone());
+        let (contexts, handler) = (contexts.clone(), handler.clone());
         async move {
-            let response = match authorize(access, &ctx, &req).await {
-                Ok(caller) => handler(ctx, req, caller).await,
-                Err(refused) => Err(refused),
+            let response = match contexts.for_request(&req).await {
+                Ok(ctx) => match authorize(access, &ctx, &req).await {
+                    Ok(caller) => handler(ctx, req, caller).await,
+                    Err(refused) => Err(refused),
+                },
+                Err(error) => Err(ApiError::Internal(error)),
             };
             Ok::<_, lambda_http::Error>(into_response(response))
         }
@@ -163,33 +344,19 @@ where
     .await
 }
 
-/// `main` of the scheduled holds expirer (every minute): releases every lapsed hold
-/// ([`crate::handlers::schedules::holds_expirer`]); the EventBridge event's content is
-/// irrelevant.
-pub async fn run_holds_expirer() -> Result<(), lambda_http::Error> {
-    logging::init_json();
-    let ctx = context_from_env().await?;
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
-        let ctx = ctx.clone();
-        async move {
-            let released = holds_expirer::run(&ctx).await?;
-            if released > 0 {
-                tracing::info!(released, "released lapsed holds");
-            }
-            Ok::<_, lambda_http::Error>(serde_json::json!({ "released": released }))
-        }
-    }))
-    .await
-}
-
-/// `main` of a worker Lambda fed by an SQS event source mapping with partial batch responses.
-pub async fn run_worker<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+/// `main` of a worker Lambda fed by an SQS event source mapping with partial batch
+/// responses: `run_worker(Worker::X, |ctx, batch| async move { x::handle(&ctx, batch).await })`.
+/// The cold start reads what [`worker_needs`] declares for `worker`.
+pub async fn run_worker<F, Fut>(worker: Worker, handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Arc<AppContext>, SqsEvent) -> Fut,
     Fut: Future<Output = SqsBatchResponse> + Send,
 {
     logging::init_json();
-    let ctx = context_from_env().await?;
+    let ctx = match ColdStart::from_env(worker_needs(worker), false).await {
+        Ok(start) => start.ctx,
+        Err(error) => return Err(init_failed(error).await),
+    };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let response = handler(ctx.clone(), event.payload);
         async move { Ok::<_, lambda_http::Error>(response.await) }
@@ -197,19 +364,46 @@ where
     .await
 }
 
-/// `main` of the scheduled outbox sweeper; the EventBridge event's content is irrelevant.
-pub async fn run_sweeper() -> Result<(), lambda_http::Error> {
+/// `main` of a scheduled function (an EventBridge schedule, whose event's content is
+/// irrelevant): runs `job` on every invocation and answers what it returns.
+async fn run_scheduled<F, Fut>(needs: Needs, job: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Arc<AppContext>) -> Fut,
+    Fut: Future<Output = Result<serde_json::Value, BoxError>> + Send,
+{
     logging::init_json();
-    let ctx = context_from_env().await?;
+    let ctx = match ColdStart::from_env(needs, false).await {
+        Ok(start) => start.ctx,
+        Err(error) => return Err(init_failed(error).await),
+    };
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
-        let ctx = ctx.clone();
-        async move {
-            let republished = ctx.sweep_outbox().await?;
-            if republished > 0 {
-                tracing::warn!(republished, "republished events left in the outbox");
-            }
-            Ok::<_, lambda_http::Error>(serde_json::json!({ "republished": republished }))
-        }
+        job(ctx.clone())
     }))
+    .await
+}
+
+/// `main` of the scheduled outbox sweeper (every minute): republishes what a function
+/// wrote but died before publishing.
+pub async fn run_sweeper() -> Result<(), lambda_http::Error> {
+    run_scheduled(SWEEPER_NEEDS, |ctx| async move {
+        let republished = ctx.sweep_outbox().await?;
+        if republished > 0 {
+            tracing::warn!(republished, "republished events left in the outbox");
+        }
+        Ok(serde_json::json!({ "republished": republished }))
+    })
+    .await
+}
+
+/// `main` of the scheduled holds expirer (every minute): releases every lapsed hold
+/// ([`crate::handlers::schedules::holds_expirer`]).
+pub async fn run_holds_expirer() -> Result<(), lambda_http::Error> {
+    run_scheduled(HOLDS_EXPIRER_NEEDS, |ctx| async move {
+        let released = holds_expirer::run(&ctx).await?;
+        if released > 0 {
+            tracing::info!(released, "released lapsed holds");
+        }
+        Ok(serde_json::json!({ "released": released }))
+    })
     .await
 }

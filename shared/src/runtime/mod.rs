@@ -9,5 +9,8 @@ pub mod dev_server;
 pub mod edge;
 #[cfg(feature = "aws")]
 pub mod lambda;
+#[cfg(feature = "aws")]
+mod lazy;
 /// JSON logs for Lambda and the dev server.
 pub mod logging;
+pub mod needs;

@@ -30,7 +30,7 @@ pub use cloudfront::{CloudFrontCdn, NoCdn};
 pub use read_model::DynamoReadModel;
 pub use s3::{s3_client, S3Blobs};
 pub use sdk::{dynamodb_client, load_sdk_config, retry_config};
-pub use secrets::{load_secrets, PaymentParameters};
+pub use secrets::{load_secrets, load_some_secrets, PaymentParameters, SomeSecrets};
 pub use ses::SesMailer;
 pub use sns::SnsBus;
 pub use stripe::{NoPayments, StripePayments, STRIPE_API};

@@ -1,4 +1,5 @@
-//! Secrets from SSM Parameter Store (SecureString), read once per cold start.
+//! Secrets from SSM Parameter Store (SecureString), read once per cold start: only the ones
+//! the function needs, in one `GetParameters` call.
 
 use crate::auth::keys::KeyRing;
 use crate::ports::BoxError;
@@ -15,6 +16,18 @@ pub struct PaymentParameters {
     pub webhook_secrets: Option<String>,
 }
 
+/// The secrets one function asked for; `None` (or empty payment secrets) where it did not
+/// ask.
+#[derive(Clone, Default)]
+pub struct SomeSecrets {
+    /// The JWT key ring, if asked for.
+    pub jwt: Option<KeyRing>,
+    /// The attendee secret, if asked for.
+    pub attendee: Option<AttendeeKeys>,
+    /// The payment provider's, those asked for and present.
+    pub payments: PaymentSecrets,
+}
+
 /// Reads the JWT key ring, the attendee secret and the payment secrets `payments` names
 /// from SSM SecureString parameters in one round trip, once per cold start. The payment
 /// parameters may be missing: a stack that sells no tickets needs no Stripe account (its
@@ -26,19 +39,52 @@ pub async fn load_secrets(
     attendee_parameter: &str,
     payments: &PaymentParameters,
 ) -> Result<Secrets, BoxError> {
+    let loaded =
+        load_some_secrets(ssm, Some(jwt_parameter), Some(attendee_parameter), payments).await?;
+    match (loaded.jwt, loaded.attendee) {
+        (Some(jwt), Some(attendee)) => Ok(Secrets {
+            jwt,
+            attendee,
+            payments: loaded.payments,
+        }),
+        _ => Err("SSM answered without a requested parameter".into()),
+    }
+}
+
+/// Reads the named parameters (those given) in one `GetParameters` call; with none named,
+/// nothing is read. A missing, empty or malformed JWT or attendee parameter is an error
+/// naming it; a missing payment parameter leaves that secret out (see [`load_secrets`]).
+pub async fn load_some_secrets(
+    ssm: &aws_sdk_ssm::Client,
+    jwt_parameter: Option<&str>,
+    attendee_parameter: Option<&str>,
+    payments: &PaymentParameters,
+) -> Result<SomeSecrets, BoxError> {
+    let names: Vec<String> = [
+        jwt_parameter,
+        attendee_parameter,
+        payments.secret_key.as_deref(),
+        payments.webhook_secrets.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::to_owned)
+    .collect();
+    if names.is_empty() {
+        return Ok(SomeSecrets::default());
+    }
     let output = ssm
         .get_parameters()
-        .set_names(Some(
-            [jwt_parameter, attendee_parameter]
-                .into_iter()
-                .chain(payments.secret_key.as_deref())
-                .chain(payments.webhook_secrets.as_deref())
-                .map(str::to_owned)
-                .collect(),
-        ))
+        .set_names(Some(names))
         .with_decryption(true)
         .send()
-        .await?;
+        .await
+        .map_err(|e| {
+            format!(
+                "reading SSM parameters: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            )
+        })?;
     let value = |name: &str| {
         output
             .parameters()
@@ -69,9 +115,18 @@ pub async fn load_secrets(
             })
             .unwrap_or_default(),
     };
-    Ok(Secrets {
-        jwt: KeyRing::from_json(value(jwt_parameter)?)?,
-        attendee: AttendeeKeys::from_base64(value(attendee_parameter)?)?,
+    Ok(SomeSecrets {
+        jwt: jwt_parameter
+            .map(|name| {
+                KeyRing::from_json(value(name)?).map_err(|e| format!("SSM parameter {name}: {e}"))
+            })
+            .transpose()?,
+        attendee: attendee_parameter
+            .map(|name| {
+                AttendeeKeys::from_base64(value(name)?)
+                    .map_err(|e| format!("SSM parameter {name}: {e}"))
+            })
+            .transpose()?,
         payments: payment_secrets,
     })
 }

@@ -141,6 +141,45 @@ impl Table {
     }
 }
 
+/// The partition and sort key no item has (every key of `keys.rs` has a `#`-separated
+/// prefix), read by [`open_connection`].
+const NO_ITEM: &str = "warm-up";
+
+/// Opens `client`'s first connection to DynamoDB (and does the SDK's one-time work for the
+/// first request) with the cheapest call the template's read and CRUD policies allow: an
+/// eventually consistent `GetItem` of a key no item has, projecting only `pk`. A table that
+/// does not exist is an error (a misconfigured function should not take traffic); any other
+/// failure is only logged, since the connection was the point and the first request will
+/// meet the same service anyway.
+pub async fn open_connection(client: &Client, table: &str) -> Result<(), StoreError> {
+    let request = client
+        .get_item()
+        .table_name(table)
+        .key("pk", s(NO_ITEM))
+        .key("sk", s(NO_ITEM))
+        .projection_expression("pk");
+    match request.send().await {
+        Ok(_) => Ok(()),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Err(StoreError::Unavailable(
+                format!("the table {table} does not exist").into(),
+            ))
+        }
+        Err(error) => {
+            tracing::warn!(
+                error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error),
+                table,
+                "opening the DynamoDB connection failed"
+            );
+            Ok(())
+        }
+    }
+}
+
 /// A string attribute.
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

@@ -8,7 +8,9 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{EventId, Registration, RegistrationStatus};
 use crate::handlers::common::views::ListPage;
-use crate::http::{header, json, page_limit, path_id, query_param, ApiError, ApiResult};
+use crate::http::{
+    json, page_limit, path_id, preferred_media_type, query_param, ApiError, ApiResult,
+};
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;
@@ -27,7 +29,7 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
 
     caller.event(ctx, event_id).await?;
 
-    if header(&req, "accept").is_some_and(|accept| accept.contains("text/csv")) {
+    if preferred_media_type(&req, &["application/json", "text/csv"]) == Some("text/csv") {
         return csv_export(ctx, event_id, status).await;
     }
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
