@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make build` / `make sam-build`: `sam build` of every function, as a deployer runs it, into
+# .aws-sam/build (one arm64 bootstrap per function, the template rewritten to point at them,
+# ready for `sam deploy`). Installs what it needs itself: cargo-lambda and zig (PyPI, into
+# .venv with sam-cli) and the aarch64-unknown-linux-gnu target (rustup).
+#
+#   scripts/sam-build.sh [SAM BUILD ARGUMENTS...]      e.g. --config-env prod
+#
+# Every function is `BuildMethod: makefile`: SAM runs the Makefile's build-<LogicalId> per
+# function; the first runs one cargo-lambda build of all binaries, the rest copy. Prints the
+# wall time, then each function's bootstrap size and zipped size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+now_ms() { date +%s%3N; }
+
+scripts/venv.sh scripts/requirements-dev.txt scripts/requirements-build.txt
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
+  rustup target add aarch64-unknown-linux-gnu
+export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+
+start=$(now_ms)
+sam build --build-in-source "$@"
+ms=$(($(now_ms) - start))
+printf -- '-- sam build: %d.%d s\n' $((ms / 1000)) $((ms % 1000 / 100)) >&2
+python scripts/bench_build_report.py .aws-sam/build

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# `make sam-local`: every function through `sam local invoke`, the way its users run it.
+# Builds (scripts/sam-build.sh), starts ONE moto server on 127.0.0.1 (scripts/moto_server.py,
+# as `make test` does), provisions the template's tables, topic, queues, bucket, SSM
+# parameters and an ADMIN in it (tests/examples/sam_local_env.rs: the test suite's own
+# provisioning from template.yaml), then invokes every function in a user's journey with its
+# events/ file, placeholders filled from earlier answers, and worker functions with the SQS
+# batches SNS delivered to their queues (scripts/sam_local.py), checking every answer.
+# Results: target/sam-local/results.md (and events as sent, logs, results.json).
+#
+# Needs Docker. Where `docker info` fails and this runs as root, it installs Docker Engine
+# (Debian's docker.io) if missing and starts `dockerd --userland-proxy=false` itself (SAM's
+# invoke times out behind the userland proxy), stopping it by PID at the end. The Lambda
+# base image is pulled, or built locally where no registry is reachable
+# (scripts/lambda-base-image.sh).
+#
+# The emulator listens on 127.0.0.1 only. Functions run in containers on Docker's bridge; on
+# Linux, as root, a DNAT rule sends their connections to <bridge gateway>:<port> to the
+# emulator's 127.0.0.1:<port> (with route_localnet on the bridge), removed at the end. With
+# Docker Desktop, host.docker.internal reaches the host's loopback already.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=target/sam-local
+mkdir -p "$out"
+
+step() { printf '\n== %s\n' "$*"; }
+now_ms() { date +%s%3N; }
+run_start=$(now_ms)
+timed() {
+  local label=$1 start status=0 ms
+  shift
+  start=$(now_ms)
+  "$@" || status=$?
+  ms=$(($(now_ms) - start))
+  [ "$status" -eq 0 ] || label="$label FAILED"
+  printf -- '-- %s: %d.%d s\n' "$label" $((ms / 1000)) $((ms % 1000 / 100)) >&2
+  return "$status"
+}
+# Polls COMMAND... every 200 ms until it succeeds or SECONDS pass.
+wait_for() {
+  local seconds=$1 deadline
+  shift
+  deadline=$(($(date +%s) + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+
+# What this run started or changed, undone on exit (success or failure).
+pids=()
+undo=()
+cleanup() {
+  local i pid
+  for ((i = ${#undo[@]} - 1; i >= 0; i--)); do eval "${undo[i]}" || true; done
+  for pid in ${pids[@]+"${pids[@]}"}; do kill "$pid" 2>/dev/null || true; done
+  for pid in ${pids[@]+"${pids[@]}"}; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+step "Docker"
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Docker is not running and this is not root: start Docker and run again." >&2
+    exit 1
+  fi
+  if ! command -v dockerd >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  dockerd --userland-proxy=false --pidfile "$PWD/$out/dockerd.pid" > "$out/dockerd.log" 2>&1 &
+  pids+=($!)
+  dockerd_pid=$!
+  timed "dockerd start" wait_for 60 docker info ||
+    { tail -20 "$out/dockerd.log" >&2; exit 1; }
+  echo "dockerd started (pid $dockerd_pid), stopped at the end"
+fi
+
+step "Lambda base image (provided.al2023, arm64)"
+timed "base image" scripts/lambda-base-image.sh
+
+step "sam build"
+timed "make build" scripts/sam-build.sh
+
+step "AWS emulator (moto server on 127.0.0.1)"
+port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+.venv/bin/python scripts/moto_server.py "$port" > "$out/moto.log" 2>&1 &
+pids+=($!)
+timed "moto start" .venv/bin/python scripts/wait_http.py "moto server" \
+  "http://127.0.0.1:$port/moto-api/" "$!"
+
+step "the functions' way to the emulator"
+if [ "$(uname -s)" = Linux ] && [ "$(id -u)" -eq 0 ]; then
+  interface=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}')
+  interface=${interface:-docker0}
+  bridge=$(ip -4 -o addr show dev "$interface" | awk '{ split($4, a, "/"); print a[1]; exit }')
+  old_localnet=$(sysctl -n "net.ipv4.conf.$interface.route_localnet")
+  sysctl -qw "net.ipv4.conf.$interface.route_localnet=1"
+  undo+=("sysctl -qw net.ipv4.conf.$interface.route_localnet=$old_localnet")
+  rule=(PREROUTING -i "$interface" -d "$bridge" -p tcp --dport "$port" -j DNAT --to-destination "127.0.0.1:$port")
+  iptables -t nat -I "${rule[@]}"
+  undo+=("iptables -t nat -D ${rule[*]}")
+  container_endpoint="http://$bridge:$port"
+else
+  container_endpoint="http://host.docker.internal:$port"
+fi
+echo "functions reach the emulator at $container_endpoint (it listens on 127.0.0.1:$port)"
+image=public.ecr.aws/lambda/provided:al2023-arm64
+host=${container_endpoint#http://}
+timed "a container reaches the emulator" docker run --rm --platform linux/arm64 --entrypoint bash \
+  "$image" -c "exec 3<>/dev/tcp/${host%:*}/${host##*:}" ||
+  { echo "a container cannot connect to $container_endpoint" >&2; exit 1; }
+
+step "provisioning (template.yaml's resources, SSM parameters, an ADMIN)"
+timed "provision" env AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
+  cargo run --quiet --locked -p evreg-tests --example sam_local_env -- dev > "$out/resources.json"
+
+step "sam local invoke of every function"
+status=0
+timed "invocations" .venv/bin/python scripts/sam_local.py "$out/resources.json" \
+  "http://127.0.0.1:$port" "$container_endpoint" "$out" || status=$?
+
+ms=$(($(now_ms) - run_start))
+printf '\n== sam-local done in %d.%d s (results: %s/results.md)\n' $((ms / 1000)) $((ms % 1000 / 100)) "$out"
+exit "$status"
