@@ -36,7 +36,7 @@ lambda-build:
 # LAMBDA_PROFILE=lambda-check (make test) builds the same way without optimisation.
 ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 LAMBDA_PROFILE ?= release
-LAMBDA_DIR = $(ROOT)target/lambda
+LAMBDA_DIR = $(ROOT)target/lambda$(if $(filter-out release,$(LAMBDA_PROFILE)),-$(LAMBDA_PROFILE))
 CARGO_LAMBDA_BUILD = cargo lambda build --profile $(LAMBDA_PROFILE) --arm64 --locked \
 	-p evreg-functions --lambda-dir "$(LAMBDA_DIR)"
 binary = $(shell printf '%s' '$(1)' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr '[:upper:]' '[:lower:]')

@@ -6,6 +6,10 @@
 #
 #   scripts/sam-build.sh [SAM BUILD ARGUMENTS...]      e.g. --config-env prod
 #
+# SAM_BUILD_DIR (default .aws-sam/build) is where the built template and bootstraps go;
+# LAMBDA_PROFILE (default release) the Cargo profile: make test builds with lambda-check
+# (unoptimised) into target/sam-check/build, never over a deployable .aws-sam/build.
+#
 # Every function is `BuildMethod: makefile`: SAM runs the Makefile's build-<LogicalId> per
 # function; the first runs one cargo-lambda build of all binaries, the rest copy. Prints the
 # wall time, then each function's bootstrap size and zipped size.
@@ -18,8 +22,9 @@ rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
   rustup target add aarch64-unknown-linux-gnu
 export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0
 
+build_dir=${SAM_BUILD_DIR:-.aws-sam/build}
 start=$(now_ms)
-sam build --build-in-source "$@"
+sam build --build-in-source --build-dir "$build_dir" "$@"
 ms=$(($(now_ms) - start))
 printf -- '-- sam build: %d.%d s\n' $((ms / 1000)) $((ms % 1000 / 100)) >&2
-python scripts/bench_build_report.py .aws-sam/build
+python scripts/bench_build_report.py "$build_dir"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: `make test` (and CI's .ci/run) run exactly this.
-# Installs what it needs (.venv with moto, cfn-lint and sam-cli; node_modules with DynamoDB
-# Local; a Java runtime only if none is installed), starts ONE moto server and ONE DynamoDB
-# Local for the run, each on a free 127.0.0.1 port, and stops both by PID on exit, success
-# or failure. Every step prints how long it took.
+# Installs what it needs (.venv with moto, cfn-lint, sam-cli, cargo-lambda and zig; the
+# aarch64 rustup target; node_modules with DynamoDB Local; a Java runtime only if none is
+# installed), builds every function with `sam build` (unoptimised), starts ONE moto server
+# and ONE DynamoDB Local for the run, each on a free 127.0.0.1 port, and stops both by PID
+# on exit, success or failure. Every step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
@@ -40,6 +41,17 @@ timed "sam validate --lint" .venv/bin/sam validate --lint -t template.yaml --reg
 
 step "build (one debug build serves every test)"
 timed "cargo build" cargo build --workspace --locked
+
+# The template built the way a deployer builds it: `sam build` of every function through
+# template.yaml's `BuildMethod: makefile` and the Makefile's build-<LogicalId> targets, one
+# cargo-lambda cross build of all 29 arm64 bootstraps (cargo-lambda and zig from PyPI into
+# .venv, the rustup target), each copied into its function's artifact folder. Compiled with
+# the unoptimised lambda-check profile into target/sam-check/ (never over .aws-sam/build):
+# the release build compiles the same code with optimisation and LTO, which takes longer than
+# the whole of the rest of this run on 2 cores (BENCHMARKS.md, section 4; `make build`).
+step "sam build: every function, arm64 (profile lambda-check)"
+timed "sam build (29 functions, lambda-check)" env LAMBDA_PROFILE=lambda-check \
+  SAM_BUILD_DIR=target/sam-check/build scripts/sam-build.sh
 
 free_port() {
   .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -56,14 +56,20 @@ async fn provision_for_sam_local(stage: &str) -> Result<(), BoxError> {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
-    let prefix = format!("evreg-local-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let prefix = format!(
+        "evreg-local-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let provisioned = provision::provision(&sdk, &prefix).await?;
 
     let ssm = aws_sdk_ssm::Client::new(&sdk);
     let jwt_parameter = format!("/evreg/{stage}/jwt-keys");
     let attendee_parameter = format!("/evreg/{stage}/attendee-secret");
     for (name, value) in [
-        (&jwt_parameter, serde_json::to_string(&KeyRing::generate("k1"))?),
+        (
+            &jwt_parameter,
+            serde_json::to_string(&KeyRing::generate("k1"))?,
+        ),
         (&attendee_parameter, AttendeeKeys::generate().to_base64()),
     ] {
         ssm.put_parameter()
