@@ -41,6 +41,8 @@ CARGO_LAMBDA_BUILD = cargo lambda build --profile $(LAMBDA_PROFILE) --arm64 --lo
 	-p evreg-functions --lambda-dir "$(LAMBDA_DIR)"
 binary = $(shell printf '%s' '$(1)' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr '[:upper:]' '[:lower:]')
 
+# LAMBDA_TARGET_DIR, when set, is the Cargo target directory of that build (and only of it).
 build-%Function:
-	cd "$(ROOT)" && PATH="$(ROOT).venv/bin:$$PATH" $(CARGO_LAMBDA_BUILD)
+	cd "$(ROOT)" && PATH="$(ROOT).venv/bin:$$PATH" \
+	  $(if $(LAMBDA_TARGET_DIR),CARGO_TARGET_DIR="$(LAMBDA_TARGET_DIR)") $(CARGO_LAMBDA_BUILD)
 	cp "$(LAMBDA_DIR)/$(call binary,$*)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"

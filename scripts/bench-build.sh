@@ -12,7 +12,7 @@
 # CARGO_PROFILE_RELEASE_* variables. Results: target/bench-build/<variant>/time (wall, user, sys),
 # lambda-sizes.tsv (per function: bootstrap, zipped, the binary's own compile+link seconds)
 # and cargo-timings/, and a summary on standard output. Takes long on 2 cores: see
-# BENCHMARKS.md (section 4) for the figures.
+# BENCHMARKS.md (section 5) for the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/venv.sh scripts/requirements-dev.txt scripts/requirements-build.txt

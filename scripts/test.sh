@@ -48,7 +48,7 @@ timed "cargo build" cargo build --workspace --locked
 # .venv, the rustup target), each copied into its function's artifact folder. Compiled with
 # the unoptimised lambda-check profile into target/sam-check/ (never over .aws-sam/build):
 # the release build compiles the same code with optimisation and LTO, which takes longer than
-# the whole of the rest of this run on 2 cores (BENCHMARKS.md, section 4; `make build`).
+# the whole of the rest of this run on 2 cores (BENCHMARKS.md, section 5; `make build`).
 step "sam build: every function, arm64 (profile lambda-check)"
 timed "sam build (29 functions, lambda-check)" env LAMBDA_PROFILE=lambda-check \
   SAM_BUILD_DIR=target/sam-check/build scripts/sam-build.sh
