@@ -29,7 +29,8 @@ lambda-build:
 # template.yaml builds every function with `BuildMethod: makefile`: `sam build` runs
 # `make build-<LogicalId>` here with ARTIFACTS_DIR set. Each target runs ONE cargo-lambda
 # build of all the binaries (the first does the work, with both cores and every link in
-# parallel; the other 28 find it fresh in seconds) and copies its function's bootstrap. The
+# parallel; the others find it fresh in seconds) and puts its function's bootstrap in
+# ARTIFACTS_DIR, hard-linked where it can be (no second copy of every binary on disk). The
 # binary is the logical id without `Function`, in kebab case (EventsCreateFunction →
 # events-create; tests/integration/template.rs holds the template to that).
 # samconfig.toml sets build_in_source: SAM would otherwise copy the tree, target/ included.
@@ -41,8 +42,7 @@ CARGO_LAMBDA_BUILD = cargo lambda build --profile $(LAMBDA_PROFILE) --arm64 --lo
 	-p evreg-functions --lambda-dir "$(LAMBDA_DIR)"
 binary = $(shell printf '%s' '$(1)' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr '[:upper:]' '[:lower:]')
 
-# LAMBDA_TARGET_DIR, when set, is the Cargo target directory of that build (and only of it).
 build-%Function:
-	cd "$(ROOT)" && PATH="$(ROOT).venv/bin:$$PATH" \
-	  $(if $(LAMBDA_TARGET_DIR),CARGO_TARGET_DIR="$(LAMBDA_TARGET_DIR)") $(CARGO_LAMBDA_BUILD)
-	cp "$(LAMBDA_DIR)/$(call binary,$*)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
+	cd "$(ROOT)" && PATH="$(ROOT).venv/bin:$$PATH" $(CARGO_LAMBDA_BUILD)
+	ln -f "$(LAMBDA_DIR)/$(call binary,$*)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap" 2>/dev/null || \
+	  cp "$(LAMBDA_DIR)/$(call binary,$*)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"

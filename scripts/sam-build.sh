@@ -11,8 +11,8 @@
 # (unoptimised) into target/sam-check/build, never over a deployable .aws-sam/build.
 #
 # Every function is `BuildMethod: makefile`: SAM runs the Makefile's build-<LogicalId> per
-# function; the first runs one cargo-lambda build of all binaries, the rest copy. Prints the
-# wall time, then each function's bootstrap size and zipped size.
+# function; the first runs one cargo-lambda build of all binaries, the rest link or copy its
+# bootstrap. Prints the wall time, then each function's bootstrap size and zipped size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 now_ms() { date +%s%3N; }
@@ -27,4 +27,7 @@ start=$(now_ms)
 sam build --build-in-source --build-dir "$build_dir" "$@"
 ms=$(($(now_ms) - start))
 printf -- '-- sam build: %d.%d s\n' $((ms / 1000)) $((ms % 1000 / 100)) >&2
-python scripts/bench_build_report.py "$build_dir"
+# Zipped sizes (as `sam deploy` zips) only for builds meant to be deployed.
+report=()
+[ "${LAMBDA_PROFILE:-release}" != lambda-check ] || report=(--no-zip)
+python scripts/bench_build_report.py ${report[@]+"${report[@]}"} "$build_dir"

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # `make sam-local`: every function through `sam local invoke`, the way its users run it.
 # Builds (scripts/sam-build.sh), starts ONE moto server on 127.0.0.1 (scripts/moto_server.py,
-# as `make test` does), provisions the template's tables, topic, queues, bucket, SSM
-# parameters and an ADMIN in it (tests/examples/sam_local_env.rs: the test suite's own
+# as `make test` does; on MOTO_PORT if set, else a free port; a moto server already
+# answering on MOTO_PORT is used instead, as `make test` passes its own) and the test suite's Stripe
+# stand-in (a free port), provisions the template's tables, topic, queues, bucket, SSM
+# parameters and an ADMIN in moto (tests/examples/sam_local_env.rs: the test suite's own
 # provisioning from template.yaml), then invokes every function in a user's journey with its
-# events/ file, placeholders filled from earlier answers, and worker functions with the SQS
-# batches SNS delivered to their queues (scripts/sam_local.py), checking every answer.
+# events/ file, placeholders filled from earlier answers, worker functions with the SQS
+# batches SNS delivered to their queues and the scheduled ones with a scheduled event
+# (scripts/sam_local.py), checking every answer.
 # Results: target/sam-local/results.md (and events as sent, logs, results.json).
+#
+# SAM_BUILD_DIR and LAMBDA_PROFILE pass to scripts/sam-build.sh (default: the release build
+# into .aws-sam/build, as `make build`; an existing build is brought up to date in seconds).
 #
 # Needs Docker. Where `docker info` fails and this runs as root, it installs Docker Engine
 # (Debian's docker.io) if missing and starts `dockerd --userland-proxy=false` itself (SAM's
@@ -14,10 +20,10 @@
 # base image is pulled, or built locally where no registry is reachable
 # (scripts/lambda-base-image.sh).
 #
-# The emulator listens on 127.0.0.1 only. Functions run in containers on Docker's bridge; on
-# Linux, as root, a DNAT rule sends their connections to <bridge gateway>:<port> to the
-# emulator's 127.0.0.1:<port> (with route_localnet on the bridge), removed at the end. With
-# Docker Desktop, host.docker.internal reaches the host's loopback already.
+# The emulator and the stand-in listen on 127.0.0.1 only. Functions run in containers on
+# Docker's bridge; on Linux, as root, a DNAT rule per port sends their connections to
+# <bridge gateway>:<port> to 127.0.0.1:<port> (with route_localnet on the bridge), removed at
+# the end. With Docker Desktop, host.docker.internal reaches the host's loopback already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/sam-local
@@ -85,14 +91,49 @@ timed "base image" scripts/lambda-base-image.sh
 step "sam build"
 timed "make build" scripts/sam-build.sh
 
-step "AWS emulator (moto server on 127.0.0.1)"
-port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-.venv/bin/python scripts/moto_server.py "$port" > "$out/moto.log" 2>&1 &
-pids+=($!)
-timed "moto start" .venv/bin/python scripts/wait_http.py "moto server" \
-  "http://127.0.0.1:$port/moto-api/" "$!"
+step "provisioning tool (tests/examples/sam_local_env.rs)"
+timed "cargo build --example sam_local_env" \
+  cargo build --quiet --locked -p evreg-tests --example sam_local_env
+export SAM_LOCAL_ENV_BIN="$PWD/target/debug/examples/sam_local_env"
 
-step "the functions' way to the emulator"
+step "AWS emulator (moto server on 127.0.0.1)"
+port=${MOTO_PORT:-$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+if curl -sf -o /dev/null "http://127.0.0.1:$port/moto-api/"; then
+  echo "moto server already running on 127.0.0.1:$port: used"
+else
+  .venv/bin/python scripts/moto_server.py "$port" > "$out/moto.log" 2>&1 &
+  pids+=($!)
+  timed "moto start" .venv/bin/python scripts/wait_http.py "moto server" \
+    "http://127.0.0.1:$port/moto-api/" "$!"
+fi
+
+step "provisioning (template.yaml's resources, SSM parameters, an ADMIN)"
+timed "provision" env AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$SAM_LOCAL_ENV_BIN" dev \
+  > "$out/resources.json"
+
+step "Stripe stand-in (tests/support/stripe.rs on 127.0.0.1)"
+secret_key=$(.venv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["stripe"]["secret_key"])' \
+  "$out/resources.json")
+"$SAM_LOCAL_ENV_BIN" stripe "$secret_key" > "$out/stripe.url" 2> "$out/stripe.log" &
+pids+=($!)
+timed "stand-in start" wait_for 30 grep -q '^http://' "$out/stripe.url" ||
+  { cat "$out/stripe.log" >&2; exit 1; }
+stripe_url=$(head -1 "$out/stripe.url")
+stripe_port=${stripe_url##*:}
+
+step "the functions' way to the emulator and the stand-in"
+# Prints the URL a container reaches 127.0.0.1:PORT at, making the way there first.
+container_url() {
+  local port=$1 rule
+  if [ -n "${bridge:-}" ]; then
+    rule=(PREROUTING -i "$interface" -d "$bridge" -p tcp --dport "$port" -j DNAT --to-destination "127.0.0.1:$port")
+    iptables -t nat -I "${rule[@]}"
+    undo+=("iptables -t nat -D ${rule[*]}")
+    echo "http://$bridge:$port"
+  else
+    echo "http://host.docker.internal:$port"
+  fi
+}
 if [ "$(uname -s)" = Linux ] && [ "$(id -u)" -eq 0 ]; then
   interface=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}')
   interface=${interface:-docker0}
@@ -100,28 +141,26 @@ if [ "$(uname -s)" = Linux ] && [ "$(id -u)" -eq 0 ]; then
   old_localnet=$(sysctl -n "net.ipv4.conf.$interface.route_localnet")
   sysctl -qw "net.ipv4.conf.$interface.route_localnet=1"
   undo+=("sysctl -qw net.ipv4.conf.$interface.route_localnet=$old_localnet")
-  rule=(PREROUTING -i "$interface" -d "$bridge" -p tcp --dport "$port" -j DNAT --to-destination "127.0.0.1:$port")
-  iptables -t nat -I "${rule[@]}"
-  undo+=("iptables -t nat -D ${rule[*]}")
-  container_endpoint="http://$bridge:$port"
-else
-  container_endpoint="http://host.docker.internal:$port"
 fi
+# Not in $(…): the rule's undo must be recorded in this shell.
+container_url "$port" > "$out/endpoint.url"
+container_endpoint=$(cat "$out/endpoint.url")
+container_url "$stripe_port" > "$out/endpoint.url"
+container_stripe=$(cat "$out/endpoint.url")
 echo "functions reach the emulator at $container_endpoint (it listens on 127.0.0.1:$port)"
+echo "and the Stripe stand-in at $container_stripe ($stripe_url)"
 image=public.ecr.aws/lambda/provided:al2023-arm64
-host=${container_endpoint#http://}
-timed "a container reaches the emulator" docker run --rm --platform linux/arm64 --entrypoint bash \
-  "$image" -c "exec 3<>/dev/tcp/${host%:*}/${host##*:}" ||
-  { echo "a container cannot connect to $container_endpoint" >&2; exit 1; }
-
-step "provisioning (template.yaml's resources, SSM parameters, an ADMIN)"
-timed "provision" env AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
-  cargo run --quiet --locked -p evreg-tests --example sam_local_env -- dev > "$out/resources.json"
+for url in "$container_endpoint" "$container_stripe"; do
+  host=${url#http://}
+  timed "a container reaches $url" docker run --rm --platform linux/arm64 --entrypoint bash \
+    "$image" -c "exec 3<>/dev/tcp/${host%:*}/${host##*:}" ||
+    { echo "a container cannot connect to $url" >&2; exit 1; }
+done
 
 step "sam local invoke of every function"
 status=0
 timed "invocations" .venv/bin/python scripts/sam_local.py "$out/resources.json" \
-  "http://127.0.0.1:$port" "$container_endpoint" "$out" || status=$?
+  "http://127.0.0.1:$port" "$container_endpoint" "$container_stripe" "$out" || status=$?
 
 ms=$(($(now_ms) - run_start))
 printf '\n== sam-local done in %d.%d s (results: %s/results.md)\n' $((ms / 1000)) $((ms % 1000 / 100)) "$out"

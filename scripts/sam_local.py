@@ -2,30 +2,39 @@
 user's journey, against an AWS emulator, and checks every answer. Run by scripts/sam-local.sh,
 which builds, starts the emulator and Docker, and provisions (tests/examples/sam_local_env.rs).
 
-    python scripts/sam_local.py RESOURCES_JSON HOST_ENDPOINT CONTAINER_ENDPOINT OUT_DIR
+    python scripts/sam_local.py RESOURCES_JSON HOST_ENDPOINT CONTAINER_ENDPOINT \
+        CONTAINER_STRIPE OUT_DIR
 
 RESOURCES_JSON  what sam_local_env printed (table, topic, bucket and queue names, SSM
-                parameter names, the ADMIN it created)
+                parameter names, the ADMIN it created, the payment provider's secrets)
 HOST_ENDPOINT   the emulator as this process reaches it (http://127.0.0.1:PORT)
 CONTAINER_ENDPOINT  the emulator as a function's container reaches it
+CONTAINER_STRIPE    the Stripe stand-in (sam_local_env stripe) as a container reaches it
 OUT_DIR         gets env-vars.json, template.yaml (the built template, see below), the
                 events as sent (events/NN-<function>.json), each invoke's log, and
                 results.md / results.json
+SAM_BUILD_DIR (environment, default .aws-sam/build) is the `sam build` output invoked.
 
 Each route function gets its own events/<binary>.json with the placeholders replaced by
 what earlier answers returned (the access token of a real login, the created event's id,
 the registration's id and manage token…); worker functions get SQS batches made from the
 messages SNS actually delivered to their queues in the emulator (as Lambda's event source
-mapping would), and worker-projection also events/sqs-projection.json as it is. Route answers
-are checked by status code, worker answers by `batchItemFailures` being empty.
+mapping would), and worker-projection also events/sqs-projection.json as it is. Paid
+events go through the Stripe stand-in: a paid registration opens its checkout there, the
+payments webhook gets events/payments-webhook.json made into that session's
+`checkout.session.completed` and signed with the stage's webhook secret, as Stripe signs.
+Route answers are checked by status code (and a few by a field of the body), worker answers
+by `batchItemFailures` being empty, scheduled functions by the shape of their answer.
 
-The built template is copied with two local-only changes: `AWS_ENDPOINT_URL` is declared in
-Globals (SAM passes a variable from --env-vars only if the template declares it) and the
-timeout is 60 s (the arm64 functions run under qemu user emulation on an x86_64 host: a cold
+The built template is copied with two local-only changes: `AWS_ENDPOINT_URL` and
+`STRIPE_API_BASE` are declared in Globals (SAM passes a variable from --env-vars only if
+the template declares it) and the timeout is 60 s (the arm64 functions run under qemu user emulation on an x86_64 host: a cold
 start that takes a fraction of a second on Lambda takes seconds here).
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -36,7 +45,8 @@ import boto3
 from samcli.yamlhelper import yaml_dump, yaml_parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILT_TEMPLATE = os.path.join(ROOT, ".aws-sam", "build", "template.yaml")
+BUILT_TEMPLATE = os.path.join(ROOT, os.environ.get("SAM_BUILD_DIR", ".aws-sam/build"),
+                              "template.yaml")
 PARAMETERS = "Stage=dev PublicUrl=http://127.0.0.1:3000 MailFrom=tickets@evreg-dev.example.org"
 REGION = "us-east-1"
 # The sample events' placeholder ids and secrets (events/README.md).
@@ -53,7 +63,7 @@ def logical_id(binary):
 
 
 class Run:
-    def __init__(self, resources, host_endpoint, container_endpoint, out_dir):
+    def __init__(self, resources, host_endpoint, container_endpoint, container_stripe, out_dir):
         self.resources = resources
         self.out = out_dir
         os.makedirs(os.path.join(out_dir, "events"), exist_ok=True)
@@ -64,7 +74,7 @@ class Run:
         self.template = os.path.join(out_dir, "template.yaml")
         self.env_vars = os.path.join(out_dir, "env-vars.json")
         self._write_template()
-        self._write_env_vars(container_endpoint)
+        self._write_env_vars(container_endpoint, container_stripe)
 
     def _write_template(self):
         with open(BUILT_TEMPLATE, encoding="utf-8") as f:
@@ -73,6 +83,7 @@ class Run:
         function["Timeout"] = 60
         variables = function.setdefault("Environment", {}).setdefault("Variables", {})
         variables["AWS_ENDPOINT_URL"] = ""
+        variables["STRIPE_API_BASE"] = ""
         # CodeUri stays relative to the built template's folder.
         build_dir = os.path.dirname(BUILT_TEMPLATE)
         for resource in template.get("Resources", {}).values():
@@ -82,10 +93,11 @@ class Run:
         with open(self.template, "w", encoding="utf-8") as f:
             f.write(yaml_dump(template))
 
-    def _write_env_vars(self, container_endpoint):
+    def _write_env_vars(self, container_endpoint, container_stripe):
         env = dict(self.resources["env"])
         env.update(
             AWS_ENDPOINT_URL=container_endpoint,
+            STRIPE_API_BASE=container_stripe,
             MAIL_FROM="tickets@evreg-dev.example.org",
             PUBLIC_URL="http://127.0.0.1:3000",
             RUST_LOG="info",
@@ -99,9 +111,9 @@ class Run:
 
     # ------------------------------------------------------------ invoking
 
-    def invoke(self, binary, event, label):
+    def invoke(self, binary, event):
         """sam local invoke of the function of BINARY with EVENT (a dict); returns
-        (answer dict or None, seconds)."""
+        (answer dict or None, seconds, the step's name)."""
         self.step += 1
         name = f"{self.step:02d}-{binary}"
         event_path = os.path.join(self.out, "events", name + ".json")
@@ -132,17 +144,25 @@ class Run:
                 continue
         return answer, seconds, name
 
-    def route(self, binary, expected, replace=None, body=None, label=""):
-        """Invokes a route function with events/<binary>.json (placeholders replaced) and
-        checks the status; returns the parsed JSON body of the answer (or None)."""
+    def route(self, binary, expected, replace=None, body=None, label="", headers=None,
+              expect=None):
+        """Invokes a route function with events/<binary>.json (placeholders replaced; BODY,
+        a dict or the raw text, and HEADERS in place of the file's) and checks the status
+        and the fields EXPECT names in the JSON answer; returns that answer's body parsed
+        (or None)."""
         with open(os.path.join(ROOT, "events", binary + ".json"), encoding="utf-8") as f:
             text = f.read()
         for old, new in (replace or {}).items():
             text = text.replace(old, new)
         event = json.loads(text)
         if body is not None:
-            event["body"] = json.dumps(body)
-        answer, seconds, name = self.invoke(binary, event, label)
+            event["body"] = body if isinstance(body, str) else json.dumps(body)
+            event["isBase64Encoded"] = False
+            # Keep the sample's content-length true to the body it now carries.
+            if "content-length" in event.get("headers", {}):
+                event["headers"]["content-length"] = str(len(event["body"].encode()))
+        event.setdefault("headers", {}).update(headers or {})
+        answer, seconds, name = self.invoke(binary, event)
         status = answer.get("statusCode") if isinstance(answer, dict) else None
         payload = None
         if isinstance(answer, dict) and answer.get("body"):
@@ -160,12 +180,20 @@ class Run:
             note = f"code {payload['code']}"
         elif isinstance(payload, dict) and payload.get("base64"):
             note = f"{payload['bytes']} bytes, base64 ({answer.get('headers', {}).get('content-type', '')})"
-        self.record(name, binary, label or f"events/{binary}.json", f"{expected}", f"{status}",
-                    status == expected, seconds, note, answer)
+        wanted = f"{expected}"
+        got = f"{status}"
+        ok = status == expected
+        for field, value in (expect or {}).items():
+            actual = payload.get(field) if isinstance(payload, dict) else None
+            wanted += f", {field} {value}"
+            got += f", {field} {actual}"
+            ok = ok and actual == value
+        self.record(name, binary, label or f"events/{binary}.json", wanted, got, ok, seconds,
+                    note, answer)
         return payload
 
     def worker(self, binary, event, label):
-        answer, seconds, name = self.invoke(binary, event, label)
+        answer, seconds, name = self.invoke(binary, event)
         failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
         records = len(event.get("Records", []))
         self.record(name, binary, label, "batchItemFailures []",
@@ -241,8 +269,69 @@ class Run:
         return event
 
 
+def stripe_signature(secret, body):
+    """The `Stripe-Signature` header for BODY signed now with SECRET, as Stripe signs
+    (HMAC-SHA256 of "<t>.<body>", hex)."""
+    timestamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def scheduled(run, binary, field):
+    """Invokes a scheduled function with an EventBridge scheduled event; its answer must be
+    {FIELD: <count>}."""
+    event = {
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+        "time": "2026-11-30T00:00:00Z", "region": REGION, "resources": [], "detail": {},
+    }
+    answer, seconds, name = run.invoke(binary, event)
+    ok = isinstance(answer, dict) and isinstance(answer.get(field), int)
+    run.record(name, binary, "an EventBridge scheduled event", f"{{{field}: n}}",
+               json.dumps(answer), ok, seconds, "", answer)
+
+
+def paid_journey(run, token):
+    """A paid event through the Stripe stand-in: a held seat paid through the signed
+    webhook, a second one cancelled (the payments worker expires its checkout)."""
+    bearer = {"REPLACE_WITH_ACCESS_TOKEN": token}
+    with open(os.path.join(ROOT, "events", "events-create.json"), encoding="utf-8") as f:
+        paid_event = {**json.loads(json.load(f)["body"]), "name": "Rust Workshop",
+                      "slug": "rust-workshop", "price_cents": 4900, "currency": "EUR"}
+    created = run.route("events-create", 201, bearer, body=paid_event,
+                        label="events/events-create.json (a paid event)") or {}
+    ids = {**bearer, SAMPLE_EVENT_ID: created.get("id", SAMPLE_EVENT_ID)}
+
+    held = run.route("registrations-create", 201, ids,
+                     body={"email": "bo@example.org", "full_name": "Bo Chen"},
+                     expect={"status": "PENDING_PAYMENT"},
+                     label="events/registrations-create.json (paid: Stripe checkout)") or {}
+    session_id = str(held.get("checkout_url", "")).rstrip("/").rsplit("/", 1)[-1]
+    with open(os.path.join(ROOT, "events", "payments-webhook.json"), encoding="utf-8") as f:
+        completed = json.loads(json.load(f)["body"])
+    completed["id"] = f"evt_samlocal_{int(time.time())}"
+    completed["data"]["object"].update(
+        id=session_id, client_reference_id=held.get("id", SAMPLE_REGISTRATION_ID),
+        payment_intent=f"pi_samlocal_{session_id}", amount_total=4900, currency="eur")
+    body = json.dumps(completed)
+    secret = run.resources["stripe"]["webhook_secret"].split(",")[0]
+    run.route("payments-webhook", 200, body=body,
+              headers={"stripe-signature": stripe_signature(secret, body)},
+              expect={"outcome": "confirmed"},
+              label="events/payments-webhook.json (that checkout, signed)")
+
+    second = run.route("registrations-create", 201, ids,
+                       body={"email": "cy@example.org", "full_name": "Cy Diaz"},
+                       expect={"status": "PENDING_PAYMENT"},
+                       label="events/registrations-create.json (paid, a second seat)") or {}
+    run.route("registrations-cancel", 200, {
+        **ids, SAMPLE_REGISTRATION_ID: second.get("id", SAMPLE_REGISTRATION_ID),
+        "REPLACE_WITH_MANAGE_TOKEN": second.get("manage_token", "no-token")},
+        label="events/registrations-cancel.json (the unpaid seat)")
+    run.worker_from_queue("worker-payments", "PaymentsQueue", want={"RegistrationCancelled"})
+
+
 def journey(run):
-    organizer = {"email": "organizer@example.com", "password": "correct horse battery"}
     admin = run.resources["admin"]
 
     run.route("health", 200)
@@ -261,6 +350,7 @@ def journey(run):
     manage = {**ids, SAMPLE_REGISTRATION_ID: registration_id,
               "REPLACE_WITH_MANAGE_TOKEN": registration.get("manage_token", "no-token")}
     run.route("registrations-get", 200, manage)
+    run.route("registrations-update", 200, manage)
     run.route("registrations-ticket", 404, manage, label="events/registrations-ticket.json (before the tickets worker)")
 
     with open(os.path.join(ROOT, "events", "sqs-projection.json"), encoding="utf-8") as f:
@@ -277,7 +367,7 @@ def journey(run):
         qr_payload = scanned.stdout.strip() or qr_payload
     run.worker_from_queue("worker-email", "EmailQueue", want={"TicketIssued"})
     run.worker_from_queue("worker-projection", "ProjectionQueue", want={"EventCreated", "RegistrationConfirmed"})
-    listed = run.route("events-list", 200) or {}
+    run.route("events-list", 200)
     run.route("events-update", 200, ids)
     run.worker_from_queue("worker-cdn", "CdnQueue", want={"EventCreated", "EventUpdated"})
     run.route("events-registrations", 200, ids)
@@ -294,7 +384,9 @@ def journey(run):
         "REPLACE_WITH_MANAGE_TOKEN": second.get("manage_token", "no-token")},
         label="events/registrations-cancel.json (the second attendee)")
 
+    # A fresh access token (the first may have lapsed: invocations under emulation are slow).
     refreshed = run.route("auth-refresh", 200, {SAMPLE_REFRESH_TOKEN: login.get("refresh_token", "none")}) or {}
+    paid_journey(run, refreshed.get("access_token", "no-token"))
     run.route("auth-logout", 204, {SAMPLE_REFRESH_TOKEN: refreshed.get("refresh_token", "none")})
 
     admin_login = run.route("auth-login", 200, body=admin, label="events/auth-login.json (the ADMIN)") or {}
@@ -315,23 +407,15 @@ def journey(run):
     run.route("auth-password-reset-confirm", 204, {SAMPLE_RESET_TOKEN: reset_token})
     run.route("auth-login", 401, label="events/auth-login.json (old password, after the reset)")
 
-    scheduled = {
-        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
-        "time": "2026-11-30T00:00:00Z", "region": REGION, "resources": [], "detail": {},
-    }
-    answer, seconds, name = run.invoke("outbox-sweeper", scheduled, "scheduled event")
-    ok = isinstance(answer, dict) and isinstance(answer.get("republished"), int)
-    run.record(name, "outbox-sweeper", "an EventBridge scheduled event", "{republished: n}",
-               json.dumps(answer), ok, seconds, "", answer)
-    return listed
+    scheduled(run, "outbox-sweeper", "republished")
+    scheduled(run, "holds-expirer", "released")
 
 
 def main():
-    resources_path, host_endpoint, container_endpoint, out_dir = sys.argv[1:5]
+    resources_path, host_endpoint, container_endpoint, container_stripe, out_dir = sys.argv[1:6]
     with open(resources_path, encoding="utf-8") as f:
         resources = json.load(f)
-    run = Run(resources, host_endpoint, container_endpoint, out_dir)
+    run = Run(resources, host_endpoint, container_endpoint, container_stripe, out_dir)
     started = time.monotonic()
     journey(run)
     total = time.monotonic() - started

@@ -44,13 +44,13 @@ timed "cargo build" cargo build --workspace --locked
 
 # The template built the way a deployer builds it: `sam build` of every function through
 # template.yaml's `BuildMethod: makefile` and the Makefile's build-<LogicalId> targets, one
-# cargo-lambda cross build of all 29 arm64 bootstraps (cargo-lambda and zig from PyPI into
+# cargo-lambda cross build of all the arm64 bootstraps (cargo-lambda and zig from PyPI into
 # .venv, the rustup target), each copied into its function's artifact folder. Compiled with
 # the unoptimised lambda-check profile into target/sam-check/ (never over .aws-sam/build):
 # the release build compiles the same code with optimisation and LTO, which takes longer than
 # the whole of the rest of this run on 2 cores (BENCHMARKS.md, section 5; `make build`).
 step "sam build: every function, arm64 (profile lambda-check)"
-timed "sam build (29 functions, lambda-check)" env LAMBDA_PROFILE=lambda-check \
+timed "sam build (every function, lambda-check)" env LAMBDA_PROFILE=lambda-check \
   SAM_BUILD_DIR=target/sam-check/build scripts/sam-build.sh
 
 free_port() {
@@ -104,6 +104,17 @@ timed "tests against DynamoDB Local" env AWS_ENDPOINT_URL_DYNAMODB="http://127.0
   cargo test --locked -p evreg -p evreg-tests --test integration -- \
   --skip embedded --skip sqlite --skip bus:: --skip blobs:: --skip mail:: --skip secrets:: \
   --skip openapi:: --skip dev_server:: --skip local_database
+
+# Every function through `sam local invoke` in Docker, built above (lambda-check), against
+# this run's moto server: only where a Docker daemon already runs (this never starts one;
+# `make sam-local` does, as root). Without one it is skipped, and says so.
+step "sam local invoke of every function (Docker)"
+if docker info >/dev/null 2>&1; then
+  timed "sam local invoke" env MOTO_PORT="$moto_port" LAMBDA_PROFILE=lambda-check \
+    SAM_BUILD_DIR=target/sam-check/build scripts/sam-local.sh
+else
+  echo "skipped: no Docker daemon here (docker info fails); make sam-local runs it where one can start"
+fi
 
 ms=$(($(now_ms) - run_start))
 printf '\n== all passed in %d.%d s\n' $((ms / 1000)) $((ms % 1000 / 100))

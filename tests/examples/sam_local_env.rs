@@ -1,26 +1,33 @@
 //! Prepares the AWS emulator for `sam local invoke` (`scripts/sam-local.sh`), outside the
 //! test suite: creates the template's tables, topic, queues, subscriptions, bucket and
 //! distribution with `tests/support/provision.rs` (the very code the tests provision with,
-//! so nothing here can drift from `template.yaml`), puts the stage's two SSM SecureStrings
-//! (a fresh JWT key ring and attendee secret), creates one ADMIN (the `create-admin` path:
-//! nobody can sign up as one), and prints one JSON object on standard output:
-//! `{"env": {WRITE_TABLE, READ_TABLE, TOPIC_ARN, TICKETS_BUCKET, JWT_KEYS_PARAMETER,
+//! so nothing here can drift from `template.yaml`), puts the stage's SSM SecureStrings
+//! under the names the template gives them (a fresh JWT key ring and attendee secret, and
+//! the payment provider's secret key and webhook signing secret), creates one ADMIN (the
+//! `create-admin` path: nobody can sign up as one), and prints one JSON object on standard
+//! output: `{"env": {WRITE_TABLE, READ_TABLE, TOPIC_ARN, TICKETS_BUCKET, JWT_KEYS_PARAMETER,
 //! ATTENDEE_SECRET_PARAMETER}, "distribution_id", "queues": {LogicalId: url},
-//! "worker_queues": {binary: url}, "admin": {email, password}}`.
+//! "worker_queues": {binary: url}, "admin": {email, password}, "stripe": {secret_key,
+//! webhook_secret}}`.
 //!
-//! `scan FILE.png` instead prints the payload of the QR code in a ticket image (what the
-//! door device reads), for the check-in invocation.
+//! `stripe SECRET_KEY` serves the test suite's Stripe stand-in (`tests/support/stripe.rs`)
+//! on a free 127.0.0.1 port accepting that key, prints its base URL, and serves until it is
+//! killed: the paid registrations and the payments worker talk to it (`STRIPE_API_BASE`).
+//!
+//! `scan FILE.png` prints the payload of the QR code in a ticket image (what the door
+//! device reads), for the check-in invocation.
 //!
 //! ```sh
 //! AWS_ENDPOINT_URL=http://127.0.0.1:PORT cargo run -p evreg-tests --example sam_local_env -- dev
+//! cargo run -p evreg-tests --example sam_local_env -- stripe sk_test_…
 //! cargo run -p evreg-tests --example sam_local_env -- scan ticket.png
 //! ```
 
 use aws_sdk_ssm::types::ParameterType;
 use evreg::adapters::aws::DynamoStore;
-use evreg::auth::KeyRing;
-use evreg::tickets::AttendeeKeys;
+use evreg::secrets::Secrets;
 use evreg_tests::provision;
+use evreg_tests::stripe::StripeStandIn;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -32,9 +39,19 @@ async fn main() -> Result<(), BoxError> {
             println!("{}", scan_qr(&std::fs::read(file)?)?);
             Ok(())
         }
+        [stripe, secret_key] if stripe == "stripe" => {
+            let stand_in = StripeStandIn::start(secret_key).await;
+            println!("{}", stand_in.url);
+            // Serves on its own task until this process is killed.
+            std::future::pending::<()>().await;
+            Ok(())
+        }
         [] => provision_for_sam_local("dev").await,
         [stage] => provision_for_sam_local(stage).await,
-        _ => Err("usage: sam_local_env [STAGE] | sam_local_env scan FILE.png".into()),
+        _ => Err(
+            "usage: sam_local_env [STAGE] | sam_local_env stripe SECRET_KEY | sam_local_env scan FILE.png"
+                .into(),
+        ),
     }
 }
 
@@ -63,14 +80,24 @@ async fn provision_for_sam_local(stage: &str) -> Result<(), BoxError> {
     let provisioned = provision::provision(&sdk, &prefix).await?;
 
     let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let secrets = Secrets::generate();
+    let secret_key = secrets.payments.secret_key.clone().unwrap_or_default();
+    let webhook_secret = secrets.payments.webhook_secrets.join(",");
+    // The parameter names template.yaml gives the functions (Globals and the payment
+    // functions' STRIPE_*_PARAMETER).
     let jwt_parameter = format!("/evreg/{stage}/jwt-keys");
     let attendee_parameter = format!("/evreg/{stage}/attendee-secret");
     for (name, value) in [
+        (jwt_parameter.clone(), serde_json::to_string(&secrets.jwt)?),
+        (attendee_parameter.clone(), secrets.attendee.to_base64()),
         (
-            &jwt_parameter,
-            serde_json::to_string(&KeyRing::generate("k1"))?,
+            format!("/evreg-payments/{stage}/stripe-secret-key"),
+            secret_key.clone(),
         ),
-        (&attendee_parameter, AttendeeKeys::generate().to_base64()),
+        (
+            format!("/evreg-payments/{stage}/stripe-webhook-secrets"),
+            webhook_secret.clone(),
+        ),
     ] {
         ssm.put_parameter()
             .name(name)
@@ -102,6 +129,7 @@ async fn provision_for_sam_local(stage: &str) -> Result<(), BoxError> {
         "queues": provisioned.queues,
         "worker_queues": provisioned.worker_queues,
         "admin": {"email": admin_email, "password": admin_password},
+        "stripe": {"secret_key": secret_key, "webhook_secret": webhook_secret},
     });
     println!("{out}");
     Ok(())
