@@ -41,7 +41,8 @@ def unit_times(directory):
     for unit in json.loads(match.group(1)):
         target = unit.get("target", "")
         if unit.get("name") == "evreg-functions" and "bin" in target:
-            name = target.split('"')[1] if '"' in target else target.split()[-1]
+            # ` events-list "bin"` (cargo 1.9x) or ` bin "events-list"` (older).
+            name = next(w.strip('"') for w in target.split() if w.strip('"') != "bin")
             times[name] = unit["duration"]
     return times
 

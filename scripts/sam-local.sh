@@ -55,6 +55,9 @@ wait_for() {
 
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+# The stack's parameters for the invocations (samconfig.toml's local_invoke ones).
+export SAM_LOCAL_STAGE=dev SAM_LOCAL_MAIL_FROM=tickets@evreg-dev.example.org \
+  SAM_LOCAL_PUBLIC_URL=http://127.0.0.1:3000
 
 # What this run started or changed, undone on exit (success or failure).
 pids=()
@@ -89,7 +92,10 @@ step "Lambda base image (provided.al2023, arm64)"
 timed "base image" scripts/lambda-base-image.sh
 
 step "sam build"
-timed "make build" scripts/sam-build.sh
+# SAM's and cargo's output go to the log; its last 40 lines are shown if the build fails.
+timed "sam build" bash -c 'scripts/sam-build.sh > "$1" 2>&1 || { tail -40 "$1" >&2; exit 1; }' \
+  sam-build "$out/sam-build.log"
+tail -1 "$out/sam-build.log"
 
 step "provisioning tool (tests/examples/sam_local_env.rs)"
 timed "cargo build --example sam_local_env" \
@@ -108,7 +114,8 @@ else
 fi
 
 step "provisioning (template.yaml's resources, SSM parameters, an ADMIN)"
-timed "provision" env AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$SAM_LOCAL_ENV_BIN" dev \
+timed "provision" env AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
+  "$SAM_LOCAL_ENV_BIN" "$SAM_LOCAL_STAGE" "$SAM_LOCAL_MAIL_FROM" \
   > "$out/resources.json"
 
 step "Stripe stand-in (tests/support/stripe.rs on 127.0.0.1)"

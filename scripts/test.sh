@@ -45,13 +45,21 @@ timed "cargo build" cargo build --workspace --locked
 # The template built the way a deployer builds it: `sam build` of every function through
 # template.yaml's `BuildMethod: makefile` and the Makefile's build-<LogicalId> targets, one
 # cargo-lambda cross build of all the arm64 bootstraps (cargo-lambda and zig from PyPI into
-# .venv, the rustup target), each copied into its function's artifact folder. Compiled with
+# .venv, the rustup target), each linked into its function's artifact folder. Compiled with
 # the unoptimised lambda-check profile into target/sam-check/ (never over .aws-sam/build):
 # the release build compiles the same code with optimisation and LTO, which takes longer than
 # the whole of the rest of this run on 2 cores (BENCHMARKS.md, section 5; `make build`).
 step "sam build: every function, arm64 (profile lambda-check)"
-timed "sam build (every function, lambda-check)" env LAMBDA_PROFILE=lambda-check \
-  SAM_BUILD_DIR=target/sam-check/build scripts/sam-build.sh
+# SAM's and cargo's output go to the log; its last 40 lines are shown if the build fails.
+quietly() {
+  local log=$1
+  shift
+  "$@" > "$log" 2>&1 || { tail -40 "$log" >&2; return 1; }
+}
+mkdir -p target/sam-check
+timed "sam build (every function, lambda-check)" quietly target/sam-check/sam-build.log \
+  env LAMBDA_PROFILE=lambda-check SAM_BUILD_DIR=target/sam-check/build scripts/sam-build.sh
+tail -1 target/sam-check/sam-build.log
 
 free_port() {
   .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

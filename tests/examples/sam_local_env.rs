@@ -4,7 +4,8 @@
 //! so nothing here can drift from `template.yaml`), puts the stage's SSM SecureStrings
 //! under the names the template gives them (a fresh JWT key ring and attendee secret, and
 //! the payment provider's secret key and webhook signing secret), creates one ADMIN (the
-//! `create-admin` path: nobody can sign up as one), and prints one JSON object on standard
+//! `create-admin` path: nobody can sign up as one), verifies the stage's sender address in
+//! SES, and prints one JSON object on standard
 //! output: `{"env": {WRITE_TABLE, READ_TABLE, TOPIC_ARN, TICKETS_BUCKET, JWT_KEYS_PARAMETER,
 //! ATTENDEE_SECRET_PARAMETER}, "distribution_id", "queues": {LogicalId: url},
 //! "worker_queues": {binary: url}, "admin": {email, password}, "stripe": {secret_key,
@@ -18,7 +19,8 @@
 //! device reads), for the check-in invocation.
 //!
 //! ```sh
-//! AWS_ENDPOINT_URL=http://127.0.0.1:PORT cargo run -p evreg-tests --example sam_local_env -- dev
+//! AWS_ENDPOINT_URL=http://127.0.0.1:PORT cargo run -p evreg-tests --example sam_local_env -- \
+//!   dev tickets@evreg-dev.example.org
 //! cargo run -p evreg-tests --example sam_local_env -- stripe sk_test_…
 //! cargo run -p evreg-tests --example sam_local_env -- scan ticket.png
 //! ```
@@ -26,8 +28,8 @@
 use aws_sdk_ssm::types::ParameterType;
 use evreg::adapters::aws::DynamoStore;
 use evreg::secrets::Secrets;
-use evreg_tests::provision;
 use evreg_tests::stripe::StripeStandIn;
+use evreg_tests::{mailbox, provision};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -46,10 +48,9 @@ async fn main() -> Result<(), BoxError> {
             std::future::pending::<()>().await;
             Ok(())
         }
-        [] => provision_for_sam_local("dev").await,
-        [stage] => provision_for_sam_local(stage).await,
+        [stage, mail_from] => provision_for_sam_local(stage, mail_from).await,
         _ => Err(
-            "usage: sam_local_env [STAGE] | sam_local_env stripe SECRET_KEY | sam_local_env scan FILE.png"
+            "usage: sam_local_env STAGE MAIL_FROM | sam_local_env stripe SECRET_KEY | sam_local_env scan FILE.png"
                 .into(),
         ),
     }
@@ -66,7 +67,7 @@ fn scan_qr(png: &[u8]) -> Result<String, BoxError> {
     Ok(grid.decode()?.1)
 }
 
-async fn provision_for_sam_local(stage: &str) -> Result<(), BoxError> {
+async fn provision_for_sam_local(stage: &str, mail_from: &str) -> Result<(), BoxError> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
         return Err("AWS_ENDPOINT_URL must name the emulator: this never provisions in AWS".into());
     }
@@ -107,6 +108,10 @@ async fn provision_for_sam_local(stage: &str) -> Result<(), BoxError> {
             .send()
             .await?;
     }
+
+    // SES (and moto) refuse mail from an unverified sender: the README's deploy steps
+    // verify MailFrom the same way.
+    mailbox::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), mail_from).await;
 
     let admin_email = "admin@example.org";
     let admin_password = format!("admin {}", uuid::Uuid::new_v4().simple());
