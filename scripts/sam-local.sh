@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # `make sam-local`: every function through `sam local invoke`, the way its users run it.
-# Builds (scripts/sam-build.sh), starts ONE moto server on 127.0.0.1 (scripts/moto_server.py,
-# as `make test` does; on MOTO_PORT if set, else a free port; a moto server already
-# answering on MOTO_PORT is used instead, as `make test` passes its own) and the test suite's Stripe
-# stand-in (a free port), provisions the template's tables, topic, queues, bucket, SSM
-# parameters and an ADMIN in moto (tests/examples/sam_local_env.rs: the test suite's own
-# provisioning from template.yaml), then invokes every function in a user's journey with its
-# events/ file, placeholders filled from earlier answers, worker functions with the SQS
-# batches SNS delivered to their queues and the scheduled ones with a scheduled event
-# (scripts/sam_local.py), checking every answer.
+# Builds (scripts/sam-build.sh); starts ONE moto server on 127.0.0.1 (scripts/moto_server.py,
+# as `make test` does: on MOTO_PORT if set, else on a free port; a moto server already
+# answering on MOTO_PORT is used instead, which is how `make test` passes its own) and the
+# test suite's Stripe stand-in (a free port); provisions the template's tables, topic,
+# queues, bucket, SSM parameters, sender identity and an ADMIN in moto
+# (tests/examples/sam_local_env.rs: the test suite's own provisioning from template.yaml);
+# then invokes every function along a user's journey: routes with their events/ file,
+# placeholders filled from earlier answers, workers with the SQS batches SNS delivered to
+# their queues, the scheduled ones with a scheduled event (scripts/sam_local.py), checking
+# every answer.
 # Results: target/sam-local/results.md (and events as sent, logs, results.json).
 #
 # SAM_BUILD_DIR and LAMBDA_PROFILE pass to scripts/sam-build.sh (default: the release build
-# into .aws-sam/build, as `make build`; an existing build is brought up to date in seconds).
+# into .aws-sam/build, as `make build`; an unchanged build is only checked, ~1-4 s a function).
 #
 # Needs Docker. Where `docker info` fails and this runs as root, it installs Docker Engine
 # (Debian's docker.io) if missing and starts `dockerd --userland-proxy=false` itself (SAM's
@@ -23,7 +24,8 @@
 # The emulator and the stand-in listen on 127.0.0.1 only. Functions run in containers on
 # Docker's bridge; on Linux, as root, a DNAT rule per port sends their connections to
 # <bridge gateway>:<port> to 127.0.0.1:<port> (with route_localnet on the bridge), removed at
-# the end. With Docker Desktop, host.docker.internal reaches the host's loopback already.
+# the end. With Docker Desktop, host.docker.internal reaches the host's loopback already;
+# Docker Engine on Linux needs this run as root (for the rules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/sam-local
