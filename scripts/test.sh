@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: `make test` (and CI's .ci/run) run exactly this.
-# Installs what it needs (.venv with moto, cfn-lint and sam-cli; .venv-fuzz with
-# schemathesis; node_modules with DynamoDB Local; a Java runtime only if none is
-# installed), starts ONE moto server and ONE DynamoDB Local for the run, each on a free 127.0.0.1 port, and stops both by PID on exit, success
-# or failure. Every step prints how long it took.
+# Installs what it needs (.venv with moto, cfn-lint, sam-cli, cargo-lambda and zig; the
+# aarch64 rustup target; .venv-fuzz with schemathesis; node_modules with DynamoDB Local; a
+# Java runtime only if none is installed), builds every function with `sam build`
+# (unoptimised), starts ONE moto server and ONE DynamoDB Local for the run, each on a free
+# 127.0.0.1 port, and stops both by PID on exit, success or failure. Every step prints how
+# long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
@@ -31,6 +33,25 @@ timed "sam validate --lint" .venv/bin/sam validate --lint -t template.yaml --reg
 # the dependencies a second time with other features.
 step "build (one debug build serves every test)"
 timed "cargo build" cargo build --workspace --locked --bins --examples
+
+# The template built the way a deployer builds it: `sam build` of every function through
+# template.yaml's `BuildMethod: makefile` and the Makefile's build-<LogicalId> targets, one
+# cargo-lambda cross build of all the arm64 bootstraps (cargo-lambda and zig from PyPI into
+# .venv, the rustup target), each linked into its function's artifact folder. Compiled with
+# the unoptimised lambda-check profile into target/sam-check/ (never over .aws-sam/build):
+# the release build compiles the same code with optimisation and LTO, which takes longer than
+# the whole of the rest of this run on 2 cores (BENCHMARKS.md, section 5; `make build`).
+step "sam build: every function, arm64 (profile lambda-check)"
+# SAM's and cargo's output go to the log; its last 40 lines are shown if the build fails.
+quietly() {
+  local log=$1
+  shift
+  "$@" > "$log" 2>&1 || { tail -40 "$log" >&2; return 1; }
+}
+mkdir -p target/sam-check
+timed "sam build (every function, lambda-check)" quietly target/sam-check/sam-build.log \
+  env LAMBDA_PROFILE=lambda-check SAM_BUILD_DIR=target/sam-check/build scripts/sam-build.sh
+tail -1 target/sam-check/sam-build.log
 
 step "AWS emulator (moto server)"
 moto_port=$(free_port)
@@ -74,5 +95,16 @@ timed "tests against DynamoDB Local" env AWS_ENDPOINT_URL_DYNAMODB="http://127.0
   cargo test --locked -p evreg -p evreg-tests --test integration -- \
   --skip embedded --skip sqlite --skip bus:: --skip blobs:: --skip mail:: --skip secrets:: \
   --skip openapi:: --skip dev_server:: --skip dead_letters:: --skip crash:: --skip local_database
+
+# Every function through `sam local invoke` in Docker, built above (lambda-check), against
+# this run's moto server: only where a Docker daemon already runs (this never starts one;
+# `make sam-local` does, as root). Without one it is skipped, and says so.
+step "sam local invoke of every function (Docker)"
+if docker info >/dev/null 2>&1; then
+  timed "sam local invoke" env MOTO_PORT="$moto_port" LAMBDA_PROFILE=lambda-check \
+    SAM_BUILD_DIR=target/sam-check/build scripts/sam-local.sh
+else
+  echo "skipped: no Docker daemon here (docker info fails); make sam-local runs it where one can start"
+fi
 
 all_passed

@@ -76,6 +76,50 @@ fn every_route_binary_runs_its_own_route() {
     }
 }
 
+/// `sam build` runs the Makefile's `build-<LogicalId>` for every function (`BuildMethod:
+/// makefile`), and that target finds the bootstrap by turning the logical id back into the
+/// binary's name (`EventsCreateFunction` → `events-create`): each function's logical id must
+/// be its `BuildProperties.Binary` in CamelCase followed by `Function`.
+#[test]
+fn every_function_builds_through_the_makefile_under_its_binarys_name() {
+    let template = provision::template();
+    let resources = template
+        .get("Resources")
+        .and_then(serde_yaml_ng::Value::as_mapping)
+        .expect("Resources");
+    let mut functions = 0;
+    for (id, resource) in resources {
+        if resource.get("Type").and_then(|t| t.as_str()) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        functions += 1;
+        let id = id.as_str().expect("a logical id");
+        let metadata = resource.get("Metadata").expect("Metadata");
+        assert_eq!(
+            metadata.get("BuildMethod").and_then(|m| m.as_str()),
+            Some("makefile"),
+            "{id}: BuildMethod"
+        );
+        let binary = metadata
+            .get("BuildProperties")
+            .and_then(|p| p.get("Binary"))
+            .and_then(|b| b.as_str())
+            .unwrap_or_else(|| panic!("{id}: no BuildProperties.Binary"));
+        let camel: String = binary
+            .split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(id, format!("{camel}Function"), "the logical id of {binary}");
+    }
+    assert_eq!(functions, provision::function_binaries().len());
+}
+
 #[test]
 fn template_filter_policies_are_the_worker_table() {
     let expected: BTreeMap<String, BTreeSet<String>> = WORKERS
