@@ -15,6 +15,7 @@ mod events_api;
 mod faults;
 mod handlers;
 mod hardening;
+mod health;
 mod identity;
 mod journey;
 mod jwt_attacks;

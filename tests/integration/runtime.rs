@@ -108,9 +108,13 @@ impl Stack {
         Some((stack, bin_dir))
     }
 
-    /// The environment the template gives `binary`.
+    /// The environment the template gives `binary`, with evreg's own debug lines on (each
+    /// request's `served` line, each message's `processed`: [`Stack::check_telemetry`]
+    /// holds them to their spans).
     fn environment(&self, binary: &str) -> Vec<(String, String)> {
-        self.deployed.environment(binary)
+        let mut env = self.deployed.environment(binary);
+        env.push(("RUST_LOG".to_owned(), "info,evreg=debug".to_owned()));
+        env
     }
 
     /// Starts every function at once and waits for each one's first `/next`.
@@ -257,6 +261,124 @@ impl Stack {
             event["body"] = json!(engine.encode(&body));
         }
         event
+    }
+
+    /// What every function wrote while the test ran, as CloudWatch reads it: EMF documents
+    /// (metrics in the `evreg` namespace, labels as dimensions, flushed per invocation with
+    /// its request and trace ids) and JSON log lines; and none of the run's personal data.
+    fn check_telemetry(&self) {
+        let personal: Vec<String> = ["ann@example.org", "bob@example.org", "cleo@example.org"]
+            .iter()
+            .map(|a| self.email(a))
+            .chain(["Ann Lee", "Cleo Park", "7946 0958"].map(str::to_owned))
+            .collect();
+        for (binary, function) in &self.functions {
+            let output = function.output();
+            for item in &personal {
+                assert!(
+                    !output.contains(item.as_str()),
+                    "{binary} logged {item}:\n{output}"
+                );
+            }
+            let lines: Vec<Value> = output
+                .lines()
+                .filter_map(|line| serde_json::from_str(line).ok())
+                .collect();
+            let documents: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+            let metric = |name: &str| -> Vec<&Value> {
+                documents
+                    .iter()
+                    .copied()
+                    .filter(|d| d.get(name).is_some())
+                    .collect()
+            };
+            for document in &documents {
+                let directive = &document["_aws"]["CloudWatchMetrics"][0];
+                assert_eq!(directive["Namespace"], "evreg", "{binary}: {document}");
+                for dimension in directive["Dimensions"][0].as_array().unwrap() {
+                    let key = dimension.as_str().unwrap();
+                    assert!(
+                        document[key].is_string(),
+                        "{binary}: dimension {key} in {document}"
+                    );
+                }
+                assert!(
+                    document["requestId"]
+                        .as_str()
+                        .is_some_and(|id| id.len() == 36),
+                    "{binary}: the invocation's request id in {document}"
+                );
+                assert!(
+                    document["traceId"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("Root=1-")),
+                    "{binary}: X-Ray's trace id in {document}"
+                );
+            }
+            let cold = metric("evreg_cold_starts");
+            if lines.iter().all(|l| l.get("_aws").is_none()) && cold.is_empty() {
+                continue; // never invoked
+            }
+            assert_eq!(cold.len(), 1, "{binary}: one cold start\n{output}");
+            assert_eq!(
+                (&cold[0]["function"], &cold[0]["evreg_cold_starts"]),
+                (&json!(binary), &json!(1))
+            );
+            assert!(
+                lines.iter().any(|l| l["fields"]["message"] == "cold start"
+                    && l["fields"]["init_ms"].is_u64()
+                    && l["fields"]["function"] == json!(binary)),
+                "{binary}: the cold start is logged\n{output}"
+            );
+            if ROUTES.iter().any(|spec| spec.binary == binary.as_str()) {
+                let requests = metric("evreg_http_requests");
+                assert!(!requests.is_empty(), "{binary}: request counts\n{output}");
+                for document in requests {
+                    assert_eq!(document["route"], json!(binary));
+                    assert!(
+                        ["2xx", "4xx"].contains(&document["status"].as_str().unwrap()),
+                        "{document}"
+                    );
+                    assert!(
+                        document["evreg_http_request_duration_seconds"].is_array(),
+                        "{document}"
+                    );
+                }
+                // Every line logged while serving sits in its request's span.
+                for line in lines
+                    .iter()
+                    .filter(|l| l.get("_aws").is_none() && l["fields"]["message"] != "cold start")
+                {
+                    let request = line["spans"]
+                        .as_array()
+                        .and_then(|spans| spans.iter().find(|s| s["name"] == "request"));
+                    assert!(
+                        request.is_some_and(|span| span["route"] == json!(binary)
+                            && span["aws_request_id"]
+                                .as_str()
+                                .is_some_and(|id| id.len() == 36)),
+                        "{binary}: a line outside its request's span: {line}"
+                    );
+                }
+            }
+            if WORKERS.iter().any(|spec| spec.binary == binary.as_str()) {
+                let messages = metric("evreg_worker_messages");
+                assert!(
+                    messages
+                        .iter()
+                        .any(|d| d["worker"] == json!(binary) && d["result"] == "failed"),
+                    "{binary}: the poisoned records counted as failed\n{output}"
+                );
+                assert!(
+                    !metric("evreg_worker_batch_size").is_empty(),
+                    "{binary}: batch sizes"
+                );
+                assert!(
+                    !metric("evreg_worker_message_age_seconds").is_empty(),
+                    "{binary}: the oldest message's age (SQS's SentTimestamp)"
+                );
+            }
+        }
     }
 
     async fn stop(self) {
@@ -994,6 +1116,7 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         .await
         .is_empty());
 
+    stack.check_telemetry();
     stack.stop().await;
 }
 

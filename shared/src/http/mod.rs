@@ -7,7 +7,7 @@ mod request;
 mod response;
 
 pub use cursor::CursorSigner;
-pub use problem::ApiError;
+pub use problem::{error_chain, ApiError};
 pub use request::{
     header, json_body, page_limit, path_id, preferred_media_type, present, query_param,
 };

@@ -236,7 +236,9 @@ impl ApiError {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// `error` and its sources, outermost first, joined by ": " (a log line or an ADMIN's report
+/// gets the whole cause, a problem document never does).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut chain = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

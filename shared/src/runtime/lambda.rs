@@ -3,17 +3,20 @@
 //! A cold start does only what its function declared it needs ([`Needs`], per route and
 //! worker in `runtime::needs`): it reads those secrets from SSM, if any, and meanwhile opens
 //! its first DynamoDB connection (a `GetItem` of a key no item has: see
-//! [`open_connection`]), so that the first request does not pay the TLS handshake. The SNS, S3, SES and CloudFront clients are built when first used.
+//! [`open_connection`]), so that the first request does not pay the TLS handshake. The
+//! SNS, S3, SES and CloudFront clients are built when first used.
 //! A start that fails posts its error to the Runtime API's `/runtime/init/error`.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::lambda_runtime::{self, LambdaEvent};
-use lambda_http::{service_fn, Request};
+use lambda_http::{service_fn, Request, RequestExt};
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 
 use crate::adapters::aws::table::open_connection;
 use crate::adapters::aws::{
@@ -23,11 +26,12 @@ use crate::adapters::aws::{
 };
 use crate::app::AppContext;
 use crate::auth::{KeyRing, Passwords, TokenService};
-use crate::handlers::routes::{authorize, into_response, Caller, Route};
+use crate::handlers::routes::{Caller, Route};
 use crate::handlers::schedules::holds_expirer;
 use crate::handlers::workers::Worker;
 use crate::http::{ApiError, ApiResult, CursorSigner};
 use crate::ports::{BoxError, Cdn, Payments, SystemClock};
+use crate::runtime::emf::Invocations;
 use crate::runtime::lazy::OnFirstUse;
 use crate::runtime::logging;
 use crate::runtime::needs::{
@@ -308,8 +312,9 @@ impl Contexts {
 
 /// `main` of a route Lambda:
 /// `run_route(Route::X, |ctx, req, caller| async move { x::handle(&ctx, req, caller).await })`.
-/// Every request is authorized under the route's [`Access`](crate::handlers::routes::Access)
-/// first, exactly as the dev server's `Route::handle` does. Taking the handler as a closure
+/// Every request goes through [`Route::instrumented`] (its span, its metrics, authorization
+/// under the route's [`Access`](crate::handlers::routes::Access)) exactly as on the dev
+/// server, and its metrics leave as EMF ([`Invocations`]). Taking the handler as a closure
 /// links only that route's code into its binary. The cold start reads what
 /// [`route_needs`] declares for `route`.
 pub async fn run_route<F, Fut>(route: Route, handler: F) -> Result<(), lambda_http::Error>
@@ -317,6 +322,7 @@ where
     F: Fn(Arc<AppContext>, Request, Caller) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ApiResult> + Send,
 {
+    let started = Instant::now();
     logging::init_json();
     let start = match ColdStart::from_env(route_needs(route), true).await {
         Ok(start) => start,
@@ -327,18 +333,23 @@ where
         with_keys: OnceCell::new(),
     });
     let handler = Arc::new(handler);
-    let access = route.spec().access;
+    let invocations = Arc::new(Invocations::start(route.spec().binary, started));
     lambda_http::run(service_fn(move |req: Request| {
-        let (contexts, handler) = (contexts.clone(), handler.clone());
+        let (contexts, handler, invocations) =
+            (contexts.clone(), handler.clone(), invocations.clone());
         async move {
+            let lambda = req.lambda_context_ref().cloned().unwrap_or_default();
+            invocations.begin(&lambda);
             let response = match contexts.for_request(&req).await {
-                Ok(ctx) => match authorize(access, &ctx, &req).await {
-                    Ok(caller) => handler(ctx, req, caller).await,
-                    Err(refused) => Err(refused),
-                },
-                Err(error) => Err(ApiError::Internal(error)),
+                Ok(ctx) => {
+                    route
+                        .instrumented(&ctx, req, |req, caller| handler(ctx.clone(), req, caller))
+                        .await
+                }
+                Err(error) => ApiError::Internal(error).to_response(),
             };
-            Ok::<_, lambda_http::Error>(into_response(response))
+            invocations.end(&lambda);
+            Ok::<_, lambda_http::Error>(response)
         }
     }))
     .await
@@ -346,38 +357,69 @@ where
 
 /// `main` of a worker Lambda fed by an SQS event source mapping with partial batch
 /// responses: `run_worker(Worker::X, |ctx, batch| async move { x::handle(&ctx, batch).await })`.
-/// The cold start reads what [`worker_needs`] declares for `worker`.
+/// Every batch goes through [`Worker::instrumented`] (its span and metrics) as on the
+/// embedded bus, and its metrics leave as EMF ([`Invocations`]). The cold start reads what
+/// [`worker_needs`] declares for `worker`.
 pub async fn run_worker<F, Fut>(worker: Worker, handler: F) -> Result<(), lambda_http::Error>
 where
-    F: Fn(Arc<AppContext>, SqsEvent) -> Fut,
+    F: Fn(Arc<AppContext>, SqsEvent) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = SqsBatchResponse> + Send,
 {
+    let started = Instant::now();
     logging::init_json();
     let ctx = match ColdStart::from_env(worker_needs(worker), false).await {
         Ok(start) => start.ctx,
         Err(error) => return Err(init_failed(error).await),
     };
+    let handler = Arc::new(handler);
+    let invocations = Arc::new(Invocations::start(worker.binary(), started));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let response = handler(ctx.clone(), event.payload);
-        async move { Ok::<_, lambda_http::Error>(response.await) }
+        let (ctx, handler, invocations) = (ctx.clone(), handler.clone(), invocations.clone());
+        async move {
+            invocations.begin(&event.context);
+            let response = worker
+                .instrumented(&ctx, event.payload, |batch| handler(ctx.clone(), batch))
+                .await;
+            invocations.end(&event.context);
+            Ok::<_, lambda_http::Error>(response)
+        }
     }))
     .await
 }
 
-/// `main` of a scheduled function (an EventBridge schedule, whose event's content is
-/// irrelevant): runs `job` on every invocation and answers what it returns.
-async fn run_scheduled<F, Fut>(needs: Needs, job: F) -> Result<(), lambda_http::Error>
+/// `main` of a scheduled function `function` (an EventBridge schedule, whose event's
+/// content is irrelevant): runs `job` on every invocation, inside a span naming the
+/// function and the invocation, and answers what it returns; its metrics leave as EMF.
+async fn run_scheduled<F, Fut>(
+    function: &'static str,
+    needs: Needs,
+    job: F,
+) -> Result<(), lambda_http::Error>
 where
-    F: Fn(Arc<AppContext>) -> Fut,
+    F: Fn(Arc<AppContext>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<serde_json::Value, BoxError>> + Send,
 {
+    let started = Instant::now();
     logging::init_json();
     let ctx = match ColdStart::from_env(needs, false).await {
         Ok(start) => start.ctx,
         Err(error) => return Err(init_failed(error).await),
     };
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
-        job(ctx.clone())
+    let job = Arc::new(job);
+    let invocations = Arc::new(Invocations::start(function, started));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (ctx, job, invocations) = (ctx.clone(), job.clone(), invocations.clone());
+        async move {
+            invocations.begin(&event.context);
+            let span = tracing::info_span!(
+                "schedule",
+                function,
+                aws_request_id = event.context.request_id.as_str()
+            );
+            let answer = job(ctx).instrument(span).await;
+            invocations.end(&event.context);
+            answer
+        }
     }))
     .await
 }
@@ -385,7 +427,7 @@ where
 /// `main` of the scheduled outbox sweeper (every minute): republishes what a function
 /// wrote but died before publishing.
 pub async fn run_sweeper() -> Result<(), lambda_http::Error> {
-    run_scheduled(SWEEPER_NEEDS, |ctx| async move {
+    run_scheduled("outbox-sweeper", SWEEPER_NEEDS, |ctx| async move {
         let republished = ctx.sweep_outbox().await?;
         if republished > 0 {
             tracing::warn!(republished, "republished events left in the outbox");
@@ -398,7 +440,7 @@ pub async fn run_sweeper() -> Result<(), lambda_http::Error> {
 /// `main` of the scheduled holds expirer (every minute): releases every lapsed hold
 /// ([`crate::handlers::schedules::holds_expirer`]).
 pub async fn run_holds_expirer() -> Result<(), lambda_http::Error> {
-    run_scheduled(HOLDS_EXPIRER_NEEDS, |ctx| async move {
+    run_scheduled("holds-expirer", HOLDS_EXPIRER_NEEDS, |ctx| async move {
         let released = holds_expirer::run(&ctx).await?;
         if released > 0 {
             tracing::info!(released, "released lapsed holds");

@@ -8,6 +8,8 @@ pub mod dev_server;
 #[cfg(feature = "embedded")]
 pub mod edge;
 #[cfg(feature = "aws")]
+pub mod emf;
+#[cfg(feature = "aws")]
 pub mod lambda;
 #[cfg(feature = "aws")]
 mod lazy;

@@ -330,12 +330,27 @@ impl Route {
         &ROUTES[self as usize]
     }
 
-    /// The dev server's entrance: inside the request's span
-    /// ([`crate::telemetry::request_span`]; the dev server's one request id serves as
-    /// both ids) and measured ([`crate::telemetry::request_served`]), authorizes under
-    /// the route's [`Access`], then runs its handler. (Each Lambda's `run_route` does the
-    /// same for its one route.)
+    /// The dev server's entrance: [`Route::instrumented`] around the route's handler.
     pub async fn handle(self, ctx: &AppContext, req: Request) -> Response<Body> {
+        self.instrumented(ctx, req, |req, caller| self.dispatch(ctx, req, caller))
+            .await
+    }
+
+    /// Every route's entrance, the dev server's and each Lambda's `run_route`: inside the
+    /// request's span ([`crate::telemetry::request_span`]: Lambda's request id, or API
+    /// Gateway's where no Lambda runs, as the dev server), measured
+    /// ([`crate::telemetry::request_served`]), authorizes under the route's [`Access`],
+    /// then runs `handler` with the caller and maps its result to the response.
+    pub async fn instrumented<F, Fut>(
+        self,
+        ctx: &AppContext,
+        req: Request,
+        handler: F,
+    ) -> Response<Body>
+    where
+        F: FnOnce(Request, Caller) -> Fut,
+        Fut: std::future::Future<Output = ApiResult>,
+    {
         let started = std::time::Instant::now();
         let apigw_request_id = match req.request_context_ref() {
             Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
@@ -343,28 +358,31 @@ impl Route {
             }
             _ => String::new(),
         };
-        let span = crate::telemetry::request_span(
-            self.spec().binary,
-            &apigw_request_id,
-            &apigw_request_id,
+        let aws_request_id = req.lambda_context_ref().map_or_else(
+            || apigw_request_id.clone(),
+            |context| context.request_id.clone(),
         );
-        let response = self.serve(ctx, req).instrument(span.clone()).await;
-        span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "served"));
-        crate::telemetry::request_served(
-            self.spec().binary,
-            response.status().as_u16(),
-            started.elapsed(),
-        );
+        let route = self.spec().binary;
+        let span = crate::telemetry::request_span(route, &aws_request_id, &apigw_request_id);
+        let access = self.spec().access;
+        let response = async move {
+            match authorize(access, ctx, &req).await {
+                Ok(caller) => into_response(handler(req, caller).await),
+                Err(refused) => refused.to_response(),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let status = response.status().as_u16();
+        span.in_scope(|| tracing::debug!(status, "served"));
+        crate::telemetry::request_served(route, status, started.elapsed());
         response
     }
 
-    async fn serve(self, ctx: &AppContext, req: Request) -> Response<Body> {
-        let caller = match authorize(self.spec().access, ctx, &req).await {
-            Ok(caller) => caller,
-            Err(refused) => return refused.to_response(),
-        };
-        let result = match self {
-            Self::Health => health::handle(ctx, req).await,
+    /// The route's handler (the dev server serves every route from one process).
+    async fn dispatch(self, ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
+        match self {
+            Self::Health => health::handle(ctx, req, caller).await,
             Self::AuthSignup => auth_signup::handle(ctx, req).await,
             Self::AuthLogin => auth_login::handle(ctx, req).await,
             Self::AuthRefresh => auth_refresh::handle(ctx, req).await,
@@ -390,8 +408,7 @@ impl Route {
             Self::UsersCreate => users_create::handle(ctx, req).await,
             Self::UsersList => users_list::handle(ctx, req).await,
             Self::UsersUpdate => users_update::handle(ctx, req, caller).await,
-        };
-        into_response(result)
+        }
     }
 }
 

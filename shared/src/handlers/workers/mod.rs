@@ -115,13 +115,10 @@ impl Worker {
             .map_or("worker", |spec| spec.binary)
     }
 
-    /// Handles one SQS batch, reporting the messages that failed (partial batch response).
+    /// Handles one SQS batch, reporting the messages that failed (partial batch response):
+    /// [`Worker::instrumented`] around the worker's handler (the embedded bus's entrance).
     pub async fn handle(self, ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
-        let worker = self.binary();
-        let size = batch.records.len();
-        let oldest = oldest_wait(&batch, ctx.clock.now());
-        let span = tracing::info_span!("batch", worker, size);
-        let response = async {
+        self.instrumented(ctx, batch, |batch| async move {
             match self {
                 Self::Projection => projection::handle(ctx, batch).await,
                 Self::Tickets => tickets::handle(ctx, batch).await,
@@ -129,9 +126,29 @@ impl Worker {
                 Self::Cdn => cdn::handle(ctx, batch).await,
                 Self::Payments => payments::handle(ctx, batch).await,
             }
-        }
-        .instrument(span)
-        .await;
+        })
+        .await
+    }
+
+    /// Every worker's entrance, the embedded bus's and each Lambda's `run_worker`: runs
+    /// `process` on the batch inside the batch's span (worker, size) and measures it
+    /// ([`crate::telemetry::worker_batch`]: messages processed and failed, batch size, the
+    /// oldest message's wait).
+    pub async fn instrumented<F, Fut>(
+        self,
+        ctx: &AppContext,
+        batch: SqsEvent,
+        process: F,
+    ) -> SqsBatchResponse
+    where
+        F: FnOnce(SqsEvent) -> Fut,
+        Fut: Future<Output = SqsBatchResponse>,
+    {
+        let worker = self.binary();
+        let size = batch.records.len();
+        let oldest = oldest_wait(&batch, ctx.clock.now());
+        let span = tracing::info_span!("batch", worker, size);
+        let response = process(batch).instrument(span).await;
         crate::telemetry::worker_batch(worker, size, response.batch_item_failures.len(), oldest);
         response
     }
