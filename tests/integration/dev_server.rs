@@ -223,6 +223,8 @@ async fn the_binary_measures_and_logs_a_journey_without_personal_data() {
         "evreg_http_request_duration_seconds_count{route=\"checkins-create\",status=\"2xx\"}",
         "evreg_worker_messages{worker=\"worker-tickets\",result=\"processed\"}",
         "evreg_worker_batch_size_count{worker=\"worker-projection\"}",
+        // The embedded queues keep SQS's SentTimestamp.
+        "evreg_worker_message_age_seconds_count{worker=\"worker-email\"}",
     ] {
         assert!(metrics.contains(name), "{name} in\n{metrics}");
     }

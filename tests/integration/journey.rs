@@ -505,6 +505,7 @@ async fn embedded_mode_a_send_that_died_is_taken_over_after_its_lease() {
             body: &body,
             kind: Some(waitlisted.kind()),
             receive_count: 2,
+            sent_timestamp_ms: None,
             queue_arn: "arn:aws:sqs:us-east-1:000000000000:email",
         })];
         batch

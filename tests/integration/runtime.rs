@@ -336,7 +336,7 @@ impl Stack {
                 for document in requests {
                     assert_eq!(document["route"], json!(binary));
                     assert!(
-                        ["2xx", "4xx"].contains(&document["status"].as_str().unwrap()),
+                        ["2xx", "3xx", "4xx"].contains(&document["status"].as_str().unwrap()),
                         "{document}"
                     );
                     assert!(

@@ -126,6 +126,10 @@ pub fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> Sq
                     .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(1),
+                sent_timestamp_ms: m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+                    .and_then(|t| t.parse().ok()),
                 queue_arn,
             })
         })
@@ -162,7 +166,8 @@ pub async fn delete<'m>(
 }
 
 /// One short receive of up to 10 messages, with what an event source mapping hands on
-/// (message attributes, the receive count). Short polls: the test emulator serves one
+/// (message attributes, and every system attribute: the receive count, `SentTimestamp`,
+/// which the workers' message-age metric reads, …). Short polls: the test emulator serves one
 /// request at a time, and a long poll would hold up every other test meanwhile.
 pub async fn receive(
     sqs: &aws_sdk_sqs::Client,
@@ -173,7 +178,7 @@ pub async fn receive(
         .max_number_of_messages(10)
         .wait_time_seconds(0)
         .message_attribute_names("All")
-        .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()
         .await
         .expect("receive message")

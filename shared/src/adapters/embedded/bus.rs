@@ -154,6 +154,7 @@ impl Bus for EmbeddedBus {
                     kind: kind.as_str().to_owned(),
                     body: body.clone(),
                     receive_count: 0,
+                    sent_at_ms: now_ms(),
                 });
             }
         }
@@ -259,6 +260,7 @@ impl<W: Copy + Send + Sync + 'static> Poller<W> {
                     body: &m.body,
                     kind: m.kind.parse().ok(),
                     receive_count: m.receive_count,
+                    sent_timestamp_ms: Some(m.sent_at_ms).filter(|&ms| ms > 0),
                     queue_arn,
                 })
             })
@@ -326,6 +328,8 @@ pub struct Delivery<'a> {
     pub kind: Option<DomainEventKind>,
     /// Deliveries so far, this one included.
     pub receive_count: u32,
+    /// When SQS took the message (`SentTimestamp`, unix ms), if known.
+    pub sent_timestamp_ms: Option<i64>,
     /// The queue's ARN.
     pub queue_arn: &'a str,
 }
@@ -342,6 +346,11 @@ pub fn sqs_record(delivery: Delivery<'_>) -> SqsMessage {
         "ApproximateReceiveCount".to_owned(),
         delivery.receive_count.to_string(),
     );
+    if let Some(sent) = delivery.sent_timestamp_ms {
+        record
+            .attributes
+            .insert("SentTimestamp".to_owned(), sent.to_string());
+    }
     if let Some(kind) = delivery.kind {
         let mut attribute = SqsMessageAttribute::default();
         attribute.data_type = Some("String".to_owned());
