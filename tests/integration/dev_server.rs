@@ -247,6 +247,40 @@ async fn the_binary_measures_and_logs_a_journey_without_personal_data() {
             && line.contains("\"envelope_id\"")),
         "a worker's lines name their message:\n{logs}"
     );
+    // One trace from the registration to its mail: the registering request's trace id is
+    // on the lines of the messages it caused, down to the email worker's.
+    let spans_of = |line: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|l| l["spans"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    let registration_traces: Vec<String> = logs
+        .lines()
+        .flat_map(spans_of)
+        .filter(|span| span["name"] == "request" && span["route"] == "registrations-create")
+        .filter_map(|span| span["trace_id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        !registration_traces.is_empty(),
+        "registering logs its trace:\n{logs}"
+    );
+    let mailed_in_trace = logs.lines().map(spans_of).any(|spans| {
+        spans
+            .iter()
+            .any(|s| s["name"] == "batch" && s["worker"] == "worker-email")
+            && spans.iter().any(|s| {
+                s["name"] == "message"
+                    && s["event_type"] == "TicketIssued"
+                    && s["trace_id"]
+                        .as_str()
+                        .is_some_and(|t| registration_traces.iter().any(|r| r == t))
+            })
+    });
+    assert!(
+        mailed_in_trace,
+        "the ticket's mail is in the registration's trace ({registration_traces:?}):\n{logs}"
+    );
     for secret in [
         email,
         name,

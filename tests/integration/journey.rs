@@ -506,6 +506,7 @@ async fn embedded_mode_a_send_that_died_is_taken_over_after_its_lease() {
             kind: Some(waitlisted.kind()),
             receive_count: 2,
             sent_timestamp_ms: None,
+            traceparent: None,
             queue_arn: "arn:aws:sqs:us-east-1:000000000000:email",
         })];
         batch

@@ -263,6 +263,48 @@ impl Stack {
         event
     }
 
+    /// The `name` spans (with their fields) on the JSON lines `binary` logged.
+    fn spans(&self, binary: &str, name: &str) -> Vec<Value> {
+        self.functions[binary]
+            .output()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|line| line["spans"].as_array().cloned())
+            .flatten()
+            .filter(|span| span["name"] == name)
+            .collect()
+    }
+
+    /// One trace across processes: each registration's request continues Lambda's X-Ray
+    /// trace, its domain events carry it through SNS and SQS (`traceparent`), and the
+    /// tickets worker and then the email worker continue it.
+    fn check_traces(&self) {
+        let registrations: Vec<Value> = self.spans("registrations-create", "request");
+        assert!(!registrations.is_empty());
+        let traces: Vec<&str> = registrations
+            .iter()
+            .filter_map(|span| span["trace_id"].as_str())
+            .collect();
+        for (worker, event_type) in [
+            ("worker-tickets", "RegistrationConfirmed"),
+            ("worker-email", "TicketIssued"),
+        ] {
+            let continued = self
+                .spans(worker, "message")
+                .iter()
+                .filter(|span| span["event_type"] == event_type)
+                .any(|span| {
+                    span["trace_id"]
+                        .as_str()
+                        .is_some_and(|t| traces.contains(&t))
+                });
+            assert!(
+                continued,
+                "{worker}: a {event_type} in a registration's trace {traces:?}"
+            );
+        }
+    }
+
     /// What every function wrote while the test ran, as CloudWatch reads it: EMF documents
     /// (metrics in the `evreg` namespace, labels as dimensions, flushed per invocation with
     /// its request and trace ids) and JSON log lines; and none of the run's personal data.
@@ -1117,6 +1159,7 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         .is_empty());
 
     stack.check_telemetry();
+    stack.check_traces();
     stack.stop().await;
 }
 

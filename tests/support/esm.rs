@@ -126,6 +126,10 @@ pub fn batch_of(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> Sq
                     .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(1),
+                traceparent: m
+                    .message_attributes()
+                    .and_then(|a| a.get("traceparent"))
+                    .and_then(|t| t.string_value()),
                 sent_timestamp_ms: m
                     .attributes()
                     .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))

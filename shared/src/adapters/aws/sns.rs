@@ -35,6 +35,16 @@ fn bus_error(e: impl std::error::Error + Send + Sync + 'static) -> BusError {
 #[async_trait]
 impl Bus for SnsBus {
     async fn publish(&self, outbox: &[Envelope]) -> Result<(), BusError> {
+        // The publishing request's or message's trace, continued by the workers.
+        let traceparent = crate::telemetry::trace::current()
+            .map(|trace| {
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(trace.traceparent())
+                    .build()
+            })
+            .transpose()
+            .map_err(bus_error)?;
         for chunk in outbox.chunks(BATCH) {
             let entries = chunk
                 .iter()
@@ -44,12 +54,14 @@ impl Bus for SnsBus {
                         .string_value(envelope.kind().as_str())
                         .build()
                         .map_err(bus_error)?;
-                    PublishBatchRequestEntry::builder()
+                    let mut entry = PublishBatchRequestEntry::builder()
                         .id(envelope.id.simple().to_string())
                         .message(serde_json::to_string(envelope).map_err(bus_error)?)
-                        .message_attributes("type", type_attribute)
-                        .build()
-                        .map_err(bus_error)
+                        .message_attributes("type", type_attribute);
+                    if let Some(traceparent) = &traceparent {
+                        entry = entry.message_attributes("traceparent", traceparent.clone());
+                    }
+                    entry.build().map_err(bus_error)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let output = self

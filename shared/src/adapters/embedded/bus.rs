@@ -138,6 +138,7 @@ impl EmbeddedBus {
 #[async_trait]
 impl Bus for EmbeddedBus {
     async fn publish(&self, outbox: &[Envelope]) -> Result<(), BusError> {
+        let traceparent = crate::telemetry::trace::current().map(|trace| trace.traceparent());
         let mut messages = Vec::new();
         for envelope in outbox {
             let body = serde_json::to_string(envelope).map_err(|e| BusError(Box::new(e)))?;
@@ -155,6 +156,7 @@ impl Bus for EmbeddedBus {
                     body: body.clone(),
                     receive_count: 0,
                     sent_at_ms: now_ms(),
+                    traceparent: traceparent.clone(),
                 });
             }
         }
@@ -261,6 +263,7 @@ impl<W: Copy + Send + Sync + 'static> Poller<W> {
                     kind: m.kind.parse().ok(),
                     receive_count: m.receive_count,
                     sent_timestamp_ms: Some(m.sent_at_ms).filter(|&ms| ms > 0),
+                    traceparent: m.traceparent.as_deref(),
                     queue_arn,
                 })
             })
@@ -330,6 +333,8 @@ pub struct Delivery<'a> {
     pub receive_count: u32,
     /// When SQS took the message (`SentTimestamp`, unix ms), if known.
     pub sent_timestamp_ms: Option<i64>,
+    /// The publisher's `traceparent` message attribute, if it had one.
+    pub traceparent: Option<&'a str>,
     /// The queue's ARN.
     pub queue_arn: &'a str,
 }
@@ -351,13 +356,17 @@ pub fn sqs_record(delivery: Delivery<'_>) -> SqsMessage {
             .attributes
             .insert("SentTimestamp".to_owned(), sent.to_string());
     }
-    if let Some(kind) = delivery.kind {
-        let mut attribute = SqsMessageAttribute::default();
-        attribute.data_type = Some("String".to_owned());
-        attribute.string_value = Some(kind.as_str().to_owned());
-        record
-            .message_attributes
-            .insert("type".to_owned(), attribute);
+    let attributes = [
+        ("type", delivery.kind.map(DomainEventKind::as_str)),
+        ("traceparent", delivery.traceparent),
+    ];
+    for (name, value) in attributes {
+        if let Some(value) = value {
+            let mut attribute = SqsMessageAttribute::default();
+            attribute.data_type = Some("String".to_owned());
+            attribute.string_value = Some(value.to_owned());
+            record.message_attributes.insert(name.to_owned(), attribute);
+        }
     }
     record
 }

@@ -38,7 +38,8 @@ use tracing::Instrument;
 pub use super::common::access::{authorize, Access, Caller};
 use crate::app::AppContext;
 use crate::domain::Role;
-use crate::http::{ApiError, ApiResult};
+use crate::http::{header, ApiError, ApiResult};
+use crate::telemetry::trace::TraceContext;
 
 /// Every route of the API, one per row of [`ROUTES`].
 #[allow(missing_docs)] // each is named for its binary; ROUTES gives method, path and access
@@ -338,7 +339,9 @@ impl Route {
 
     /// Every route's entrance, the dev server's and each Lambda's `run_route`: inside the
     /// request's span ([`crate::telemetry::request_span`]: Lambda's request id, or API
-    /// Gateway's where no Lambda runs, as the dev server), measured
+    /// Gateway's where no Lambda runs, as the dev server) and trace (the caller's
+    /// `traceparent`, else Lambda's X-Ray trace, else a new one:
+    /// [`crate::telemetry::trace`]), measured
     /// ([`crate::telemetry::request_served`]), authorizes under the route's [`Access`],
     /// then runs `handler` with the caller and maps its result to the response.
     pub async fn instrumented<F, Fut>(
@@ -362,17 +365,29 @@ impl Route {
             || apigw_request_id.clone(),
             |context| context.request_id.clone(),
         );
+        let trace = header(&req, "traceparent")
+            .and_then(TraceContext::parse)
+            .or_else(|| {
+                req.lambda_context_ref()
+                    .and_then(|context| context.xray_trace_id.as_deref())
+                    .and_then(TraceContext::from_xray)
+            })
+            .map_or_else(TraceContext::new_root, |parent| parent.child());
         let route = self.spec().binary;
-        let span = crate::telemetry::request_span(route, &aws_request_id, &apigw_request_id);
+        let span =
+            crate::telemetry::request_span(route, &aws_request_id, &apigw_request_id, &trace);
         let access = self.spec().access;
-        let response = async move {
-            match authorize(access, ctx, &req).await {
-                Ok(caller) => into_response(handler(req, caller).await),
-                Err(refused) => refused.to_response(),
-            }
-        }
-        .instrument(span.clone())
-        .await;
+        let response = trace
+            .scope(
+                async move {
+                    match authorize(access, ctx, &req).await {
+                        Ok(caller) => into_response(handler(req, caller).await),
+                        Err(refused) => refused.to_response(),
+                    }
+                }
+                .instrument(span.clone()),
+            )
+            .await;
         let status = response.status().as_u16();
         span.in_scope(|| tracing::debug!(status, "served"));
         crate::telemetry::request_served(route, status, started.elapsed());

@@ -17,6 +17,8 @@ use crate::domain::{DomainEventKind, Envelope, Event, EventId};
 use crate::ports::BoxError;
 use tracing::Instrument;
 
+use crate::telemetry::trace::TraceContext;
+
 /// Every worker, one per row of [`WORKERS`].
 #[allow(missing_docs)] // each is named for its file and binary
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +197,13 @@ where
     let mut failures = Vec::new();
     for message in batch.records {
         let message_id = message.message_id.clone().unwrap_or_default();
-        let span = crate::telemetry::message_span(&message_id);
+        let trace = message
+            .message_attributes
+            .get("traceparent")
+            .and_then(|attribute| attribute.string_value.as_deref())
+            .and_then(TraceContext::parse)
+            .map_or_else(TraceContext::new_root, |parent| parent.child());
+        let span = crate::telemetry::message_span(&message_id, &trace);
         let outcome = match message
             .body
             .as_deref()
@@ -204,7 +212,9 @@ where
             Some(Ok(envelope)) => {
                 span.record("event_type", envelope.kind().as_str());
                 span.record("envelope_id", tracing::field::display(envelope.id));
-                let processed = process(envelope).instrument(span.clone()).await;
+                let processed = trace
+                    .scope(process(envelope).instrument(span.clone()))
+                    .await;
                 span.in_scope(|| tracing::debug!(ok = processed.is_ok(), "processed"));
                 processed.map_err(|e| e.to_string())
             }

@@ -40,7 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_events_api.sql"),
     include_str!("migrations/0006_payments.sql"),
     include_str!("migrations/0007_queues.sql"),
-    include_str!("migrations/0008_queue_sent_at.sql"),
+    include_str!("migrations/0008_queue_attributes.sql"),
 ];
 
 /// Store and read model over one SQLite connection. The mutex serializes transactions,

@@ -24,6 +24,8 @@ pub struct QueuedMessage {
     pub receive_count: u32,
     /// When it was published (unix ms; 0 when unknown): SQS's `SentTimestamp`.
     pub sent_at_ms: i64,
+    /// The publisher's trace context (`traceparent`), if it had one.
+    pub traceparent: Option<String>,
 }
 
 /// What became of a received batch: deleted, visible again at a time (unix ms), or dead.
@@ -44,9 +46,9 @@ impl SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             for m in &messages {
                 tx.execute(
-                    "INSERT INTO queue_messages (id, queue, kind, body, sent_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![m.id, m.queue, m.kind, m.body, m.sent_at_ms],
+                    "INSERT INTO queue_messages (id, queue, kind, body, sent_at, traceparent)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![m.id, m.queue, m.kind, m.body, m.sent_at_ms, m.traceparent],
                 )
                 .map_err(unavailable)?;
             }
@@ -77,7 +79,7 @@ impl SqliteStore {
                          WHERE seq IN (SELECT seq FROM queue_messages
                                        WHERE queue = ?1 AND dead_at IS NULL AND visible_at <= ?2
                                        ORDER BY seq LIMIT ?3)
-                         RETURNING id, queue, kind, body, receive_count, seq, sent_at",
+                         RETURNING id, queue, kind, body, receive_count, seq, sent_at, traceparent",
                     )
                     .map_err(unavailable)?;
                 let rows = statement
@@ -91,6 +93,7 @@ impl SqliteStore {
                                 body: row.get(3)?,
                                 receive_count: row.get(4)?,
                                 sent_at_ms: row.get(6)?,
+                                traceparent: row.get(7)?,
                             },
                         ))
                     })
@@ -170,7 +173,7 @@ impl SqliteStore {
         self.run(move |conn| {
             let mut statement = conn
                 .prepare_cached(
-                    "SELECT id, queue, kind, body, receive_count, sent_at FROM queue_messages
+                    "SELECT id, queue, kind, body, receive_count, sent_at, traceparent FROM queue_messages
                      WHERE dead_at IS NOT NULL AND (?1 IS NULL OR queue = ?1) ORDER BY seq",
                 )
                 .map_err(unavailable)?;
@@ -183,6 +186,7 @@ impl SqliteStore {
                         body: row.get(3)?,
                         receive_count: row.get(4)?,
                         sent_at_ms: row.get(5)?,
+                        traceparent: row.get(6)?,
                     })
                 })
                 .map_err(unavailable)?;

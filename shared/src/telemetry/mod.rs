@@ -7,6 +7,8 @@
 //! Metric names follow Prometheus' conventions (a unit suffix, snake case) under the
 //! `evreg_` prefix; durations in seconds.
 
+pub mod trace;
+
 use std::time::Duration;
 
 use crate::domain::{Registration, RegistrationStatus};
@@ -119,21 +121,34 @@ pub fn cold_start(function: &'static str) {
 }
 
 /// The span every line logged while serving one request sits in: the route, Lambda's
-/// request id (`aws_request_id`, also the dev server's) and API Gateway's (`apigw_request_id`).
+/// request id (`aws_request_id`, also the dev server's), API Gateway's
+/// (`apigw_request_id`), and the request's place in its trace (`trace_id`, `span_id`:
+/// [`trace`]).
 pub fn request_span(
     route: &'static str,
     aws_request_id: &str,
     apigw_request_id: &str,
+    trace: &trace::TraceContext,
 ) -> tracing::Span {
-    tracing::info_span!("request", route, aws_request_id, apigw_request_id)
+    tracing::info_span!(
+        "request",
+        route,
+        aws_request_id,
+        apigw_request_id,
+        trace_id = trace.trace_id(),
+        span_id = trace.span_id()
+    )
 }
 
-/// The span of one message of a worker's batch: SQS's message id, and the domain event's
-/// type and envelope id once read.
-pub fn message_span(message_id: &str) -> tracing::Span {
+/// The span of one message of a worker's batch: SQS's message id, the message's place in
+/// the trace of the request that published it (`trace_id`, `span_id`: [`trace`]), and the
+/// domain event's type and envelope id once read.
+pub fn message_span(message_id: &str, trace: &trace::TraceContext) -> tracing::Span {
     tracing::info_span!(
         "message",
         message_id,
+        trace_id = trace.trace_id(),
+        span_id = trace.span_id(),
         event_type = tracing::field::Empty,
         envelope_id = tracing::field::Empty
     )
