@@ -8,8 +8,9 @@
 //! directory; the domain events go to a bus that drops them, so no worker competes for the
 //! thread). *Off*: no `tracing` subscriber (spans and events are disabled at their call
 //! site) and a no-op metrics recorder. *On*: the JSON log subscriber as Lambda runs it
-//! (span list, `evreg=debug` so the `served` line is written too) into `io::sink()`, and
-//! the EMF collector as the global recorder, flushed into `io::sink()` after each request.
+//! (span list, `evreg=debug` so the `served` line is written too), and the EMF collector
+//! as the global recorder, flushed after each request — both into writers that count the
+//! bytes and drop them.
 //! The arms alternate in blocks on one thread, so drift on a shared machine hits both.
 //! The one-off costs of a cold start (building the subscriber, installing the collector)
 //! are timed once each.
@@ -18,6 +19,7 @@
 //! cargo run --release -p evreg-tests --example bench_instrumentation [-- BLOCKS BLOCK_SIZE]
 //! ```
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,24 @@ struct Dropping;
 #[async_trait]
 impl Bus for Dropping {
     async fn publish(&self, _: &[Envelope]) -> Result<(), BusError> {
+        Ok(())
+    }
+}
+
+/// Bytes written by the instrumented arm: log lines and EMF documents (dropped after
+/// counting, as `io::sink()` would drop them).
+static LOG_BYTES: AtomicUsize = AtomicUsize::new(0);
+static EMF_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+struct Counting(&'static AtomicUsize);
+
+impl std::io::Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.fetch_add(buf.len(), Ordering::Relaxed);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -57,7 +77,7 @@ fn json_subscriber() -> impl tracing::Subscriber + Send + Sync {
         .with_current_span(false)
         .with_span_list(true)
         .without_time()
-        .with_writer(std::io::sink)
+        .with_writer(|| Counting(&LOG_BYTES))
         .finish()
 }
 
@@ -85,6 +105,7 @@ fn main() {
     let noop = metrics::NoopRecorder;
 
     runtime.block_on(async {
+        let _setup_logs = tracing::dispatcher::set_default(&dispatch);
         let app = evreg_tests::apps::embedded();
         let ctx = Arc::new(AppContext {
             bus: Arc::new(Dropping),
@@ -99,6 +120,7 @@ fn main() {
         )
         .await;
         let register = format!("/events/{event}/registrations");
+        drop(_setup_logs);
 
         let mut first_flush = None;
         let mut rows = Vec::new();
@@ -106,7 +128,9 @@ fn main() {
             let (mut off, mut on) = (Vec::new(), Vec::new());
             let mut n = 0usize;
             for block in 0..blocks * 2 {
-                let instrumented = block % 2 == 1;
+                // The instrumented arm first: tracing caches each call site's interest
+                // when it is first reached, and reached with no subscriber it stays off.
+                let instrumented = block % 2 == 0;
                 for _ in 0..block_size {
                     n += 1;
                     let _metrics = (!instrumented).then(|| metrics::set_default_local_recorder(&noop));
@@ -123,8 +147,8 @@ fn main() {
                         let flush = Instant::now();
                         collector
                             .set_property("requestId", format!("bench-{n}"))
-                            .flush(std::io::sink())
-                            .expect("a flush into the sink");
+                            .flush(Counting(&EMF_BYTES))
+                            .expect("a flush into the counter");
                         first_flush.get_or_insert(flush.elapsed());
                     }
                     let elapsed = started.elapsed();
@@ -132,7 +156,11 @@ fn main() {
                     if instrumented { on.push(elapsed) } else { off.push(elapsed) }
                 }
             }
-            rows.push((route, summary(&mut off), summary(&mut on), off.len()));
+            let bytes = (
+                LOG_BYTES.swap(0, Ordering::Relaxed) / on.len(),
+                EMF_BYTES.swap(0, Ordering::Relaxed) / on.len(),
+            );
+            rows.push((route, summary(&mut off), summary(&mut on), off.len(), bytes));
         }
 
         println!(
@@ -140,11 +168,11 @@ fn main() {
             if cfg!(debug_assertions) { "debug" } else { "release" }
         );
         println!();
-        println!("| route | requests per arm | off p50 µs | on p50 µs | Δ p50 µs | off p90 µs | on p90 µs | off mean µs | on mean µs | Δ mean µs |");
-        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for (route, off, on, count) in rows {
+        println!("| route | requests per arm | off p50 µs | on p50 µs | Δ p50 µs | off p90 µs | on p90 µs | off mean µs | on mean µs | Δ mean µs | log bytes per request | EMF bytes per request |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (route, off, on, count, (log, emf)) in rows {
             println!(
-                "| {route} | {count} | {:.1} | {:.1} | {:+.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:+.1} |",
+                "| {route} | {count} | {:.1} | {:.1} | {:+.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:+.1} | {log} | {emf} |",
                 off.0, on.0, on.0 - off.0, off.1, on.1, off.2, on.2, on.2 - off.2
             );
         }
