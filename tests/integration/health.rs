@@ -34,6 +34,14 @@ async fn liveness_is_public_and_touches_nothing(app: TestApp) {
             reply.body
         );
     }
+    for path in ["/health?deep=yes", "/health?deep=1&deep=1"] {
+        let reply = app.api.get(path, None).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "invalid_query"),
+            "{path}"
+        );
+    }
 }
 
 async fn readiness_is_for_admins_and_checks_every_dependency(app: TestApp) {

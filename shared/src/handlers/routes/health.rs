@@ -34,8 +34,7 @@ pub const OUTBOX_LAG: Duration = Duration::from_secs(120);
 
 /// Serves `GET /health` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let deep = query_param::<String>(&req, "deep")?
-        .is_some_and(|value| matches!(value.as_str(), "1" | "true"));
+    let deep = query_param::<Flag>(&req, "deep")?.is_some_and(|Flag(on)| on);
     if !deep {
         return json(
             StatusCode::OK,
@@ -106,6 +105,22 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
         return Ok(response);
     }
     json(StatusCode::OK, &body)
+}
+
+/// The `deep` parameter: `1`/`true` or `0`/`false`; anything else is a 400 (as the OpenAPI
+/// document's enum says), not silently "no".
+struct Flag(bool);
+
+impl std::str::FromStr for Flag {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        match value {
+            "1" | "true" => Ok(Self(true)),
+            "0" | "false" => Ok(Self(false)),
+            _ => Err(()),
+        }
+    }
 }
 
 /// Runs one check within [`CHECK_TIMEOUT`]: its value (an age in seconds, for the outbox)
