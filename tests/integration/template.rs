@@ -545,3 +545,29 @@ fn the_alarms_watch_every_queue() {
     assert_eq!(watched("DeadLetterAlarm"), dead);
     assert_eq!(watched("WorkerLagAlarm"), live);
 }
+
+/// Every CloudFront behaviour that passes writes on forwards every viewer header but Host
+/// (the managed AllViewerExceptHostHeader origin request policy): a cache behaviour without
+/// one forwards only its cache key's headers, and a POST would lose its Content-Type and
+/// Idempotency-Key on the way.
+#[test]
+fn every_cdn_behaviour_that_writes_forwards_the_request_headers() {
+    const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+    let template = provision::template();
+    let config = &template["Resources"]["ApiDistribution"]["Properties"]["DistributionConfig"];
+    let mut behaviours = vec![&config["DefaultCacheBehavior"]];
+    behaviours.extend(config["CacheBehaviors"].as_sequence().expect("behaviours"));
+    for behaviour in behaviours {
+        let writes = behaviour["AllowedMethods"]
+            .as_sequence()
+            .is_some_and(|methods| methods.iter().any(|m| m == "POST"));
+        if writes {
+            assert_eq!(
+                behaviour["OriginRequestPolicyId"].as_str(),
+                Some(ALL_VIEWER_EXCEPT_HOST),
+                "{:?}",
+                behaviour["PathPattern"]
+            );
+        }
+    }
+}
