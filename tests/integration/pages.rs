@@ -31,7 +31,7 @@ evreg_tests::both_modes!("pages":
 /// The event `fields` make (see [`create_event`]), with its slug.
 async fn event_with(api: &dyn Api, token: &str, fields: Value) -> (EventId, String) {
     let id = create_event(api, token, fields).await;
-    let event = api.get(&format!("/events/{id}"), None).await;
+    let event = api.get(&format!("/events/{id}"), Some(token)).await;
     let slug = event.body["slug"].as_str().expect("a slug").to_owned();
     (id, slug)
 }
@@ -171,7 +171,12 @@ async fn the_page_shows_the_event_in_its_time_zone_with_a_form(app: TestApp) {
 
     let unknown = api.get("/e/no-such-event", None).await;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
-    let (_, draft) = event_with(api, &organizer, json!({ "status": "DRAFT" })).await;
+    let (_, draft) = event_with(
+        api,
+        &organizer,
+        json!({ "status": "DRAFT", "max_capacity": 5 }),
+    )
+    .await;
     assert_eq!(api.get(&format!("/e/{draft}"), None).await.status, 404);
 }
 
@@ -224,7 +229,8 @@ async fn the_calendar_file_is_rfc_5545(app: TestApp) {
         api,
         &organizer,
         json!({ "name": "Rust; Meetup, Berlin", "timezone": "Europe/Berlin",
-                "end_date": "2027-03-01T21:00:00Z", "description": "Talks\nand pizza" }),
+                "end_date": "2027-03-01T21:00:00Z", "description": "Talks\nand pizza",
+                "max_capacity": 5 }),
     )
     .await;
     let reply = api.get(&format!("/e/{slug}.ics"), None).await;
