@@ -36,6 +36,18 @@ async fn event_with(api: &dyn Api, token: &str, fields: Value) -> (EventId, Stri
     (id, slug)
 }
 
+/// Ann registers for the event `id` by the JSON route.
+async fn register_ann(api: &dyn Api, id: EventId) {
+    let registered = api
+        .post(
+            &format!("/events/{id}/registrations"),
+            None,
+            json!({ "email": "ann@example.org", "full_name": "Ann Lee" }),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+}
+
 fn html(reply: &Reply) -> &str {
     reply.body.as_str().unwrap_or_default()
 }
@@ -126,14 +138,7 @@ async fn the_page_shows_the_event_in_its_time_zone_with_a_form(app: TestApp) {
         api.get(&format!("/events/{id}"), None).await.body["timezone"],
         "Europe/Berlin"
     );
-    let registered = api
-        .post(
-            &format!("/events/{id}/registrations"),
-            None,
-            json!({ "email": "ann@example.org", "full_name": "Ann Lee" }),
-        )
-        .await;
-    assert_eq!(registered.status, 201, "{:?}", registered.body);
+    register_ann(api, id).await;
     app.settle().await;
 
     let reply = api.get(&format!("/e/{slug}"), None).await;
@@ -191,14 +196,7 @@ async fn the_page_says_sold_out_waitlist_or_cancelled(app: TestApp) {
     )
     .await;
     for id in [full, queue] {
-        let taken = api
-            .post(
-                &format!("/events/{id}/registrations"),
-                None,
-                json!({ "email": "ann@example.org", "full_name": "Ann Lee" }),
-            )
-            .await;
-        assert_eq!(taken.status, 201, "{:?}", taken.body);
+        register_ann(api, id).await;
     }
     app.settle().await;
 

@@ -34,7 +34,7 @@ use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
 use super::{header, ApiError};
-use crate::tickets::AttendeeKeys;
+use crate::tickets::{AttendeeKeys, MacKey};
 
 /// The HKDF info under which the form-token key is derived; a new value voids all tokens.
 const INFO_FORM_TOKEN_KEY: &[u8] = b"evreg form token key v1";
@@ -103,23 +103,16 @@ fn same_origin(origin: &str, url: &str) -> bool {
 /// Makes and checks the forms' tokens: `<issued unix seconds>.<tag>`, the tag being
 /// unpadded base64url of HMAC-SHA256 (RFC 2104, truncated to 128 bits) over the
 /// length-prefixed slug and the issue time. Cheap to build: derive one per request.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct FormTokens {
-    /// One SHA-256 block: at this length `Hmac::new` cannot fail.
-    key: [u8; 64],
-}
-
-impl std::fmt::Debug for FormTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FormTokens").finish_non_exhaustive()
-    }
+    key: MacKey,
 }
 
 impl FormTokens {
     /// The tokens whose key is derived from the attendee secret.
     pub fn new(secret: &AttendeeKeys) -> Self {
         Self {
-            key: secret.derive_key(INFO_FORM_TOKEN_KEY),
+            key: MacKey::derive(secret, INFO_FORM_TOKEN_KEY),
         }
     }
 
@@ -149,7 +142,7 @@ impl FormTokens {
     }
 
     fn mac(&self, slug: &str, issued: i64) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&self.key.into());
+        let mut mac = self.key.mac();
         // Length-prefixed, so (slug, time) pairs cannot be re-split.
         mac.update(&(slug.len() as u64).to_be_bytes());
         mac.update(slug.as_bytes());
