@@ -335,6 +335,17 @@ def paid_journey(run, token):
     run.worker_from_queue("worker-payments", "PaymentsQueue", want={"RegistrationCancelled"})
 
 
+def page_form(page):
+    """The event page's form as events/event-page-register.json posts it, with the hidden
+    csrf_token of PAGE (the page's HTML; a placeholder when the page did not come)."""
+    with open(os.path.join(ROOT, "events", "event-page-register.json"), encoding="utf-8") as f:
+        form = base64.b64decode(json.load(f)["body"]).decode()
+    marker = 'name="csrf_token" value="'
+    html = page if isinstance(page, str) else ""
+    token = html.split(marker, 1)[1].split('"', 1)[0] if marker in html else "none"
+    return form.replace("REPLACE_WITH_CSRF_TOKEN", token)
+
+
 def journey(run):
     admin = run.resources["admin"]
 
@@ -348,6 +359,9 @@ def journey(run):
     event_id = created.get("id", SAMPLE_EVENT_ID)
     ids = {**bearer, SAMPLE_EVENT_ID: event_id}
     run.route("events-get", 200, ids)
+    page = run.route("event-page", 200)
+    run.route("event-page-register", 303, body=page_form(page), headers={"origin": PUBLIC_URL},
+              label="events/event-page-register.json (the page's own token)")
     run.route("events-ticket-key", 200, ids)
     registration = run.route("registrations-create", 201, ids) or {}
     registration_id = registration.get("id", SAMPLE_REGISTRATION_ID)

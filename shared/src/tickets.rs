@@ -203,6 +203,34 @@ impl AttendeeKeys {
     }
 }
 
+/// An HMAC-SHA256 key derived from the attendee secret under a module's own info string
+/// (listing cursors, form tokens): one secret to store and rotate. Never printed.
+#[derive(Clone)]
+pub struct MacKey {
+    /// One SHA-256 block: at this length `Hmac::new` cannot fail.
+    key: [u8; 64],
+}
+
+impl fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MacKey").finish_non_exhaustive()
+    }
+}
+
+impl MacKey {
+    /// The key derived from `secret` under `info` (a new info re-keys everything signed).
+    pub fn derive(secret: &AttendeeKeys, info: &[u8]) -> Self {
+        Self {
+            key: secret.derive_key(info),
+        }
+    }
+
+    /// A fresh HMAC-SHA256 (RFC 2104) under this key, to feed and finalize or verify.
+    pub fn mac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as hmac::digest::KeyInit>::new(&self.key.into())
+    }
+}
+
 /// HKDF-Expand to a fixed length.
 fn expand<const N: usize>(hkdf: &Hkdf<Sha256>, info: &[&[u8]]) -> [u8; N] {
     const { assert!(N <= 255 * 32, "HKDF-SHA256 expands to at most 8160 bytes") };

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use evreg::domain::{EventId, RegistrationId, Role, User, UserId};
 use evreg::handlers::common::access::MANAGE_TOKEN_HEADER;
 use evreg::handlers::routes::{Access, RouteSpec, ROUTES};
+use evreg::http::form::FormTokens;
 use evreg::AppContext;
 use evreg_tests::api::{create_event, Api, ApiRequest, LambdaApi};
 use evreg_tests::apps::{embedded_over_http, AwsApp};
@@ -115,6 +116,8 @@ struct Account {
 /// resource (a cancellation, a check-in) leaves the others' untouched.
 struct Fixture {
     event_id: EventId,
+    /// The event's slug (its page, `/e/{slug}`).
+    slug: String,
     registration_id: RegistrationId,
     manage_token: String,
     ticket: String,
@@ -159,8 +162,16 @@ async fn fixture(api: &dyn Api, ctx: &AppContext, accounts: &Accounts, hash: &st
         .as_str()
         .and_then(|id| id.parse().ok())
         .expect("a registration id");
+    let slug = ctx
+        .events
+        .event(event_id)
+        .await
+        .expect("the store")
+        .expect("the event")
+        .slug;
     Fixture {
         event_id,
+        slug,
         registration_id,
         manage_token: ctx.attendee_keys.manage_token(registration_id),
         ticket: ctx.attendee_keys.issue_ticket(event_id, registration_id),
@@ -231,6 +242,18 @@ async fn request_for(spec: &RouteSpec, fx: &Fixture, env: &Env<'_>) -> Option<Ap
         ("GET", "/users") => at("/users".into()),
         ("PATCH", "/users/{id}") => {
             at(format!("/users/{}", fx.target_user)).json(json!({ "role": "ORGANIZER" }))
+        }
+        ("GET", "/e/{slug}") => at(format!("/e/{}", fx.slug)),
+        ("POST", "/e/{slug}") => {
+            let token =
+                FormTokens::new(&env.ctx.attendee_keys).issue(&fx.slug, OffsetDateTime::now_utc());
+            at(format!("/e/{}", fx.slug))
+                .header("origin", env.ctx.public_url.clone())
+                .form(&[
+                    ("email", &unique_email("form")),
+                    ("full_name", "Bo Chen"),
+                    ("csrf_token", &token),
+                ])
         }
         _ => return None,
     };

@@ -2,8 +2,6 @@
 //! emulator records the invalidations; skipped on an emulator without CloudFront), and
 //! public GETs carry Cache-Control and an ETag that revalidates to 304, in both modes.
 
-use std::collections::BTreeSet;
-
 use evreg::handlers::workers::Worker;
 use evreg_tests::api::{create_event, new_organizer, ApiRequest};
 use evreg_tests::apps::{AwsApp, TestApp};
@@ -11,44 +9,6 @@ use evreg_tests::emulator::{skipped_without, Capability};
 use evreg_tests::esm::{batch_of, receive};
 use http::Method;
 use serde_json::json;
-
-/// The invalidations the emulator recorded for the distribution: (caller reference, paths).
-async fn invalidations(app: &AwsApp) -> Vec<(String, BTreeSet<String>)> {
-    let cloudfront = aws_sdk_cloudfront::Client::new(&app.sdk);
-    let distribution = app
-        .resources
-        .api_distribution()
-        .expect("a distribution where CloudFront is emulated");
-    let listed = cloudfront
-        .list_invalidations()
-        .distribution_id(distribution)
-        .send()
-        .await
-        .expect("list invalidations");
-    let mut found = Vec::new();
-    for summary in listed
-        .invalidation_list()
-        .map(|l| l.items().to_vec())
-        .unwrap_or_default()
-    {
-        let invalidation = cloudfront
-            .get_invalidation()
-            .distribution_id(distribution)
-            .id(summary.id())
-            .send()
-            .await
-            .expect("get invalidation")
-            .invalidation
-            .expect("an invalidation");
-        let batch = invalidation.invalidation_batch().expect("its batch");
-        let paths = batch
-            .paths()
-            .map(|p| p.items().iter().cloned().collect())
-            .unwrap_or_default();
-        found.push((batch.caller_reference().to_owned(), paths));
-    }
-    found
-}
 
 #[tokio::test]
 async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_reference() {
@@ -73,7 +33,7 @@ async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_refe
         assert!(response.batch_item_failures.is_empty());
     }
 
-    let recorded = invalidations(&app).await;
+    let recorded = app.invalidations().await.expect("CloudFront is emulated");
     assert_eq!(recorded.len(), 2, "the emulator records each call");
     assert_eq!(
         recorded[0].0, recorded[1].0,
@@ -94,7 +54,7 @@ async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_refe
         .await;
     assert_eq!(updated.status, 200, "{:?}", updated.body);
     assert_eq!(app.mapping(Worker::Cdn).await.drain().await, 1);
-    let recorded = invalidations(&app).await;
+    let recorded = app.invalidations().await.expect("CloudFront is emulated");
     assert_eq!(recorded.len(), 3);
     assert_ne!(recorded[2].0, recorded[0].0);
     assert!(recorded[2].1.contains(&event_path));
@@ -102,7 +62,51 @@ async fn aws_mode_a_new_event_invalidates_its_public_paths_under_one_caller_refe
 
 evreg_tests::both_modes!("cache":
     events_get => [public_reads_are_cacheable_and_revalidate],
+    event_page => [a_renamed_events_old_and_new_pages_are_invalidated],
 );
+
+/// A slug change moves the event page: the cdn worker invalidates the page and calendar
+/// file under the old slug (which now answers 404) and under the new one.
+async fn a_renamed_events_old_and_new_pages_are_invalidated(app: TestApp) {
+    let api = app.api.clone();
+    let organizer = new_organizer(api.as_ref()).await;
+    let event_id = create_event(api.as_ref(), &organizer, json!({ "max_capacity": 5 })).await;
+    app.settle().await;
+    let Some(before) = app.invalidated_paths().await else {
+        return; // an emulator without CloudFront: nothing records invalidations
+    };
+    let event = api.get(&format!("/events/{event_id}"), None).await;
+    let old_slug = event.body["slug"].as_str().expect("a slug").to_owned();
+    let new_slug = format!("{old_slug}-moved");
+    assert!(
+        before
+            .iter()
+            .any(|paths| paths.contains(&format!("/e/{old_slug}"))),
+        "the new event's page: {before:?}"
+    );
+
+    let renamed = api
+        .send(
+            ApiRequest::new(Method::PUT, format!("/events/{event_id}"))
+                .bearer(&organizer)
+                .json(
+                    json!({ "name": "Moved", "slug": new_slug, "date": "2027-03-01T18:00:00Z",
+                              "venue": "Hall A", "max_capacity": 5, "status": "PUBLISHED" }),
+                ),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    app.settle().await;
+    let after = app.invalidated_paths().await.expect("still recording");
+    let latest = after.last().expect("an invalidation for the rename");
+    for slug in [&old_slug, &new_slug] {
+        for path in [format!("/e/{slug}"), format!("/e/{slug}.ics")] {
+            assert!(latest.contains(&path), "{path} in {latest:?}");
+        }
+    }
+    assert_eq!(api.get(&format!("/e/{old_slug}"), None).await.status, 404);
+    assert_eq!(api.get(&format!("/e/{new_slug}"), None).await.status, 200);
+}
 
 async fn public_reads_are_cacheable_and_revalidate(app: TestApp) {
     let api = app.api.clone();
@@ -131,6 +135,24 @@ async fn public_reads_are_cacheable_and_revalidate(app: TestApp) {
         assert_eq!(revalidated.status, 304, "{path}");
         assert!(revalidated.bytes.is_empty());
         assert_eq!(revalidated.header("etag"), Some(etag.as_str()));
+    }
+    // The event page and its calendar file are cached as the public JSON is. (The page
+    // holds a fresh form token and key each time it is rendered, so it is not revalidated
+    // by ETag: the CDN fetches it again after s-maxage.)
+    let slug = api.get(&format!("/events/{event_id}"), None).await.body["slug"]
+        .as_str()
+        .expect("a slug")
+        .to_owned();
+    for path in [format!("/e/{slug}"), format!("/e/{slug}.ics")] {
+        let first = api.get(&path, None).await;
+        assert_eq!(first.status, 200, "{path}: {:?}", first.body);
+        let cache_control = first.header("cache-control").unwrap_or_default();
+        assert!(
+            cache_control.contains("s-maxage=")
+                && cache_control.contains("stale-while-revalidate="),
+            "{path}: {cache_control}"
+        );
+        assert!(first.header("etag").is_some(), "{path}");
     }
     // Signed in, an answer may hold what the public must not see: never shared.
     let own = api

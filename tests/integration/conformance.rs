@@ -15,6 +15,7 @@ use uuid::Uuid;
 evreg_tests::both_stores!(
     users_are_unique_by_email,
     slugs_are_unique,
+    a_slug_finds_its_event_until_renamed,
     registration_takes_seats_until_full,
     a_duplicate_registration_takes_no_seat,
     only_published_events_take_registrations,
@@ -95,6 +96,30 @@ async fn slugs_are_unique(s: Stores) {
         Err(StoreError::SlugTaken)
     ));
     assert_eq!(s.events.event(clash.id).await.unwrap(), None);
+}
+
+async fn a_slug_finds_its_event_until_renamed(s: Stores) {
+    let mut first = published_event(&s, 5).await;
+    first.timezone = chrono_tz::America::New_York;
+    s.events.update_event(&first, &[]).await.unwrap();
+    let old_slug = first.slug.clone();
+    assert_eq!(
+        s.events.event_by_slug(&old_slug).await.unwrap(),
+        Some(first.clone()),
+        "the event, every field as stored (its time zone too)"
+    );
+    assert_eq!(s.events.event_by_slug("no-such-slug").await.unwrap(), None);
+
+    let renamed = Event {
+        slug: format!("{old_slug}-renamed"),
+        ..first.clone()
+    };
+    s.events.update_event(&renamed, &[]).await.unwrap();
+    assert_eq!(s.events.event_by_slug(&old_slug).await.unwrap(), None);
+    assert_eq!(
+        s.events.event_by_slug(&renamed.slug).await.unwrap(),
+        Some(renamed)
+    );
 }
 
 async fn registration_takes_seats_until_full(s: Stores) {

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::SqsEvent;
 use evreg::handlers::routes::match_route;
 use evreg::handlers::workers::Worker;
+use evreg::http::form::FormTokens;
 use evreg::ports::ListingQuery;
 use evreg::AppContext;
 use evreg_tests::api::{reply_of, Reply};
 use evreg_tests::apps::{self, AwsApp};
-use evreg_tests::samples::{replaced, sample, with_id};
+use evreg_tests::samples::{replaced, sample, with_form_field, with_id, SAMPLE_ORIGIN};
 use serde_json::Value;
 
 /// Invokes the route handler for an API Gateway v2 event, as its Lambda would.
@@ -84,6 +85,45 @@ async fn every_fixture_through_its_handler(ctx: Arc<AppContext>) {
     let listed = invoke(&ctx, &sample("events-list")).await;
     assert_eq!(listed.status, 200);
     assert!(listed.body["items"].is_array());
+
+    // The event page of the sample's event, and its form as a browser posts it.
+    let page = invoke(&ctx, &sample("event-page")).await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    assert!(page
+        .body
+        .as_str()
+        .is_some_and(|html| html.contains("<h1>Rust Meetup</h1>")
+            && html.contains("Monday 1 March 2027, 19:00 CET")));
+    let form = sample("event-page-register");
+    let refused = invoke(&ctx, &form).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "cross_site_request"),
+        "the sample's origin is not this API's"
+    );
+    let token = FormTokens::new(&ctx.attendee_keys).issue("rust-meetup", ctx.clock.now());
+    let form = replaced(
+        &with_form_field(form, "csrf_token", &token),
+        &[(SAMPLE_ORIGIN, ctx.public_url.as_str())],
+    );
+    let posted = invoke(&ctx, &form).await;
+    assert_eq!(posted.status, 303, "{:?}", posted.body);
+    assert!(posted
+        .header("location")
+        .is_some_and(|to| to.contains("/registrations/")));
+    let placeholder = invoke(
+        &ctx,
+        &with_form_field(
+            replaced(
+                &sample("event-page-register"),
+                &[(SAMPLE_ORIGIN, ctx.public_url.as_str())],
+            ),
+            "email",
+            "other@example.org",
+        ),
+    )
+    .await;
+    assert_eq!(placeholder.status, 403, "the placeholder token is no token");
 }
 
 /// The fixtures of the attendee routes — the registration's, the event's list and ticket

@@ -21,6 +21,7 @@ mod journey;
 mod jwt_attacks;
 mod mail;
 mod openapi;
+mod pages;
 mod payments;
 mod runtime;
 mod secrets;

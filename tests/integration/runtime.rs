@@ -18,6 +18,7 @@ use std::time::Duration;
 use evreg::domain::{DomainEvent, NewRegistration};
 use evreg::handlers::routes::ROUTES;
 use evreg::handlers::workers::WORKERS;
+use evreg::http::form::FormTokens;
 use evreg::secrets::Secrets;
 use evreg::tickets::{verify_ticket, TicketPublicKey};
 use evreg::AppContext;
@@ -28,7 +29,7 @@ use evreg_tests::mailbox::sent_to;
 use evreg_tests::provision::{self, Provisioned};
 use evreg_tests::qr::scan_qr;
 use evreg_tests::runtime_api::{Bootstrap, FunctionStack};
-use evreg_tests::samples::{replaced, sample, with_id};
+use evreg_tests::samples::{replaced, sample, with_id, SAMPLE_ORIGIN};
 use serde_json::{json, Value};
 
 /// How long a start or an invocation may take before the test gives up on it (debug
@@ -237,11 +238,13 @@ impl Stack {
         .iter()
         .map(|a| (a.to_string(), self.email(a)))
         .collect();
-        // The form post percent-encodes its `@` (base64 of it, so decode, replace, encode).
-        all.push((
-            "organizer%40example.com".to_owned(),
-            self.email("organizer@example.com").replace('@', "%40"),
-        ));
+        // The form posts percent-encode their `@` (base64 of it, so decode, replace, encode).
+        for address in ["organizer@example.com", "fay@example.org"] {
+            all.push((
+                address.replace('@', "%40"),
+                self.email(address).replace('@', "%40"),
+            ));
+        }
         let pairs: Vec<(&str, &str)> = all
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))
@@ -309,11 +312,16 @@ impl Stack {
     /// (metrics in the `evreg` namespace, labels as dimensions, flushed per invocation with
     /// its request and trace ids) and JSON log lines; and none of the run's personal data.
     fn check_telemetry(&self) {
-        let personal: Vec<String> = ["ann@example.org", "bob@example.org", "cleo@example.org"]
-            .iter()
-            .map(|a| self.email(a))
-            .chain(["Ann Lee", "Cleo Park", "7946 0958"].map(str::to_owned))
-            .collect();
+        let personal: Vec<String> = [
+            "ann@example.org",
+            "bob@example.org",
+            "cleo@example.org",
+            "fay@example.org",
+        ]
+        .iter()
+        .map(|a| self.email(a))
+        .chain(["Ann Lee", "Cleo Park", "Fay Lin", "7946 0958"].map(str::to_owned))
+        .collect();
         for (binary, function) in &self.functions {
             let output = function.output();
             for item in &personal {
@@ -605,6 +613,61 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         )
         .await;
     assert_eq!(updated.status, 200, "{:?}", updated.body);
+
+    // ---- the event page, its calendar file and its form, as a browser sends them (of an
+    // event of its own: the counts below are the sample event's)
+    let page_slug = [("rust-meetup", "rust-meetup-page")];
+    let page_event = stack
+        .http(
+            "events-create",
+            &bearer(stack.event("events-create", &page_slug), &token),
+        )
+        .await;
+    assert_eq!(page_event.status, 201, "{:?}", page_event.body);
+    let page = stack
+        .http("event-page", &stack.event("event-page", &page_slug))
+        .await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(
+        html.contains("<h1>Rust Meetup</h1>") && html.contains("19:00 CET"),
+        "{html}"
+    );
+    assert!(page
+        .header("cache-control")
+        .is_some_and(|c| c.starts_with("public")));
+    assert!(page
+        .header("content-security-policy")
+        .is_some_and(|csp| csp.contains("frame-ancestors 'none'")));
+    let calendar_event = stack.event("event-page", &[("rust-meetup", "rust-meetup-page.ics")]);
+    let calendar = stack.http("event-page", &calendar_event).await;
+    assert_eq!(calendar.status, 200, "{:?}", calendar.body);
+    assert!(calendar
+        .body
+        .as_str()
+        .is_some_and(|ics| ics.starts_with("BEGIN:VCALENDAR\r\n")));
+    let form_token = FormTokens::new(&stack.secrets.attendee)
+        .issue("rust-meetup-page", time::OffsetDateTime::now_utc());
+    let public_url = evreg_tests::apps::TEST_PUBLIC_URL;
+    let form = stack.event(
+        "event-page-register",
+        &[
+            page_slug[0],
+            (SAMPLE_ORIGIN, public_url),
+            ("REPLACE_WITH_CSRF_TOKEN", form_token.as_str()),
+        ],
+    );
+    let posted = stack.http("event-page-register", &form).await;
+    assert_eq!(posted.status, 303, "{:?}", posted.body);
+    assert!(posted
+        .header("location")
+        .is_some_and(|to| to.starts_with(&format!("{public_url}/registrations/"))));
+    let again = stack.http("event-page-register", &form).await;
+    assert_eq!(
+        (again.status, again.header("location")),
+        (303, posted.header("location")),
+        "the double submit answers as the first"
+    );
 
     // ---- attendees
     let registered = stack

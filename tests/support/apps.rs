@@ -1,5 +1,6 @@
 //! The application under test in either mode, built the way production builds it.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -159,6 +160,42 @@ impl AwsApp {
         self.mapping(Worker::Projection).await
     }
 
+    /// The invalidations the emulator recorded for the API distribution, oldest first:
+    /// (caller reference, paths); `None` where the emulator has no CloudFront.
+    pub async fn invalidations(&self) -> Option<Vec<(String, BTreeSet<String>)>> {
+        let distribution = self.resources.api_distribution()?;
+        let cloudfront = aws_sdk_cloudfront::Client::new(&self.sdk);
+        let listed = cloudfront
+            .list_invalidations()
+            .distribution_id(distribution)
+            .send()
+            .await
+            .expect("list invalidations");
+        let mut found = Vec::new();
+        for summary in listed
+            .invalidation_list()
+            .map(|l| l.items().to_vec())
+            .unwrap_or_default()
+        {
+            let invalidation = cloudfront
+                .get_invalidation()
+                .distribution_id(distribution)
+                .id(summary.id())
+                .send()
+                .await
+                .expect("get invalidation")
+                .invalidation
+                .expect("an invalidation");
+            let batch = invalidation.invalidation_batch().expect("its batch");
+            let paths = batch
+                .paths()
+                .map(|p| p.items().iter().cloned().collect())
+                .unwrap_or_default();
+            found.push((batch.caller_reference().to_owned(), paths));
+        }
+        Some(found)
+    }
+
     /// The HTTP API as API Gateway invokes the route Lambdas.
     pub fn api(&self) -> Arc<dyn Api> {
         Arc::new(LambdaApi {
@@ -294,6 +331,27 @@ impl TestApp {
                 .payments
                 .pay(&checkout_id, at)
                 .expect("an open dev checkout"),
+        }
+    }
+
+    /// The paths of every CDN invalidation so far, oldest first: the embedded stand-in's
+    /// record, or what the emulator's CloudFront recorded (`None` where it has none).
+    pub async fn invalidated_paths(&self) -> Option<Vec<BTreeSet<String>>> {
+        match &self.mode {
+            Mode::Aws(app) => Some(
+                app.invalidations()
+                    .await?
+                    .into_iter()
+                    .map(|(_, paths)| paths)
+                    .collect(),
+            ),
+            Mode::Embedded { app, .. } => Some(
+                app.cdn
+                    .invalidations()
+                    .into_iter()
+                    .map(|paths| paths.into_iter().collect())
+                    .collect(),
+            ),
         }
     }
 

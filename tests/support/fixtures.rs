@@ -44,6 +44,7 @@ pub fn event(name: &str) -> Event {
         date: now() + Duration::days(30),
         end_date: None,
         venue: "Hall A".into(),
+        timezone: chrono_tz::Tz::UTC,
         max_capacity: 10,
         price_cents: 0,
         currency: "EUR".into(),

@@ -36,3 +36,28 @@ pub fn with_id(mut event: Value, id: &str) -> Value {
     event["pathParameters"]["id"] = Value::String(id.to_owned());
     event
 }
+
+/// The origin of the API in the samples' headers (`Origin` of the form post sample).
+pub const SAMPLE_ORIGIN: &str = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
+
+/// An API Gateway v2 form post `event` (base64 body, as API Gateway sends a form) with its
+/// field `name` set to `value`.
+pub fn with_form_field(mut event: Value, name: &str, value: &str) -> Value {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    let body = STANDARD
+        .decode(event["body"].as_str().expect("a body"))
+        .expect("a base64 body");
+    let fields: Vec<(String, String)> = form_urlencoded::parse(&body)
+        .into_owned()
+        .map(|(field, old)| {
+            let new = if field == name { value.to_owned() } else { old };
+            (field, new)
+        })
+        .collect();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    event["body"] = Value::String(STANDARD.encode(body));
+    event
+}

@@ -37,8 +37,13 @@ pub enum DomainEvent {
     },
     /// An organizer created an event (DRAFT or PUBLISHED).
     EventCreated { event: Event },
-    /// The event after a full update (PUT) by its owner or an admin.
-    EventUpdated { event: Event },
+    /// The event after a full update (PUT) by its owner or an admin; `previous_slug` is
+    /// the slug it had when the update renamed it (its page moved: both URLs change).
+    EventUpdated {
+        event: Event,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_slug: Option<String>,
+    },
     /// An admin cancelled the event; `event` is it as cancelled. Every registrant is mailed.
     EventCancelled { event: Event },
     /// The email worker's own follow-up while telling a cancelled event's registrants: the

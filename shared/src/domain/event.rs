@@ -2,6 +2,7 @@
 //! and the slug rule. Whether a capacity still holds the seats taken is the store's to
 //! decide, atomically; everything else about an event is decided here.
 
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -59,6 +60,11 @@ pub struct Event {
     pub end_date: Option<OffsetDateTime>,
     /// Where it takes place, 1–200 characters.
     pub venue: String,
+    /// The IANA time zone its times are shown in (`Europe/Berlin`; `UTC` by default, and
+    /// for events stored before the field existed). Names only: the instants in `date` and
+    /// `end_date` stay what they are.
+    #[serde(default = "default_timezone")]
+    pub timezone: Tz,
     /// Seats, 1 to [`MAX_CAPACITY`].
     pub max_capacity: u32,
     /// Price per seat in the currency's minor unit (cents for EUR); 0 is free.
@@ -99,6 +105,9 @@ pub struct NewEvent {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub end_date: Option<OffsetDateTime>,
     pub venue: String,
+    /// An IANA time zone name, checked against the tz database (`UTC` when absent).
+    #[serde(default = "default_timezone_name")]
+    pub timezone: String,
     pub max_capacity: u32,
     #[serde(default)]
     pub price_cents: u64,
@@ -122,6 +131,14 @@ fn default_payment_window() -> u32 {
 
 fn default_offer_window() -> u32 {
     DEFAULT_OFFER_WINDOW_MINUTES
+}
+
+fn default_timezone() -> Tz {
+    Tz::UTC
+}
+
+fn default_timezone_name() -> String {
+    Tz::UTC.name().to_owned()
 }
 
 fn default_currency() -> String {
@@ -237,6 +254,14 @@ impl NewEvent {
             "venue",
             format!("must be 1 to {MAX_NAME_CHARS} characters"),
         );
+        // chrono-tz carries the IANA tz database (every zone and link name, matched
+        // exactly as the database spells it), so no list is kept here.
+        let timezone = self.timezone.parse::<Tz>().ok();
+        violations.check(
+            timezone.is_some(),
+            "timezone",
+            "must be an IANA time zone name such as Europe/Berlin or UTC",
+        );
         if let Some(end) = self.end_date {
             violations.check(end > self.date, "end_date", "must be after date");
         }
@@ -292,6 +317,7 @@ impl NewEvent {
             date: self.date,
             end_date: self.end_date,
             venue: self.venue.trim().to_owned(),
+            timezone: timezone.unwrap_or(Tz::UTC),
             max_capacity: self.max_capacity,
             price_cents: self.price_cents,
             currency: self.currency,
@@ -349,6 +375,7 @@ mod tests {
             date: datetime!(2027-03-01 18:00 UTC),
             end_date: Some(datetime!(2027-03-01 21:00 UTC)),
             venue: "Hall A".into(),
+            timezone: "Europe/Berlin".into(),
             max_capacity: 50,
             price_cents: 0,
             currency: "EUR".into(),
@@ -415,6 +442,34 @@ mod tests {
         assert_eq!(event.name, "Rust Meetup #4!");
         assert_eq!(event.slug, "rust-meetup-4-00000000");
         assert!(is_slug(&event.slug));
+    }
+
+    #[test]
+    fn time_zones_are_iana_names_defaulting_to_utc() {
+        assert_eq!(
+            validate(new_event()).unwrap().timezone,
+            chrono_tz::Europe::Berlin
+        );
+        for bad in ["Mars/Olympus", "europe/berlin", "+02:00", ""] {
+            let mut new = new_event();
+            new.timezone = bad.into();
+            assert_eq!(invalid_fields(new), ["timezone"], "{bad}");
+        }
+        let absent: NewEvent = serde_json::from_value(serde_json::json!({
+            "name": "N", "date": "2027-03-01T18:00:00Z", "venue": "V", "max_capacity": 1
+        }))
+        .unwrap();
+        assert_eq!(absent.timezone, "UTC");
+        let event = validate(new_event()).unwrap();
+        let mut stored = serde_json::to_value(&event).unwrap();
+        assert_eq!(stored["timezone"], "Europe/Berlin");
+        stored.as_object_mut().unwrap().remove("timezone");
+        let older: Event = serde_json::from_value(stored).unwrap();
+        assert_eq!(
+            older.timezone,
+            Tz::UTC,
+            "events stored before the field read as UTC"
+        );
     }
 
     #[test]

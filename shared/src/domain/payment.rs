@@ -368,6 +368,7 @@ mod tests {
             date: datetime!(2027-03-01 18:00 UTC),
             end_date: None,
             venue: "Hall".into(),
+            timezone: chrono_tz::Tz::UTC,
             max_capacity: 10,
             price_cents,
             currency: "EUR".into(),

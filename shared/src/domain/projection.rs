@@ -212,7 +212,7 @@ impl ProjectionChange {
         use RegistrationStatus::{Cancelled, Confirmed, PendingPayment, Waitlisted};
         match event {
             DomainEvent::EventCreated { event }
-            | DomainEvent::EventUpdated { event }
+            | DomainEvent::EventUpdated { event, .. }
             | DomainEvent::EventCancelled { event } => Some(Self::Listing(event.clone())),
             // Paid: the seat was held (and its new registration counted) already.
             DomainEvent::RegistrationConfirmed { registration } => match &registration.payment {

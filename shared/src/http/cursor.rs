@@ -12,30 +12,23 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
-use crate::tickets::AttendeeKeys;
+use crate::tickets::{AttendeeKeys, MacKey};
 
 /// The HKDF info under which the cursor key is derived; a new value re-keys all cursors.
 const INFO_CURSOR_KEY: &[u8] = b"evreg listing cursor key v1";
 const TAG_LEN: usize = 16;
 
 /// Signs and opens cursors. Cheap to clone; built once per cold start.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CursorSigner {
-    /// One SHA-256 block: at this length `Hmac::new_from_slice` cannot fail.
-    key: [u8; 64],
-}
-
-impl std::fmt::Debug for CursorSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CursorSigner").finish_non_exhaustive()
-    }
+    key: MacKey,
 }
 
 impl CursorSigner {
     /// The signer whose key is derived from the attendee secret.
     pub fn new(secret: &AttendeeKeys) -> Self {
         Self {
-            key: secret.derive_key(INFO_CURSOR_KEY),
+            key: MacKey::derive(secret, INFO_CURSOR_KEY),
         }
     }
 
@@ -62,7 +55,7 @@ impl CursorSigner {
     }
 
     fn mac(&self, query: &str, cursor: &str) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&self.key.into());
+        let mut mac = self.key.mac();
         // Length-prefixed, so (query, cursor) pairs cannot be re-split.
         mac.update(&(query.len() as u64).to_be_bytes());
         mac.update(query.as_bytes());

@@ -1,7 +1,10 @@
-//! HTTP edges shared by every route: request parsing, JSON responses, signed cursors, and
-//! the one mapping from errors to RFC 9457 problem documents.
+//! HTTP edges shared by every route: request parsing, JSON and HTML responses, form posts
+//! and their CSRF protection, signed cursors, and the one mapping from errors to RFC 9457
+//! problem documents.
 
 pub mod cursor;
+pub mod form;
+pub mod html;
 mod problem;
 mod request;
 mod response;
@@ -11,4 +14,4 @@ pub use problem::{error_chain, ApiError};
 pub use request::{
     header, json_body, page_limit, path_id, preferred_media_type, present, query_param,
 };
-pub use response::{json, public_json, ApiResult, SHARED_MAX_AGE_SECONDS};
+pub use response::{json, public_body, public_json, ApiResult, SHARED_MAX_AGE_SECONDS};

@@ -67,6 +67,10 @@ pub enum ApiError {
     /// 403 `forbidden`: signed in, but not allowed.
     #[error("you may not do this")]
     Forbidden,
+    /// 403 `cross_site_request`: a form post a browser made from another site
+    /// (`Sec-Fetch-Site`, `Origin`; see [`crate::http::form`]).
+    #[error("this form may only be sent from its own page")]
+    CrossSite,
     /// 404 `not_found`, naming the kind of resource.
     #[error("no such {0}")]
     NotFound(&'static str),
@@ -127,7 +131,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } | Self::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Refused(_) => StatusCode::CONFLICT,
@@ -157,6 +161,7 @@ impl ApiError {
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::RateLimited { .. } => "rate_limited",
             Self::Forbidden => "forbidden",
+            Self::CrossSite => "cross_site_request",
             Self::NotFound(_) => "not_found",
             Self::NoRoute => "no_route",
             Self::MethodNotAllowed { .. } => "method_not_allowed",

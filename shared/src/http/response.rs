@@ -28,12 +28,18 @@ pub fn json(status: StatusCode, value: &impl Serialize) -> ApiResult {
 pub const SHARED_MAX_AGE_SECONDS: u32 = 60;
 const STALE_WHILE_REVALIDATE_SECONDS: u32 = 300;
 
-/// A GET answer for anyone: `Cache-Control` a CDN understands (`s-maxage`,
-/// `stale-while-revalidate`; browsers revalidate every time), an `ETag` of the body, and
-/// `304 Not Modified` when `If-None-Match` already names it. A request carrying credentials
-/// may see more than the public (a draft), so its answer is `private, no-store`.
+/// A GET answer for anyone, as JSON: see [`public_body`].
 pub fn public_json(req: &Request, value: &impl Serialize) -> ApiResult {
     let body = serde_json::to_string(value).map_err(ApiError::internal)?;
+    public_body(req, "application/json", body)
+}
+
+/// A GET answer for anyone (`body` of `content_type`: JSON, an HTML page, a calendar):
+/// `Cache-Control` a CDN understands (`s-maxage`, `stale-while-revalidate`; browsers
+/// revalidate every time), an `ETag` of the body, and `304 Not Modified` when
+/// `If-None-Match` already names it. A request carrying credentials may see more than the
+/// public (a draft), so its answer is `private, no-store`.
+pub fn public_body(req: &Request, content_type: &str, body: String) -> ApiResult {
     let digest = Sha256::digest(body.as_bytes());
     let etag = format!(
         "\"{}\"",
@@ -65,7 +71,7 @@ pub fn public_json(req: &Request, value: &impl Serialize) -> ApiResult {
         .header(ETAG, &etag)
         .header(CACHE_CONTROL, cache_control);
     if status == StatusCode::OK {
-        response = response.header(CONTENT_TYPE, "application/json");
+        response = response.header(CONTENT_TYPE, content_type);
     }
     response.body(body).map_err(ApiError::internal)
 }

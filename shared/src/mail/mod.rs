@@ -442,6 +442,7 @@ mod tests {
             date: datetime!(2027-03-01 19:00 +01:00),
             end_date: None,
             venue: "Hall A".into(),
+            timezone: chrono_tz::Tz::UTC,
             max_capacity: 2,
             price_cents: 0,
             currency: "EUR".into(),

@@ -30,6 +30,10 @@ pub trait EventStore: Send + Sync {
     /// The event with this id, read strongly consistent.
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError>;
 
+    /// The event whose slug is `slug` now (a slug released by a rename names nothing),
+    /// read strongly consistent.
+    async fn event_by_slug(&self, slug: &str) -> Result<Option<Event>, StoreError>;
+
     /// Replaces the stored event's fields with `event`'s (the seat and waitlist counters
     /// stay), with `outbox`, atomically, on condition that the event exists and
     /// `confirmed <= event.max_capacity`. A new slug releases the old one and takes the new

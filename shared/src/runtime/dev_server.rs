@@ -53,6 +53,8 @@ pub struct Embedded {
     pub bus: BusMonitor,
     /// The payment provider the dev checkout pages are served from.
     pub payments: Arc<DevPayments>,
+    /// The stand-in CDN, which remembers what it was asked to invalidate.
+    pub cdn: Arc<LoggingCdn>,
 }
 
 /// What [`serve`] serves: the API over `ctx`, and the dev checkout pages of `payments`.
@@ -138,6 +140,7 @@ impl Embedded {
             .cloned()
             .ok_or("embedded mode needs a webhook secret for its dev checkout")?;
         let payments = Arc::new(DevPayments::new(&config.public_url, webhook_secret));
+        let cdn = Arc::new(LoggingCdn::default());
         let ctx = Arc::new(AppContext {
             events: store.clone(),
             registrations: store.clone(),
@@ -151,7 +154,7 @@ impl Embedded {
             bus: Arc::new(bus),
             blobs: Arc::new(FileBlobs::new(config.files.join("blobs"))),
             mailer: Arc::new(MailboxDir::new(config.files.join("mail"), DEV_MAIL_FROM)),
-            cdn: Arc::new(LoggingCdn),
+            cdn: cdn.clone(),
             clock: Arc::new(SystemClock),
             tokens: TokenService::new(&secrets.jwt)?,
             passwords: Passwords::default(),
@@ -160,7 +163,12 @@ impl Embedded {
             public_url: config.public_url,
         });
         let bus = start_workers(queues, ctx.clone());
-        Ok(Self { ctx, bus, payments })
+        Ok(Self {
+            ctx,
+            bus,
+            payments,
+            cdn,
+        })
     }
 }
 

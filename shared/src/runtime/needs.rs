@@ -78,8 +78,12 @@ pub const fn route_needs(route: Route) -> Needs {
         | Route::AuthPasswordResetConfirm => PUBLIC,
         // Login and refresh sign access tokens.
         Route::AuthLogin | Route::AuthRefresh => SIGNED,
-        // Listing cursors, manage tokens, ticket keys.
-        Route::EventsList | Route::RegistrationsCreate | Route::EventsTicketKey => PUBLIC_ATTENDEE,
+        // Listing cursors, manage tokens, ticket keys, the event page's form tokens.
+        Route::EventsList
+        | Route::RegistrationsCreate
+        | Route::EventsTicketKey
+        | Route::EventPage
+        | Route::EventPageRegister => PUBLIC_ATTENDEE,
         // Public; an owner's bearer token (drafts) fetches the key ring on demand.
         Route::EventsGet => PUBLIC,
         Route::Me

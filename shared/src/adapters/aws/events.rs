@@ -115,6 +115,23 @@ impl EventStore for DynamoStore {
         self.table.get_entity(&keys::event(id)).await
     }
 
+    async fn event_by_slug(&self, slug: &str) -> Result<Option<Event>, StoreError> {
+        let Some(guard) = self.table.get(&keys::slug_guard(slug)).await? else {
+            return Ok(None);
+        };
+        let Some(id) = string(&guard, "event_id").and_then(|id| id.parse().ok()) else {
+            return Err(StoreError::Corrupt(format!(
+                "slug guard {slug} names no event"
+            )));
+        };
+        // Between the two reads a rename may have moved the event to another slug: the
+        // guard then named it for a moment longer, and the slug names nothing now.
+        Ok(self
+            .event(id)
+            .await?
+            .filter(|event: &Event| event.slug == slug))
+    }
+
     async fn update_event(
         &self,
         event: &Event,

@@ -33,6 +33,9 @@ const MAX_KEY_CHARS: usize = 255;
 struct Stored {
     status: u16,
     content_type: Option<String>,
+    /// Where a redirect (a form post's 303) sent the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
     body: String,
 }
 
@@ -54,7 +57,22 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult>,
 {
-    let Some(raw_key) = header(req, IDEMPOTENCY_KEY_HEADER) else {
+    idempotent_with_key(ctx, req, header(req, IDEMPOTENCY_KEY_HEADER), operation).await
+}
+
+/// Runs `operation` at most once per `raw_key` (one the client sent elsewhere than in the
+/// header: a form's hidden field), as [`idempotent`] does; `None`: just runs it.
+pub async fn idempotent_with_key<F, Fut>(
+    ctx: &AppContext,
+    req: &Request,
+    raw_key: Option<&str>,
+    operation: F,
+) -> ApiResult
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult>,
+{
+    let Some(raw_key) = raw_key else {
         return operation().await;
     };
     let key = idempotency_key(raw_key)?;
@@ -90,6 +108,11 @@ where
         content_type: response
             .headers()
             .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        location: response
+            .headers()
+            .get(http::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         body: match response.body() {
@@ -130,6 +153,9 @@ fn replay(outcome: &str) -> ApiResult {
         .header(REPLAYED_HEADER, "true");
     if let Some(content_type) = stored.content_type {
         response = response.header(http::header::CONTENT_TYPE, content_type);
+    }
+    if let Some(location) = stored.location {
+        response = response.header(http::header::LOCATION, location);
     }
     response
         .body(Body::Text(stored.body))

@@ -1,8 +1,10 @@
 //! What several handlers share: access control ([`access`]), `Idempotency-Key`
 //! ([`idempotency`]), taking seats and opening checkouts ([`seats`]), token responses
-//! ([`session`]), event writes ([`event_writes`]) and response shapes ([`views`]).
+//! ([`session`]), event writes ([`event_writes`]), response shapes ([`views`]) and the
+//! public event page ([`event_page`]).
 
 pub mod access;
+pub mod event_page;
 pub mod event_writes;
 pub mod idempotency;
 pub mod seats;

@@ -1,5 +1,5 @@
-//! Taking a seat — the one code path of every way to register (the JSON route; later the
-//! event page's form) — and opening the provider's checkout for a held seat, which new
+//! Taking a seat — the one code path of every way to register (the JSON route
+//! `POST /events/{id}/registrations` and the event page's form `POST /e/{slug}`) — and opening the provider's checkout for a held seat, which new
 //! paid registrations and waitlist offers both need.
 
 use crate::app::AppContext;
@@ -28,8 +28,19 @@ pub enum CheckoutError {
 /// Registers `request` for the event `event_id`: a seat (held for payment on a paid
 /// event, with its checkout opened), or a waitlist place when the event is full and has
 /// one. The store's transactions decide, atomically, whether a seat is left, whether the
-/// waitlist is open and whether the email is already in.
+/// waitlist is open and whether the email is already in. Every outcome is counted
+/// ([`crate::telemetry::registration`]).
 pub async fn register(
+    ctx: &AppContext,
+    event_id: EventId,
+    request: NewRegistration,
+) -> Result<Registration, ApiError> {
+    let registration = take_seat(ctx, event_id, request).await;
+    crate::telemetry::registration(&registration);
+    registration
+}
+
+async fn take_seat(
     ctx: &AppContext,
     event_id: EventId,
     request: NewRegistration,

@@ -23,6 +23,7 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
     } else {
         DomainEvent::EventUpdated {
             event: event.clone(),
+            previous_slug: Some(current.slug.clone()).filter(|slug| *slug != event.slug),
         }
     };
     save(ctx, &event, Envelope::new(domain_event, ctx.clock.now())).await

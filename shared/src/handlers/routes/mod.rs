@@ -11,6 +11,8 @@ pub mod auth_password_reset_confirm;
 pub mod auth_refresh;
 pub mod auth_signup;
 pub mod checkins_create;
+pub mod event_page;
+pub mod event_page_register;
 pub mod events_cancel;
 pub mod events_create;
 pub mod events_get;
@@ -71,6 +73,8 @@ pub enum Route {
     UsersCreate,
     UsersList,
     UsersUpdate,
+    EventPage,
+    EventPageRegister,
 }
 
 /// One row of the route table.
@@ -282,6 +286,20 @@ pub const ROUTES: &[RouteSpec] = &[
         "users-update",
         Access::Roles(&[Role::Admin]),
     ),
+    spec(
+        Route::EventPage,
+        Method::GET,
+        "/e/{slug}",
+        "event-page",
+        Access::Public,
+    ),
+    spec(
+        Route::EventPageRegister,
+        Method::POST,
+        "/e/{slug}",
+        "event-page-register",
+        Access::Public,
+    ),
 ];
 
 /// A route's load-shedding class at the edge: API Gateway's stage throttling in the
@@ -320,7 +338,7 @@ impl Route {
             | Self::AuthRefresh
             | Self::AuthPasswordReset
             | Self::AuthPasswordResetConfirm => Throttle::Auth,
-            Self::RegistrationsCreate => Throttle::Registration,
+            Self::RegistrationsCreate | Self::EventPageRegister => Throttle::Registration,
             _ => Throttle::Api,
         }
     }
@@ -343,7 +361,8 @@ impl Route {
     /// `traceparent`, else Lambda's X-Ray trace, else a new one:
     /// [`crate::telemetry::trace`]), measured
     /// ([`crate::telemetry::request_served`]), authorizes under the route's [`Access`],
-    /// then runs `handler` with the caller and maps its result to the response.
+    /// then runs `handler` with the caller and maps its result to the response, which
+    /// gets the security headers of a page when it is one ([`crate::http::html::secure`]).
     pub async fn instrumented<F, Fut>(
         self,
         ctx: &AppContext,
@@ -377,7 +396,7 @@ impl Route {
         let span =
             crate::telemetry::request_span(route, &aws_request_id, &apigw_request_id, &trace);
         let access = self.spec().access;
-        let response = trace
+        let mut response = trace
             .scope(
                 async move {
                     match authorize(access, ctx, &req).await {
@@ -388,6 +407,7 @@ impl Route {
                 .instrument(span.clone()),
             )
             .await;
+        crate::http::html::secure(&mut response);
         let status = response.status().as_u16();
         span.in_scope(|| tracing::debug!(status, "served"));
         crate::telemetry::request_served(route, status, started.elapsed());
@@ -423,6 +443,8 @@ impl Route {
             Self::UsersCreate => users_create::handle(ctx, req).await,
             Self::UsersList => users_list::handle(ctx, req).await,
             Self::UsersUpdate => users_update::handle(ctx, req, caller).await,
+            Self::EventPage => event_page::handle(ctx, req).await,
+            Self::EventPageRegister => event_page_register::handle(ctx, req).await,
         }
     }
 }

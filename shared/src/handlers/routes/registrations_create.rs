@@ -40,9 +40,7 @@ async fn register(ctx: &AppContext, req: &Request) -> ApiResult {
     let event_id: EventId = path_id(req, "id", "event")?;
     let request: NewRegistration = json_body(req)?;
 
-    let registration = seats::register(ctx, event_id, request).await;
-    crate::telemetry::registration(&registration);
-    let registration = registration?;
+    let registration = seats::register(ctx, event_id, request).await?;
 
     let hold = registration.hold.as_ref();
     json(

@@ -16,24 +16,36 @@ pub async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
 }
 
 /// The cached paths that show `event`: its API resource, the listing (every query of it),
-/// and its public page on the site.
-pub fn public_paths(event: &Event) -> Vec<String> {
-    vec![
+/// and its public page and calendar file on the site — under `previous_slug` too when a
+/// rename moved them, so the old address stops serving the old page.
+pub fn public_paths(event: &Event, previous_slug: Option<&str>) -> Vec<String> {
+    let mut paths = vec![
         format!("/events/{}", event.id),
         "/events".to_owned(),
         "/events?*".to_owned(),
-        format!("/e/{}", event.slug),
-    ]
+    ];
+    for slug in std::iter::once(event.slug.as_str()).chain(previous_slug) {
+        paths.push(format!("/e/{slug}"));
+        paths.push(format!("/e/{slug}.ics"));
+    }
+    paths
 }
 
 async fn invalidate(ctx: &AppContext, envelope: Envelope) -> Result<(), CdnError> {
-    let event = match &envelope.event {
-        DomainEvent::EventCreated { event }
-        | DomainEvent::EventUpdated { event }
-        | DomainEvent::EventCancelled { event } => event,
+    let (event, previous_slug) = match &envelope.event {
+        DomainEvent::EventCreated { event } | DomainEvent::EventCancelled { event } => {
+            (event, None)
+        }
+        DomainEvent::EventUpdated {
+            event,
+            previous_slug,
+        } => (event, previous_slug.as_deref()),
         _ => return Ok(()),
     };
     ctx.cdn
-        .invalidate(&public_paths(event), &envelope.id.to_string())
+        .invalidate(
+            &public_paths(event, previous_slug),
+            &envelope.id.to_string(),
+        )
         .await
 }

@@ -38,6 +38,11 @@ impl EventStore for SqliteStore {
             .await
     }
 
+    async fn event_by_slug(&self, slug: &str) -> Result<Option<Event>, StoreError> {
+        self.get_json("SELECT data FROM events WHERE slug = ?1", slug.to_owned())
+            .await
+    }
+
     async fn update_event(
         &self,
         event: &Event,

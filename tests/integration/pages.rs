@@ -1,0 +1,541 @@
+//! The public event page (`GET /e/{slug}`, its `.ics`) and its registration form
+//! (`POST /e/{slug}`), in both modes: what the page shows (times in the event's time zone,
+//! seats from the read model), its caching and security headers, HTML escaping of every
+//! organizer- and attendee-controlled field, the form's one code path with the JSON route,
+//! its double-submit and CSRF protection, and the form shown again on refusal.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use evreg::domain::EventId;
+use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest, Reply};
+use evreg_tests::apps::{TestApp, TEST_PUBLIC_URL};
+use http::Method;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+evreg_tests::both_modes!("pages":
+    event_page => [
+        the_page_shows_the_event_in_its_time_zone_with_a_form,
+        the_page_says_sold_out_waitlist_or_cancelled,
+        the_calendar_file_is_rfc_5545,
+        every_field_comes_out_escaped,
+    ],
+    event_page_register => [
+        the_form_registers_once_and_sees_the_attendee_page,
+        a_refused_form_comes_back_with_messages_and_input,
+        a_cross_site_or_tokenless_post_registers_nobody,
+        a_paid_registration_continues_to_the_checkout,
+    ],
+);
+
+/// The event `fields` make (see [`create_event`]), with its slug.
+async fn event_with(api: &dyn Api, token: &str, fields: Value) -> (EventId, String) {
+    let id = create_event(api, token, fields).await;
+    let event = api.get(&format!("/events/{id}"), Some(token)).await;
+    let slug = event.body["slug"].as_str().expect("a slug").to_owned();
+    (id, slug)
+}
+
+/// Ann registers for the event `id` by the JSON route.
+async fn register_ann(api: &dyn Api, id: EventId) {
+    let registered = api
+        .post(
+            &format!("/events/{id}/registrations"),
+            None,
+            json!({ "email": "ann@example.org", "full_name": "Ann Lee" }),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+}
+
+fn html(reply: &Reply) -> &str {
+    reply.body.as_str().unwrap_or_default()
+}
+
+/// The value of the hidden `name` field of the page's form.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + marker.len();
+    page[start..].split('"').next().expect("a value").to_owned()
+}
+
+/// A post of the form on `page` (its hidden fields) with `fields`, from the page's origin.
+fn form_post(slug: &str, page: &str, fields: &[(&str, &str)]) -> ApiRequest {
+    let (token, key) = (hidden(page, "csrf_token"), hidden(page, "idempotency_key"));
+    let mut all = vec![
+        ("csrf_token", token.as_str()),
+        ("idempotency_key", key.as_str()),
+    ];
+    all.extend_from_slice(fields);
+    ApiRequest::new(Method::POST, format!("/e/{slug}"))
+        .header("origin", TEST_PUBLIC_URL)
+        .header("sec-fetch-site", "same-origin")
+        .form(&all)
+}
+
+async fn page(api: &dyn Api, slug: &str) -> String {
+    let reply = api.get(&format!("/e/{slug}"), None).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    html(&reply).to_owned()
+}
+
+/// Every HTML answer's headers: no script may run, nothing may frame it, no sniffing.
+fn assert_secure_html(reply: &Reply) {
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{:?}",
+        reply.headers
+    );
+    let policy = reply.header("content-security-policy").expect("a CSP");
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("script-src") && !policy.contains("unsafe-inline"));
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert!(reply.header("referrer-policy").is_some());
+    // The inline stylesheet is admitted by the hash of exactly what the page holds.
+    let page = html(reply);
+    let css = page
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map(|(css, _)| css)
+        .expect("a stylesheet");
+    let hash = STANDARD.encode(Sha256::digest(css.as_bytes()));
+    assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+    assert!(!page.contains("<script"), "no script on any page");
+}
+
+async fn the_page_shows_the_event_in_its_time_zone_with_a_form(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let refused = api
+        .post(
+            "/events",
+            Some(&organizer),
+            json!({ "name": "N", "date": "2027-03-01T18:00:00Z", "venue": "V",
+                    "max_capacity": 5, "timezone": "Mars/Olympus_Mons" }),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_eq!(refused.body["errors"][0]["field"], "timezone");
+    let (utc_id, _) = event_with(api, &organizer, json!({ "max_capacity": 5 })).await;
+    let utc = api.get(&format!("/events/{utc_id}"), None).await;
+    assert_eq!(utc.body["timezone"], "UTC", "the default");
+
+    let (id, slug) = event_with(
+        api,
+        &organizer,
+        json!({ "name": "Rust Meetup Berlin", "timezone": "Europe/Berlin",
+                "end_date": "2027-03-01T21:00:00Z", "max_capacity": 5,
+                "description": "Talks.\nThen pizza.", "price_cents": 1250 }),
+    )
+    .await;
+    assert_eq!(
+        api.get(&format!("/events/{id}"), None).await.body["timezone"],
+        "Europe/Berlin"
+    );
+    register_ann(api, id).await;
+    app.settle().await;
+
+    let reply = api.get(&format!("/e/{slug}"), None).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_secure_html(&reply);
+    let cache_control = reply.header("cache-control").unwrap_or_default();
+    assert!(
+        cache_control.contains("s-maxage=") && cache_control.contains("stale-while-revalidate="),
+        "the public JSON's caching: {cache_control}"
+    );
+    let page = html(&reply);
+    for shown in [
+        "<h1>Rust Meetup Berlin</h1>",
+        "Monday 1 March 2027, 19:00 CET",
+        "22:00 CET",
+        "Times in Europe/Berlin",
+        "Hall A",
+        "12.50 EUR",
+        // Five seats, one held while Ann pays: the read model's counters.
+        "4 seats left",
+        "Talks.\nThen pizza.",
+        "<meta property=\"og:title\" content=\"Rust Meetup Berlin\">",
+        "<meta property=\"og:description\" content=\"Monday 1 March 2027, 19:00 CET · Hall A · Talks. Then pizza.\">",
+        format!("<meta property=\"og:url\" content=\"{TEST_PUBLIC_URL}/e/{slug}\">").as_str(),
+        format!("href=\"{slug}.ics\"").as_str(),
+        "name=\"email\" type=\"email\"",
+        "name=\"full_name\"",
+        "name=\"phone\" type=\"tel\"",
+        "<button type=\"submit\">Register</button>",
+    ] {
+        assert!(page.contains(shown), "{shown:?} in\n{page}");
+    }
+    assert!(hidden(page, "csrf_token").contains('.'));
+    assert_eq!(hidden(page, "idempotency_key").len(), 36);
+
+    let unknown = api.get("/e/no-such-event", None).await;
+    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    let (_, draft) = event_with(
+        api,
+        &organizer,
+        json!({ "status": "DRAFT", "max_capacity": 5 }),
+    )
+    .await;
+    assert_eq!(api.get(&format!("/e/{draft}"), None).await.status, 404);
+}
+
+async fn the_page_says_sold_out_waitlist_or_cancelled(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (full, full_slug) = event_with(api, &organizer, json!({ "max_capacity": 1 })).await;
+    let (queue, queue_slug) = event_with(
+        api,
+        &organizer,
+        json!({ "max_capacity": 1, "waitlist_enabled": true }),
+    )
+    .await;
+    for id in [full, queue] {
+        register_ann(api, id).await;
+    }
+    app.settle().await;
+
+    let sold_out = page(api, &full_slug).await;
+    assert!(sold_out.contains(">Sold out<"), "{sold_out}");
+    assert!(
+        !sold_out.contains("<form"),
+        "no form without a seat or a queue"
+    );
+    let waitlist = page(api, &queue_slug).await;
+    assert!(waitlist.contains("Sold out: waitlist open"), "{waitlist}");
+    assert!(waitlist.contains("<button type=\"submit\">Join the waitlist</button>"));
+
+    let (_, admin) = evreg_tests::api::new_admin(&app.ctx).await;
+    let cancelled = api
+        .send(ApiRequest::new(Method::DELETE, format!("/events/{queue}")).bearer(&admin))
+        .await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    let gone = page(api, &queue_slug).await;
+    assert!(gone.contains("This event was cancelled"), "{gone}");
+    assert!(!gone.contains("<form"));
+}
+
+async fn the_calendar_file_is_rfc_5545(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (id, slug) = event_with(
+        api,
+        &organizer,
+        json!({ "name": "Rust; Meetup, Berlin", "timezone": "Europe/Berlin",
+                "end_date": "2027-03-01T21:00:00Z", "description": "Talks\nand pizza",
+                "max_capacity": 5 }),
+    )
+    .await;
+    let reply = api.get(&format!("/e/{slug}.ics"), None).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/calendar; charset=utf-8")
+    );
+    assert_eq!(
+        reply.header("content-disposition"),
+        Some(format!("attachment; filename=\"{slug}.ics\"").as_str())
+    );
+    assert!(reply
+        .header("cache-control")
+        .is_some_and(|c| c.contains("s-maxage=")));
+    assert!(
+        reply.header("content-security-policy").is_none(),
+        "not a page"
+    );
+    let text = String::from_utf8(reply.bytes.clone()).expect("UTF-8");
+    assert!(text.lines().all(|line| line.len() <= 75), "folded: {text}");
+    assert!(text.contains("\r\n"), "CRLF line ends");
+    let unfolded = text.replace("\r\n ", "");
+    for line in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "BEGIN:VEVENT",
+        format!("UID:{id}@evreg").as_str(),
+        "SUMMARY:Rust\\; Meetup\\, Berlin",
+        "DESCRIPTION:Talks\\nand pizza",
+        "LOCATION:Hall A",
+        "DTSTART:20270301T180000Z",
+        "DTEND:20270301T210000Z",
+        format!("URL:{TEST_PUBLIC_URL}/e/{slug}").as_str(),
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ] {
+        assert!(
+            unfolded.lines().any(|l| l == line),
+            "{line:?} in\n{unfolded}"
+        );
+    }
+    let unknown = api.get("/e/no-such-event.ics", None).await;
+    assert_eq!(unknown.status, 404);
+}
+
+/// Markup and quotes in every field an organizer or an attendee controls, in text and in
+/// attribute values: none comes out as markup.
+const HOSTILE: &str = "<script>alert(\"x\")</script>'\"><img src=x onerror=alert(1)>";
+
+async fn every_field_comes_out_escaped(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (_, slug) = event_with(
+        api,
+        &organizer,
+        json!({ "name": format!("Name {HOSTILE}"), "venue": format!("Venue {HOSTILE}"),
+                "description": format!("Description {HOSTILE}"), "max_capacity": 5 }),
+    )
+    .await;
+    let fresh = page(api, &slug).await;
+    let (email, full_name, phone) = (
+        format!("{HOSTILE}@example.org"),
+        format!("Full {HOSTILE}"),
+        format!("Phone {HOSTILE}"),
+    );
+    let refused = api
+        .send(form_post(
+            &slug,
+            &fresh,
+            &[
+                ("email", email.as_str()),
+                ("full_name", full_name.as_str()),
+                ("phone", phone.as_str()),
+            ],
+        ))
+        .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_secure_html(&refused);
+    for reply_page in [fresh.as_str(), html(&refused)] {
+        for raw in ["<script", "<img", "\"><img", "'\">"] {
+            assert!(
+                !reply_page.contains(raw),
+                "{raw:?} came out unescaped:\n{reply_page}"
+            );
+        }
+    }
+    // askama's HTML escaper: numeric references for < > & " '.
+    let escaped = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;&#39;&#34;&#62;&#60;img src=x onerror=alert(1)&#62;";
+    for field in ["<h1>Name ", "<dd>Venue ", "Description ", "content=\"Name "] {
+        assert!(
+            fresh.contains(&format!("{field}{escaped}")),
+            "{field} escaped in\n{fresh}"
+        );
+    }
+    for field in ["value=\"Full ", "value=\"Phone ", "value=\""] {
+        assert!(
+            html(&refused).contains(&format!("{field}{escaped}")),
+            "{field} escaped in\n{}",
+            html(&refused)
+        );
+    }
+}
+
+async fn the_form_registers_once_and_sees_the_attendee_page(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (id, slug) = event_with(api, &organizer, json!({ "max_capacity": 5 })).await;
+    let shown = page(api, &slug).await;
+    let post = form_post(
+        &slug,
+        &shown,
+        &[
+            ("email", "Cleo@Example.org"),
+            ("full_name", "Cleo Park"),
+            ("phone", "+44 20 7946 0958"),
+        ],
+    );
+    let first = api.send(post.clone()).await;
+    assert_eq!(first.status, 303, "{:?}", first.body);
+    let location = first.header("location").expect("a Location").to_owned();
+    let attendee_page = location
+        .strip_prefix(TEST_PUBLIC_URL)
+        .expect("the attendee's page under the public URL");
+    assert!(attendee_page.starts_with("/registrations/") && attendee_page.contains("?token="));
+    let registration = api.get(attendee_page, None).await;
+    assert_eq!(registration.status, 200, "{:?}", registration.body);
+    assert_eq!(
+        (
+            &registration.body["email"],
+            &registration.body["full_name"],
+            &registration.body["status"],
+            &registration.body["event_id"]
+        ),
+        (
+            &json!("cleo@example.org"),
+            &json!("Cleo Park"),
+            &json!("CONFIRMED"),
+            &json!(id.to_string())
+        ),
+        "the JSON route's registration: the email canonical, the seat taken"
+    );
+
+    // A second click sends the same form again: the same answer, nothing more registered.
+    let again = api.send(post).await;
+    assert_eq!(
+        (again.status, again.header("location")),
+        (303, Some(location.as_str()))
+    );
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    // Another visitor of the same cached page (the same hidden key) registers too.
+    let other = api
+        .send(form_post(
+            &slug,
+            &shown,
+            &[("email", "dan@example.org"), ("full_name", "Dan Moe")],
+        ))
+        .await;
+    assert_eq!(other.status, 303, "{:?}", other.body);
+    assert_ne!(other.header("location"), Some(location.as_str()));
+    app.settle().await;
+    let stats = api.get(&format!("/events/{id}"), None).await;
+    assert_eq!(stats.body["registered"], 2, "{:?}", stats.body);
+}
+
+async fn a_refused_form_comes_back_with_messages_and_input(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (_, slug) = event_with(api, &organizer, json!({ "max_capacity": 5 })).await;
+    let shown = page(api, &slug).await;
+
+    let invalid = api
+        .send(form_post(
+            &slug,
+            &shown,
+            &[
+                ("email", "not-an-address"),
+                ("full_name", " "),
+                ("phone", "12"),
+            ],
+        ))
+        .await;
+    assert_eq!(invalid.status, 422, "{:?}", invalid.body);
+    assert_secure_html(&invalid);
+    assert_eq!(invalid.header("cache-control"), Some("private, no-store"));
+    let again = html(&invalid);
+    for (field, kept) in [("email", "not-an-address"), ("phone", "12")] {
+        assert!(
+            again.contains(&format!(
+                "value=\"{kept}\" aria-invalid=\"true\" aria-describedby=\"{field}-error\">\n<p class=\"field-error\" id=\"{field}-error\">"
+            )),
+            "{field}: the input kept, the message beside it:\n{again}"
+        );
+    }
+    assert!(again.contains("id=\"full_name-error\""), "{again}");
+    assert_ne!(
+        hidden(again, "idempotency_key"),
+        hidden(&shown, "idempotency_key"),
+        "a corrected form is a new request"
+    );
+
+    let registered = api
+        .send(form_post(
+            &slug,
+            again,
+            &[("email", "ann@example.org"), ("full_name", "Ann Lee")],
+        ))
+        .await;
+    assert_eq!(registered.status, 303, "{:?}", registered.body);
+    let duplicate = api
+        .send(form_post(
+            &slug,
+            &page(api, &slug).await,
+            &[("email", "ann@example.org"), ("full_name", "Ann Again")],
+        ))
+        .await;
+    assert_eq!(duplicate.status, 409, "{:?}", duplicate.body);
+    assert!(
+        html(&duplicate).contains("is already registered for this event"),
+        "{}",
+        html(&duplicate)
+    );
+    assert!(html(&duplicate).contains("value=\"Ann Again\""));
+}
+
+async fn a_cross_site_or_tokenless_post_registers_nobody(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (id, slug) = event_with(api, &organizer, json!({ "max_capacity": 5 })).await;
+    let shown = page(api, &slug).await;
+    let fields = [("email", "eve@example.org"), ("full_name", "Eve Doe")];
+
+    let from_elsewhere = |header: &str, value: &str| {
+        let mut post = form_post(&slug, &shown, &fields);
+        post.headers.retain(|(name, _)| name != header);
+        post.header(header, value)
+    };
+    for post in [
+        from_elsewhere("origin", "https://evil.example"),
+        from_elsewhere("origin", "null"),
+        from_elsewhere("sec-fetch-site", "cross-site"),
+        from_elsewhere("sec-fetch-site", "same-site"),
+    ] {
+        let refused = api.send(post).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "cross_site_request")
+        );
+    }
+
+    let (_, other_slug) = event_with(api, &organizer, json!({ "max_capacity": 5 })).await;
+    let other_token = hidden(&page(api, &other_slug).await, "csrf_token");
+    let forged = [
+        String::new(),
+        "1795370400.AAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+        other_token,
+    ];
+    for token in &forged {
+        let post = ApiRequest::new(Method::POST, format!("/e/{slug}"))
+            .header("origin", TEST_PUBLIC_URL)
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", "eve@example.org"),
+                ("full_name", "Eve Doe"),
+            ]);
+        let refused = api.send(post).await;
+        assert_eq!(refused.status, 403, "{token:?}: {:?}", refused.body);
+        assert_secure_html(&refused);
+        let again = html(&refused);
+        assert!(again.contains("This form has expired"), "{again}");
+        assert!(again.contains("value=\"eve@example.org\""), "input kept");
+        assert_ne!(hidden(again, "csrf_token"), *token, "a fresh token");
+    }
+    app.settle().await;
+    let stats = api.get(&format!("/events/{id}"), None).await;
+    assert_eq!(stats.body["registered"], 0, "{:?}", stats.body);
+}
+
+async fn a_paid_registration_continues_to_the_checkout(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (id, slug) = event_with(
+        api,
+        &organizer,
+        json!({ "max_capacity": 5, "price_cents": 1500 }),
+    )
+    .await;
+    let held = api
+        .send(form_post(
+            &slug,
+            &page(api, &slug).await,
+            &[("email", "pat@example.org"), ("full_name", "Pat Kim")],
+        ))
+        .await;
+    assert_eq!(held.status, 303, "{:?}", held.body);
+    let listed = api
+        .get(&format!("/events/{id}/registrations"), Some(&organizer))
+        .await;
+    let registration = &listed.body["items"][0];
+    assert_eq!(
+        registration["status"], "PENDING_PAYMENT",
+        "{:?}",
+        listed.body
+    );
+    assert_eq!(
+        held.header("location"),
+        registration["hold"]["checkout_url"].as_str(),
+        "on to the checkout, which returns to the attendee's page"
+    );
+}
