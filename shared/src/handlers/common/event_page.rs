@@ -140,16 +140,20 @@ impl std::fmt::Display for Availability {
     }
 }
 
-/// The event's times in its own time zone, as the page shows them.
-struct When {
-    starts: String,
-    starts_iso: String,
-    /// Only the time when it ends on the day it starts.
-    ends: Option<String>,
-    ends_iso: String,
+/// The event's times in its own time zone, as the pages show them (`when.html`).
+pub struct When {
+    /// The start as the page reads it, e.g. "Monday 1 March 2027, 19:00 CET".
+    pub starts: String,
+    /// The start as RFC 3339 with the local offset (`<time datetime>`).
+    pub starts_iso: String,
+    /// The end; only the time when it ends on the day it starts.
+    pub ends: Option<String>,
+    /// The end as RFC 3339 with the local offset; empty without an end.
+    pub ends_iso: String,
 }
 
-const DAY_AND_TIME: &str = "%A %-d %B %Y, %H:%M %Z";
+/// The pages' date and time: "Monday 1 March 2027, 19:00 CET" (chrono's `strftime`).
+pub const DAY_AND_TIME: &str = "%A %-d %B %Y, %H:%M %Z";
 
 /// The instant `at` as chrono (which the tz database and iCalendar crates take) holds it.
 pub fn chrono_utc(at: OffsetDateTime) -> DateTime<Utc> {
@@ -164,7 +168,8 @@ pub fn local_time(at: OffsetDateTime, zone: Tz) -> DateTime<Tz> {
 }
 
 impl When {
-    fn of(event: &Event) -> Self {
+    /// The start and end of `event` on its own clock.
+    pub fn of(event: &Event) -> Self {
         let starts = local_time(event.date, event.timezone);
         let ends = event.end_date.map(|end| local_time(end, event.timezone));
         Self {
