@@ -33,6 +33,10 @@ evreg_tests::both_modes!("pages":
         the_attendee_page_says_waitlisted_or_pending_payment,
         the_attendee_page_escapes_every_field,
     ],
+    registrations_cancel_form => [
+        the_cancel_form_cancels_once_confirmed,
+        a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing,
+    ],
 );
 
 /// The event `fields` make (see [`create_event`]), with its slug.
@@ -792,4 +796,141 @@ async fn the_attendee_page_escapes_every_field(app: TestApp) {
             "{field} escaped in\n{page}"
         );
     }
+}
+
+/// A post of the cancel form on the attendee's `page` with `fields` besides its token, as a
+/// browser sends it from the page: `Origin: null` (the page's `no-referrer` policy).
+fn cancel_post(
+    registration: RegistrationId,
+    token: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> ApiRequest {
+    let csrf_token = hidden(page, "csrf_token");
+    let mut all = vec![("csrf_token", csrf_token.as_str())];
+    all.extend_from_slice(fields);
+    ApiRequest::new(
+        Method::POST,
+        format!("/registrations/{registration}?token={token}"),
+    )
+    .header("origin", "null")
+    .header("sec-fetch-site", "same-origin")
+    .header("accept", BROWSER_ACCEPT)
+    .form(&all)
+}
+
+async fn the_cancel_form_cancels_once_confirmed(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (id, _) = event_with(
+        api,
+        &organizer,
+        json!({ "max_capacity": 1, "waitlist_enabled": true }),
+    )
+    .await;
+    let (ann, token) = register(api, id, "ann@example.org", "Ann Lee").await;
+    let (bob, bobs_token) = register(api, id, "bob@example.org", "Bob Roe").await;
+    app.settle().await;
+    let page = html(&attendee_page(api, ann, &token).await).to_owned();
+    for shown in [
+        "<summary>Cancel my registration</summary>",
+        // No action: the form posts to the page's own URL, token included.
+        "<form method=\"post\">",
+        "<button type=\"submit\" name=\"confirm\" value=\"yes\">",
+    ] {
+        assert!(page.contains(shown), "{shown:?} in\n{page}");
+    }
+
+    let cancelled = api
+        .send(cancel_post(ann, &token, &page, &[("confirm", "yes")]))
+        .await;
+    assert_eq!(cancelled.status, 303, "{:?}", cancelled.body);
+    assert_eq!(
+        cancelled.header("location"),
+        Some(format!("{TEST_PUBLIC_URL}/registrations/{ann}?token={token}").as_str()),
+        "back to the page"
+    );
+    let after = attendee_page(api, ann, &token).await;
+    assert!(html(&after).contains("id=\"status\">Cancelled</dd>"));
+    assert!(!html(&after).contains("<form"), "nothing left to cancel");
+    // The same cancellation as DELETE: the released seat went to the waitlist.
+    let promoted = attendee_page(api, bob, &bobs_token).await;
+    assert!(
+        html(&promoted).contains("id=\"status\">Confirmed</dd>"),
+        "{}",
+        html(&promoted)
+    );
+
+    // A second click: the page again with the reason, nothing else happens.
+    let again = api
+        .send(cancel_post(ann, &token, &page, &[("confirm", "yes")]))
+        .await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+    assert_secure_html(&again);
+    assert_eq!(again.header("referrer-policy"), Some("no-referrer"));
+    assert!(html(&again).contains("class=\"notice error\""));
+}
+
+async fn a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (id, slug) = event_with(api, &organizer, json!({ "max_capacity": 5 })).await;
+    // The event page's token is for its own form only.
+    let event_page_token = hidden(&page(api, &slug).await, "csrf_token");
+    let (ann, token) = register(api, id, "ann@example.org", "Ann Lee").await;
+    let page = html(&attendee_page(api, ann, &token).await).to_owned();
+    let confirmed = [("confirm", "yes")];
+
+    for (origin, site) in [
+        ("https://evil.example", "cross-site"),
+        ("null", "cross-site"),
+        ("https://evil.example", "same-origin"),
+    ] {
+        let mut post = cancel_post(ann, &token, &page, &confirmed);
+        post.headers
+            .retain(|(name, _)| name != "origin" && name != "sec-fetch-site");
+        let refused = api
+            .send(post.header("origin", origin).header("sec-fetch-site", site))
+            .await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "cross_site_request"),
+            "{origin} {site}"
+        );
+    }
+    let foreign = format!("name=\"csrf_token\" value=\"{event_page_token}\"");
+    for (case, page, fields, status) in [
+        ("no token", String::new(), &confirmed[..], 403),
+        ("the event page's token", foreign, &confirmed[..], 403),
+        ("not confirmed", page.clone(), &[][..], 422),
+    ] {
+        let post = if page.is_empty() {
+            ApiRequest::new(Method::POST, format!("/registrations/{ann}?token={token}"))
+                .header("sec-fetch-site", "same-origin")
+                .form(fields)
+        } else {
+            cancel_post(ann, &token, &page, fields)
+        };
+        let refused = api.send(post).await;
+        assert_eq!(refused.status, status, "{case}: {:?}", refused.body);
+        assert_secure_html(&refused);
+        assert!(
+            html(&refused).contains("id=\"status\">Confirmed</dd>"),
+            "{case}: the page again, nothing cancelled"
+        );
+    }
+    // Someone else's page: their token does not reach Ann's registration.
+    let (_, other_token) = register(api, id, "eve@example.org", "Eve Moe").await;
+    let stranger = api
+        .send(cancel_post(ann, &other_token, &page, &confirmed))
+        .await;
+    assert_eq!(stranger.status, 403, "{:?}", stranger.body);
+    let anonymous = api
+        .send(ApiRequest::new(Method::POST, format!("/registrations/{ann}")).form(&confirmed))
+        .await;
+    assert_eq!(anonymous.status, 401, "{:?}", anonymous.body);
+    let json = api
+        .get(&format!("/registrations/{ann}?token={token}"), None)
+        .await;
+    assert_eq!(json.body["status"], "CONFIRMED", "{:?}", json.body);
 }

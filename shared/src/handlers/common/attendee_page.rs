@@ -1,8 +1,10 @@
 //! The attendee's page: `GET /registrations/{id}?token=…` as a browser asks for it
 //! (`Accept: text/html`). The event on its own clock, the registration's status (with the
 //! checkout while a seat is held for payment), the QR ticket inline once issued and a link
-//! to the event's calendar file. HTML from an askama template, which escapes every value
-//! it writes; nothing on the page runs script.
+//! to the event's calendar file, and the cancel form (posted to `POST /registrations/{id}`,
+//! the page's own URL; a `<details>` element asks for the confirmation without script).
+//! HTML from an askama template, which escapes every value it writes; nothing on the page
+//! runs script.
 //!
 //! The page's URL holds the manage token, so it is `private, no-store` and sends no
 //! `Referer` anywhere (`Referrer-Policy: no-referrer`, set here; the route entrance adds
@@ -16,10 +18,33 @@ use http::{HeaderValue, StatusCode};
 
 use super::event_page::{local_time, page_url, When, DAY_AND_TIME};
 use crate::app::AppContext;
-use crate::domain::{Event, Registration, RegistrationStatus};
+use crate::domain::{Event, Registration, RegistrationId, RegistrationStatus};
+use crate::http::form::FormTokens;
 use crate::http::html::{private_html, PAGE_CSS};
 use crate::http::{ApiError, ApiResult};
 use crate::tickets::ticket_blob_key;
+
+/// The cancel form's field names, as the page writes them and the post reads them.
+pub mod fields {
+    /// The form token (see [`crate::http::form`]), issued for [`super::form_subject`].
+    pub const CSRF_TOKEN: &str = "csrf_token";
+    /// `yes` from the button that confirms the cancellation.
+    pub const CONFIRM: &str = "confirm";
+}
+
+/// What the cancel form's token is issued for: `registrations/<id>`, which no event's
+/// slug can be (a slug holds no `/`), so an event page's token is no use here.
+pub fn form_subject(id: RegistrationId) -> String {
+    format!("registrations/{id}")
+}
+
+/// The event `registration` is for; 404 `not_found` if it is gone.
+pub async fn event_of(ctx: &AppContext, registration: &Registration) -> Result<Event, ApiError> {
+    ctx.events
+        .event(registration.event_id)
+        .await?
+        .ok_or(ApiError::NotFound("event"))
+}
 
 /// The QR ticket of `registration` as the tickets worker stored it (a PNG), if the
 /// registration holds a seat and its ticket is recorded as issued: `None` before that
@@ -105,11 +130,23 @@ struct AttendeePage<'a> {
     ticket: Option<String>,
     page_url: String,
     calendar_url: String,
+    /// Shown above everything: why the last post did not cancel.
+    notice: Option<&'a str>,
+    /// Whether the registration still holds or awaits a seat (the cancel form shows).
+    cancellable: bool,
+    csrf_token: String,
 }
 
-/// The page of `registration` for the event `event`, answered `private, no-store` with
-/// `Referrer-Policy: no-referrer` (see the module docs).
-pub async fn respond(ctx: &AppContext, registration: &Registration, event: &Event) -> ApiResult {
+/// The page of `registration` for the event `event`, answered with `status`,
+/// `private, no-store` and `Referrer-Policy: no-referrer` (see the module docs); `notice`
+/// says why a cancel form post did nothing.
+pub async fn respond(
+    ctx: &AppContext,
+    registration: &Registration,
+    event: &Event,
+    status: StatusCode,
+    notice: Option<&str>,
+) -> ApiResult {
     let ticket = issued_ticket_png(ctx, registration)
         .await?
         .map(|png| format!("data:image/png;base64,{}", STANDARD.encode(png)));
@@ -133,10 +170,19 @@ pub async fn respond(ctx: &AppContext, registration: &Registration, event: &Even
         ticket,
         calendar_url: format!("{page_url}.ics"),
         page_url,
+        notice,
+        cancellable: matches!(
+            registration.status,
+            RegistrationStatus::PendingPayment
+                | RegistrationStatus::Confirmed
+                | RegistrationStatus::Waitlisted
+        ),
+        csrf_token: FormTokens::new(&ctx.attendee_keys)
+            .issue(&form_subject(registration.id), ctx.clock.now()),
     }
     .render()
     .map_err(ApiError::internal)?;
-    let mut response = private_html(StatusCode::OK, html)?;
+    let mut response = private_html(status, html)?;
     response
         .headers_mut()
         .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

@@ -25,6 +25,7 @@ pub mod health;
 pub mod me;
 pub mod payments_webhook;
 pub mod registrations_cancel;
+pub mod registrations_cancel_form;
 pub mod registrations_create;
 pub mod registrations_get;
 pub mod registrations_ticket;
@@ -75,6 +76,7 @@ pub enum Route {
     UsersUpdate,
     EventPage,
     EventPageRegister,
+    RegistrationsCancelForm,
 }
 
 /// One row of the route table.
@@ -300,6 +302,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "event-page-register",
         Access::Public,
     ),
+    spec(
+        Route::RegistrationsCancelForm,
+        Method::POST,
+        "/registrations/{id}",
+        "registrations-cancel-form",
+        Access::Attendee,
+    ),
 ];
 
 /// A route's load-shedding class at the edge: API Gateway's stage throttling in the
@@ -445,6 +454,9 @@ impl Route {
             Self::UsersUpdate => users_update::handle(ctx, req, caller).await,
             Self::EventPage => event_page::handle(ctx, req).await,
             Self::EventPageRegister => event_page_register::handle(ctx, req).await,
+            Self::RegistrationsCancelForm => {
+                registrations_cancel_form::handle(ctx, req, caller).await
+            }
         }
     }
 }

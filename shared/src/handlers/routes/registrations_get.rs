@@ -10,7 +10,7 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::RegistrationId;
 use crate::handlers::common::attendee_page;
-use crate::http::{json, path_id, preferred_media_type, ApiError, ApiResult};
+use crate::http::{json, path_id, preferred_media_type, ApiResult};
 
 /// Serves `GET /registrations/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
@@ -18,12 +18,8 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
     let registration = caller.registration(ctx, id).await?;
     let mut response =
         if preferred_media_type(&req, &["application/json", "text/html"]) == Some("text/html") {
-            let event = ctx
-                .events
-                .event(registration.event_id)
-                .await?
-                .ok_or(ApiError::NotFound("event"))?;
-            attendee_page::respond(ctx, &registration, &event).await?
+            let event = attendee_page::event_of(ctx, &registration).await?;
+            attendee_page::respond(ctx, &registration, &event, StatusCode::OK, None).await?
         } else {
             json(StatusCode::OK, &registration)?
         };
