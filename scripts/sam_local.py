@@ -409,9 +409,9 @@ def journey(run):
                     "REPLACE_WITH_MANAGE_TOKEN": third.get("manage_token", "no-token")}
     attendee_page = run.route("registrations-get", 200, third_manage, headers={"accept": "text/html"},
                               label="events/registrations-get.json (a browser: the attendee's page)")
-    run.route("registrations-cancel-form", 303, third_manage,
-              body=page_form(attendee_page, "registrations-cancel-form"),
-              label="events/registrations-cancel-form.json (the page's own token)")
+    run.route("registrations-form", 303, third_manage,
+              body=page_form(attendee_page, "registrations-form"),
+              label="events/registrations-form.json (the page's own token)")
 
     # A fresh access token (the first may have lapsed: invocations under emulation are slow).
     refreshed = run.route("auth-refresh", 200, {SAMPLE_REFRESH_TOKEN: login.get("refresh_token", "none")}) or {}

@@ -248,7 +248,7 @@ async fn request_for(spec: &RouteSpec, fx: &Fixture, env: &Env<'_>) -> Option<Ap
             let token = FormTokens::new(&env.ctx.attendee_keys)
                 .issue(&form_subject(registration), OffsetDateTime::now_utc());
             at(format!("/registrations/{registration}"))
-                .form(&[("csrf_token", token.as_str()), ("confirm", "yes")])
+                .form(&[("csrf_token", token.as_str()), ("action", "cancel")])
         }
         ("GET", "/e/{slug}") => at(format!("/e/{}", fx.slug)),
         ("POST", "/e/{slug}") => {

@@ -204,9 +204,9 @@ async fn the_attendee_fixtures_through_their_handlers(ctx: Arc<AppContext>) {
     // Checked in: the seat is used, so it cannot be cancelled any more.
     let cancel = invoke(&ctx, &for_attendee("registrations-cancel")).await;
     assert_eq!((cancel.status, cancel.code()), (409, "already_checked_in"));
-    // The attendee page's cancel form as a browser posts it: the placeholder is no form
+    // The attendee page's cancel button as a browser posts it: the placeholder is no form
     // token (the page again, 403); with the page's token, the DELETE's refusal, on the page.
-    let form = for_attendee("registrations-cancel-form");
+    let form = for_attendee("registrations-form");
     let placeholder = invoke(&ctx, &form).await;
     assert_eq!(placeholder.status, 403, "{:?}", placeholder.body);
     let form_token = FormTokens::new(&ctx.attendee_keys).issue(

@@ -33,9 +33,10 @@ evreg_tests::both_modes!("pages":
         the_attendee_page_says_waitlisted_or_pending_payment,
         the_attendee_page_escapes_every_field,
     ],
-    registrations_cancel_form => [
+    registrations_form => [
         the_cancel_form_cancels_once_confirmed,
         a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing,
+        the_details_form_changes_name_and_phone,
     ],
 );
 
@@ -798,9 +799,9 @@ async fn the_attendee_page_escapes_every_field(app: TestApp) {
     }
 }
 
-/// A post of the cancel form on the attendee's `page` with `fields` besides its token, as a
+/// A post of a form on the attendee's `page` with `fields` besides its token, as a
 /// browser sends it from the page: `Origin: null` (the page's `no-referrer` policy).
-fn cancel_post(
+fn attendee_post(
     registration: RegistrationId,
     token: &str,
     page: &str,
@@ -836,13 +837,13 @@ async fn the_cancel_form_cancels_once_confirmed(app: TestApp) {
         "<summary>Cancel my registration</summary>",
         // No action: the form posts to the page's own URL, token included.
         "<form method=\"post\">",
-        "<button type=\"submit\" name=\"confirm\" value=\"yes\">",
+        "<button type=\"submit\" name=\"action\" value=\"cancel\">",
     ] {
         assert!(page.contains(shown), "{shown:?} in\n{page}");
     }
 
     let cancelled = api
-        .send(cancel_post(ann, &token, &page, &[("confirm", "yes")]))
+        .send(attendee_post(ann, &token, &page, &[("action", "cancel")]))
         .await;
     assert_eq!(cancelled.status, 303, "{:?}", cancelled.body);
     assert_eq!(
@@ -863,7 +864,7 @@ async fn the_cancel_form_cancels_once_confirmed(app: TestApp) {
 
     // A second click: the page again with the reason, nothing else happens.
     let again = api
-        .send(cancel_post(ann, &token, &page, &[("confirm", "yes")]))
+        .send(attendee_post(ann, &token, &page, &[("action", "cancel")]))
         .await;
     assert_eq!(again.status, 409, "{:?}", again.body);
     assert_secure_html(&again);
@@ -879,14 +880,14 @@ async fn a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing(app: TestApp)
     let event_page_token = hidden(&page(api, &slug).await, "csrf_token");
     let (ann, token) = register(api, id, "ann@example.org", "Ann Lee").await;
     let page = html(&attendee_page(api, ann, &token).await).to_owned();
-    let confirmed = [("confirm", "yes")];
+    let confirmed = [("action", "cancel")];
 
     for (origin, site) in [
         ("https://evil.example", "cross-site"),
         ("null", "cross-site"),
         ("https://evil.example", "same-origin"),
     ] {
-        let mut post = cancel_post(ann, &token, &page, &confirmed);
+        let mut post = attendee_post(ann, &token, &page, &confirmed);
         post.headers
             .retain(|(name, _)| name != "origin" && name != "sec-fetch-site");
         let refused = api
@@ -909,7 +910,7 @@ async fn a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing(app: TestApp)
                 .header("sec-fetch-site", "same-origin")
                 .form(fields)
         } else {
-            cancel_post(ann, &token, &page, fields)
+            attendee_post(ann, &token, &page, fields)
         };
         let refused = api.send(post).await;
         assert_eq!(refused.status, status, "{case}: {:?}", refused.body);
@@ -922,7 +923,7 @@ async fn a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing(app: TestApp)
     // Someone else's page: their token does not reach Ann's registration.
     let (_, other_token) = register(api, id, "eve@example.org", "Eve Moe").await;
     let stranger = api
-        .send(cancel_post(ann, &other_token, &page, &confirmed))
+        .send(attendee_post(ann, &other_token, &page, &confirmed))
         .await;
     assert_eq!(stranger.status, 403, "{:?}", stranger.body);
     let anonymous = api
@@ -933,4 +934,78 @@ async fn a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing(app: TestApp)
         .get(&format!("/registrations/{ann}?token={token}"), None)
         .await;
     assert_eq!(json.body["status"], "CONFIRMED", "{:?}", json.body);
+}
+
+async fn the_details_form_changes_name_and_phone(app: TestApp) {
+    let api = app.api.as_ref();
+    let organizer = new_organizer(api).await;
+    let (id, _) = event_with(api, &organizer, json!({ "max_capacity": 5 })).await;
+    let (ann, token) = register(api, id, "ann@example.org", "Ann Lee").await;
+    let page = html(&attendee_page(api, ann, &token).await).to_owned();
+    assert!(
+        page.contains(
+            "name=\"full_name\" type=\"text\" autocomplete=\"name\" required value=\"Ann Lee\""
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<button type=\"submit\" name=\"action\" value=\"update\">Save</button>"));
+
+    let refused = api
+        .send(attendee_post(
+            ann,
+            &token,
+            &page,
+            &[
+                ("action", "update"),
+                ("full_name", " "),
+                ("phone", "call <b>me</b>"),
+            ],
+        ))
+        .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_secure_html(&refused);
+    let shown = html(&refused);
+    for expected in [
+        "<details open>",
+        "aria-describedby=\"full_name-error\"",
+        "aria-describedby=\"phone-error\"",
+        // The input kept, escaped.
+        "value=\"call &#60;b&#62;me&#60;/b&#62;\"",
+        // The stored details unchanged above the form.
+        "<dd>Ann Lee</dd>",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} in\n{shown}");
+    }
+
+    let changed = api
+        .send(attendee_post(
+            ann,
+            &token,
+            &page,
+            &[
+                ("action", "update"),
+                ("full_name", "Ann Lee-Chen"),
+                ("phone", "+44 20 7946 0958"),
+            ],
+        ))
+        .await;
+    assert_eq!(changed.status, 303, "{:?}", changed.body);
+    let json = api
+        .get(&format!("/registrations/{ann}?token={token}"), None)
+        .await;
+    assert_eq!(
+        (
+            &json.body["full_name"],
+            &json.body["phone"],
+            &json.body["status"]
+        ),
+        (
+            &json!("Ann Lee-Chen"),
+            &json!("+44 20 7946 0958"),
+            &json!("CONFIRMED")
+        ),
+        "the PUT route's change"
+    );
+    let after = attendee_page(api, ann, &token).await;
+    assert!(html(&after).contains("<dd>Ann Lee-Chen</dd>"));
 }

@@ -1054,7 +1054,7 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         )
         .await;
     assert_eq!((cancel.status, cancel.code()), (409, "already_checked_in"));
-    // The attendee page's cancel form, with the page's token: the same refusal, on the page.
+    // The attendee page's cancel button, with the page's token: the same refusal, on the page.
     let cancel_token = FormTokens::new(&stack.secrets.attendee).issue(
         &form_subject(registration_id.parse().expect("uuid")),
         time::OffsetDateTime::now_utc(),
@@ -1063,9 +1063,9 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
     cancel_form.push(("REPLACE_WITH_CSRF_TOKEN", cancel_token.as_str()));
     let refused = stack
         .http(
-            "registrations-cancel-form",
+            "registrations-form",
             &with_id(
-                stack.event("registrations-cancel-form", &cancel_form),
+                stack.event("registrations-form", &cancel_form),
                 &registration_id,
             ),
         )

@@ -1,8 +1,9 @@
 //! The attendee's page: `GET /registrations/{id}?token=…` as a browser asks for it
 //! (`Accept: text/html`). The event on its own clock, the registration's status (with the
 //! checkout while a seat is held for payment), the QR ticket inline once issued and a link
-//! to the event's calendar file, and the cancel form (posted to `POST /registrations/{id}`,
-//! the page's own URL; a `<details>` element asks for the confirmation without script).
+//! to the event's calendar file, and two forms posted to the page's own URL
+//! (`POST /registrations/{id}`): change the name or phone, and cancel (a `<details>`
+//! element asks for the confirmation without script).
 //! HTML from an askama template, which escapes every value it writes; nothing on the page
 //! runs script.
 //!
@@ -16,23 +17,80 @@ use base64::Engine as _;
 use http::header::REFERRER_POLICY;
 use http::{HeaderValue, StatusCode};
 
-use super::event_page::{local_time, page_url, When, DAY_AND_TIME};
+use super::event_page::{field_error, local_time, page_url, When, DAY_AND_TIME};
 use crate::app::AppContext;
-use crate::domain::{Event, Registration, RegistrationId, RegistrationStatus};
-use crate::http::form::FormTokens;
+use crate::domain::{
+    DetailsChange, Event, FieldError, Registration, RegistrationId, RegistrationStatus,
+};
+use crate::http::form::{Form, FormTokens};
 use crate::http::html::{private_html, PAGE_CSS};
 use crate::http::{ApiError, ApiResult};
 use crate::tickets::ticket_blob_key;
 
-/// The cancel form's field names, as the page writes them and the post reads them.
+/// The page's form fields, as the page writes them and the post reads them.
 pub mod fields {
     /// The form token (see [`crate::http::form`]), issued for [`super::form_subject`].
     pub const CSRF_TOKEN: &str = "csrf_token";
-    /// `yes` from the button that confirms the cancellation.
-    pub const CONFIRM: &str = "confirm";
+    /// What the pressed button asks for: [`CANCEL`] or [`UPDATE`].
+    pub const ACTION: &str = "action";
+    /// The button inside the opened "Cancel my registration": the confirmation.
+    pub const CANCEL: &str = "cancel";
+    /// The details form's button.
+    pub const UPDATE: &str = "update";
+    /// The attendee's name.
+    pub const FULL_NAME: &str = "full_name";
+    /// An optional phone number; empty is none.
+    pub const PHONE: &str = "phone";
 }
 
-/// What the cancel form's token is issued for: `registrations/<id>`, which no event's
+/// The details form as the page shows it: the registration's details, or what the
+/// attendee typed with what was wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct DetailsForm {
+    /// As stored or typed.
+    pub full_name: String,
+    /// As stored or typed; empty is none.
+    pub phone: String,
+    /// Shown beside their fields.
+    pub errors: Vec<FieldError>,
+}
+
+impl DetailsForm {
+    /// The details `registration` has now.
+    pub fn of(registration: &Registration) -> Self {
+        Self {
+            full_name: registration.full_name.clone(),
+            phone: registration.phone.clone().unwrap_or_default(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The details of a posted form (absent ones empty).
+    pub fn from_form(form: &Form) -> Self {
+        let field = |name| form.get(name).unwrap_or_default().to_owned();
+        Self {
+            full_name: field(fields::FULL_NAME),
+            phone: field(fields::PHONE),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The change `PUT /registrations/{id}` would have received.
+    pub fn change(&self) -> DetailsChange {
+        DetailsChange {
+            full_name: self.full_name.clone(),
+            phone: Some(self.phone.clone()).filter(|phone| !phone.trim().is_empty()),
+            email: None,
+        }
+    }
+
+    /// The message for `field`, if it was refused.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        field_error(&self.errors, field)
+    }
+}
+
+/// What the page's form token is issued for: `registrations/<id>`, which no event's
 /// slug can be (a slug holds no `/`), so an event page's token is no use here.
 pub fn form_subject(id: RegistrationId) -> String {
     format!("registrations/{id}")
@@ -132,21 +190,26 @@ struct AttendeePage<'a> {
     calendar_url: String,
     /// Shown above everything: why the last post did not cancel.
     notice: Option<&'a str>,
-    /// Whether the registration still holds or awaits a seat (the cancel form shows).
+    /// Whether the registration still holds or awaits a seat (the forms show).
     cancellable: bool,
+    /// The details form (`form`, as `name_and_phone.html` reads it).
+    form: &'a DetailsForm,
     csrf_token: String,
 }
 
 /// The page of `registration` for the event `event`, answered with `status`,
 /// `private, no-store` and `Referrer-Policy: no-referrer` (see the module docs); `notice`
-/// says why a cancel form post did nothing.
+/// says why a form post did nothing, `details` is the details form as posted (`None`: the
+/// registration's details).
 pub async fn respond(
     ctx: &AppContext,
     registration: &Registration,
     event: &Event,
     status: StatusCode,
     notice: Option<&str>,
+    details: Option<&DetailsForm>,
 ) -> ApiResult {
+    let current = DetailsForm::of(registration);
     let ticket = issued_ticket_png(ctx, registration)
         .await?
         .map(|png| format!("data:image/png;base64,{}", STANDARD.encode(png)));
@@ -177,6 +240,7 @@ pub async fn respond(
                 | RegistrationStatus::Confirmed
                 | RegistrationStatus::Waitlisted
         ),
+        form: details.unwrap_or(&current),
         csrf_token: FormTokens::new(&ctx.attendee_keys)
             .issue(&form_subject(registration.id), ctx.clock.now()),
     }

@@ -83,11 +83,16 @@ impl RegistrationForm {
 
     /// The message for `field`, if it was refused.
     pub fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|error| error.field == field)
-            .map(|error| error.message.as_str())
+        field_error(&self.errors, field)
     }
+}
+
+/// The message of `errors` for `field`, if it was refused (shown beside the field).
+pub fn field_error<'e>(errors: &'e [FieldError], field: &str) -> Option<&'e str> {
+    errors
+        .iter()
+        .find(|error| error.field == field)
+        .map(|error| error.message.as_str())
 }
 
 /// Whether and how the event takes registrations, from the read model's counters.

@@ -174,7 +174,7 @@ pub fn release_plan(event: &Event, now: time::OffsetDateTime, by_admin: bool) ->
 
 /// Cancels `registration` of `event` now, by an ADMIN or not (which the refund policy
 /// asks), and publishes what the cancellation wrote: the one code path of
-/// `DELETE /registrations/{id}` and the attendee page's cancel form. The registration as
+/// `DELETE /registrations/{id}` and the attendee page's cancel button. The registration as
 /// cancelled; a registration that holds nothing any more (cancelled, checked in) is 409.
 pub async fn cancel(
     ctx: &AppContext,

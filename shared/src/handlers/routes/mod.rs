@@ -25,8 +25,8 @@ pub mod health;
 pub mod me;
 pub mod payments_webhook;
 pub mod registrations_cancel;
-pub mod registrations_cancel_form;
 pub mod registrations_create;
+pub mod registrations_form;
 pub mod registrations_get;
 pub mod registrations_ticket;
 pub mod registrations_update;
@@ -76,7 +76,7 @@ pub enum Route {
     UsersUpdate,
     EventPage,
     EventPageRegister,
-    RegistrationsCancelForm,
+    RegistrationsForm,
 }
 
 /// One row of the route table.
@@ -303,10 +303,10 @@ pub const ROUTES: &[RouteSpec] = &[
         Access::Public,
     ),
     spec(
-        Route::RegistrationsCancelForm,
+        Route::RegistrationsForm,
         Method::POST,
         "/registrations/{id}",
-        "registrations-cancel-form",
+        "registrations-form",
         Access::Attendee,
     ),
 ];
@@ -454,9 +454,7 @@ impl Route {
             Self::UsersUpdate => users_update::handle(ctx, req, caller).await,
             Self::EventPage => event_page::handle(ctx, req).await,
             Self::EventPageRegister => event_page_register::handle(ctx, req).await,
-            Self::RegistrationsCancelForm => {
-                registrations_cancel_form::handle(ctx, req, caller).await
-            }
+            Self::RegistrationsForm => registrations_form::handle(ctx, req, caller).await,
         }
     }
 }

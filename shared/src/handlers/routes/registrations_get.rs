@@ -19,7 +19,7 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
     let mut response =
         if preferred_media_type(&req, &["application/json", "text/html"]) == Some("text/html") {
             let event = attendee_page::event_of(ctx, &registration).await?;
-            attendee_page::respond(ctx, &registration, &event, StatusCode::OK, None).await?
+            attendee_page::respond(ctx, &registration, &event, StatusCode::OK, None, None).await?
         } else {
             json(StatusCode::OK, &registration)?
         };
