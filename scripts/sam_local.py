@@ -335,10 +335,11 @@ def paid_journey(run, token):
     run.worker_from_queue("worker-payments", "PaymentsQueue", want={"RegistrationCancelled"})
 
 
-def page_form(page):
-    """The event page's form as events/event-page-register.json posts it, with the hidden
-    csrf_token of PAGE (the page's HTML; a placeholder when the page did not come)."""
-    with open(os.path.join(ROOT, "events", "event-page-register.json"), encoding="utf-8") as f:
+def page_form(page, sample="event-page-register"):
+    """A page's form as events/<SAMPLE>.json posts it (the event page's registration form
+    by default), with the hidden csrf_token of PAGE (the page's HTML; a placeholder when the
+    page did not come)."""
+    with open(os.path.join(ROOT, "events", sample + ".json"), encoding="utf-8") as f:
         form = base64.b64decode(json.load(f)["body"]).decode()
     marker = 'name="csrf_token" value="'
     html = page if isinstance(page, str) else ""
@@ -401,6 +402,16 @@ def journey(run):
         **ids, SAMPLE_REGISTRATION_ID: second.get("id", SAMPLE_REGISTRATION_ID),
         "REPLACE_WITH_MANAGE_TOKEN": second.get("manage_token", "no-token")},
         label="events/registrations-cancel.json (the second attendee)")
+    third = run.route("registrations-create", 201, ids,
+                      body={"email": "cleo@example.org", "full_name": "Cleo Park"},
+                      label="events/registrations-create.json (a third attendee)") or {}
+    third_manage = {**ids, SAMPLE_REGISTRATION_ID: third.get("id", SAMPLE_REGISTRATION_ID),
+                    "REPLACE_WITH_MANAGE_TOKEN": third.get("manage_token", "no-token")}
+    attendee_page = run.route("registrations-get", 200, third_manage, headers={"accept": "text/html"},
+                              label="events/registrations-get.json (a browser: the attendee's page)")
+    run.route("registrations-form", 303, third_manage,
+              body=page_form(attendee_page, "registrations-form"),
+              label="events/registrations-form.json (the page's own token)")
 
     # A fresh access token (the first may have lapsed: invocations under emulation are slow).
     refreshed = run.route("auth-refresh", 200, {SAMPLE_REFRESH_TOKEN: login.get("refresh_token", "none")}) or {}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use evreg::domain::{EventId, RegistrationId, Role, User, UserId};
 use evreg::handlers::common::access::MANAGE_TOKEN_HEADER;
+use evreg::handlers::common::attendee_page::form_subject;
 use evreg::handlers::routes::{Access, RouteSpec, ROUTES};
 use evreg::http::form::FormTokens;
 use evreg::AppContext;
@@ -242,6 +243,12 @@ async fn request_for(spec: &RouteSpec, fx: &Fixture, env: &Env<'_>) -> Option<Ap
         ("GET", "/users") => at("/users".into()),
         ("PATCH", "/users/{id}") => {
             at(format!("/users/{}", fx.target_user)).json(json!({ "role": "ORGANIZER" }))
+        }
+        ("POST", "/registrations/{id}") => {
+            let token = FormTokens::new(&env.ctx.attendee_keys)
+                .issue(&form_subject(registration), OffsetDateTime::now_utc());
+            at(format!("/registrations/{registration}"))
+                .form(&[("csrf_token", token.as_str()), ("action", "cancel")])
         }
         ("GET", "/e/{slug}") => at(format!("/e/{}", fx.slug)),
         ("POST", "/e/{slug}") => {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::SqsEvent;
+use evreg::handlers::common::attendee_page::form_subject;
 use evreg::handlers::routes::match_route;
 use evreg::handlers::workers::Worker;
 use evreg::http::form::FormTokens;
@@ -203,6 +204,25 @@ async fn the_attendee_fixtures_through_their_handlers(ctx: Arc<AppContext>) {
     // Checked in: the seat is used, so it cannot be cancelled any more.
     let cancel = invoke(&ctx, &for_attendee("registrations-cancel")).await;
     assert_eq!((cancel.status, cancel.code()), (409, "already_checked_in"));
+    // The attendee page's cancel button as a browser posts it: the placeholder is no form
+    // token (the page again, 403); with the page's token, the DELETE's refusal, on the page.
+    let form = for_attendee("registrations-form");
+    let placeholder = invoke(&ctx, &form).await;
+    assert_eq!(placeholder.status, 403, "{:?}", placeholder.body);
+    let form_token = FormTokens::new(&ctx.attendee_keys).issue(
+        &form_subject(registration_id.parse().expect("uuid")),
+        ctx.clock.now(),
+    );
+    let refused = invoke(&ctx, &with_form_field(form, "csrf_token", &form_token)).await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert!(
+        refused
+            .body
+            .as_str()
+            .is_some_and(|page| page.contains("checked in already")),
+        "{:?}",
+        refused.body
+    );
     // The fixture's ticket route answers for this registration (its image may not exist
     // yet: the tickets worker runs behind the bus).
     let image = invoke(&ctx, &for_attendee("registrations-ticket")).await;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use evreg::domain::{DomainEvent, NewRegistration};
+use evreg::handlers::common::attendee_page::form_subject;
 use evreg::handlers::routes::ROUTES;
 use evreg::handlers::workers::WORKERS;
 use evreg::http::form::FormTokens;
@@ -740,6 +741,16 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
             reply.body
         );
     }
+    // A browser opening the emailed link gets the attendee's page.
+    let mut browser = with_id(stack.event("registrations-get", &manage), &registration_id);
+    browser["headers"]["accept"] = json!("text/html,*/*;q=0.8");
+    let page = stack.http("registrations-get", &browser).await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    assert!(page
+        .body
+        .as_str()
+        .is_some_and(|html| html.contains("id=\"status\">")));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
 
     let listed = stack
         .http(
@@ -1043,6 +1054,24 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         )
         .await;
     assert_eq!((cancel.status, cancel.code()), (409, "already_checked_in"));
+    // The attendee page's cancel button, with the page's token: the same refusal, on the page.
+    let cancel_token = FormTokens::new(&stack.secrets.attendee).issue(
+        &form_subject(registration_id.parse().expect("uuid")),
+        time::OffsetDateTime::now_utc(),
+    );
+    let mut cancel_form = manage.to_vec();
+    cancel_form.push(("REPLACE_WITH_CSRF_TOKEN", cancel_token.as_str()));
+    let refused = stack
+        .http(
+            "registrations-form",
+            &with_id(
+                stack.event("registrations-form", &cancel_form),
+                &registration_id,
+            ),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert_eq!(refused.header("referrer-policy"), Some("no-referrer"));
     stack.settle().await;
     let report = stack
         .http(

@@ -77,10 +77,28 @@ impl Form {
 /// `public_url` (the API's public base URL, whose pages hold the forms). See the module
 /// docs for why this is the first layer of the CSRF protection.
 pub fn refuse_cross_site(req: &Request, public_url: &str) -> Result<(), ApiError> {
+    refuse_unless_same_origin(req, public_url, false)
+}
+
+/// [`refuse_cross_site`] for the forms of a page sent with `Referrer-Policy: no-referrer`
+/// (the attendee's page, whose URL holds the manage token): browsers send `Origin: null`
+/// on its posts (the Fetch standard serializes the origin of a `no-referrer` request as
+/// `null`), so `null` passes here; `Sec-Fetch-Site`, which the policy leaves alone, still
+/// has to say `same-origin`, and any other `Origin` has to be ours.
+pub fn refuse_cross_site_no_referrer(req: &Request, public_url: &str) -> Result<(), ApiError> {
+    refuse_unless_same_origin(req, public_url, true)
+}
+
+fn refuse_unless_same_origin(
+    req: &Request,
+    public_url: &str,
+    null_origin: bool,
+) -> Result<(), ApiError> {
     if header(req, "sec-fetch-site").is_some_and(|site| !site.eq_ignore_ascii_case("same-origin")) {
         return Err(ApiError::CrossSite);
     }
     match header(req, "origin") {
+        Some("null") if null_origin => Ok(()),
         Some(origin) if !same_origin(origin, public_url) => Err(ApiError::CrossSite),
         _ => Ok(()),
     }
@@ -244,6 +262,24 @@ mod tests {
                     refuse_cross_site(&post(&refused), url),
                     Err(ApiError::CrossSite)
                 ),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_no_referrer_page_may_post_with_a_null_origin_from_its_own_site_only() {
+        let url = "https://events.example.org";
+        let own = [("origin", "null"), ("sec-fetch-site", "same-origin")];
+        assert!(refuse_cross_site_no_referrer(&post(&own), url).is_ok());
+        assert!(refuse_cross_site(&post(&own), url).is_err());
+        for refused in [
+            vec![("origin", "null"), ("sec-fetch-site", "cross-site")],
+            vec![("origin", "https://evil.example")],
+            vec![("sec-fetch-site", "same-site")],
+        ] {
+            assert!(
+                refuse_cross_site_no_referrer(&post(&refused), url).is_err(),
                 "{refused:?}"
             );
         }

@@ -56,6 +56,16 @@ pub fn private_html(status: StatusCode, html: String) -> ApiResult {
         .map_err(ApiError::internal)
 }
 
+/// A 303 to `location` after a form post (the browser then GETs it), for one viewer only.
+pub fn see_other(location: &str) -> ApiResult {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(http::header::LOCATION, location)
+        .header(CACHE_CONTROL, "private, no-store")
+        .body(Body::Empty)
+        .map_err(ApiError::internal)
+}
+
 /// Adds the security headers to `response` when it is HTML: the policy
 /// ([`CONTENT_SECURITY_POLICY_VALUE`]), `X-Content-Type-Options: nosniff` (no content
 /// sniffing a calendar or an image into a page) and a `Referrer-Policy` unless the

@@ -99,6 +99,7 @@ pub const fn route_needs(route: Route) -> Needs {
         Route::CheckinsCreate
         | Route::RegistrationsGet
         | Route::RegistrationsCancel
+        | Route::RegistrationsForm
         | Route::RegistrationsTicket
         | Route::RegistrationsUpdate => SIGNED_ATTENDEE,
         // Verifies the provider's signature (its webhook secrets: see the module docs).

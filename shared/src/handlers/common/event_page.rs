@@ -83,11 +83,16 @@ impl RegistrationForm {
 
     /// The message for `field`, if it was refused.
     pub fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|error| error.field == field)
-            .map(|error| error.message.as_str())
+        field_error(&self.errors, field)
     }
+}
+
+/// The message of `errors` for `field`, if it was refused (shown beside the field).
+pub fn field_error<'e>(errors: &'e [FieldError], field: &str) -> Option<&'e str> {
+    errors
+        .iter()
+        .find(|error| error.field == field)
+        .map(|error| error.message.as_str())
 }
 
 /// Whether and how the event takes registrations, from the read model's counters.
@@ -140,16 +145,20 @@ impl std::fmt::Display for Availability {
     }
 }
 
-/// The event's times in its own time zone, as the page shows them.
-struct When {
-    starts: String,
-    starts_iso: String,
-    /// Only the time when it ends on the day it starts.
-    ends: Option<String>,
-    ends_iso: String,
+/// The event's times in its own time zone, as the pages show them (`when.html`).
+pub struct When {
+    /// The start as the page reads it, e.g. "Monday 1 March 2027, 19:00 CET".
+    pub starts: String,
+    /// The start as RFC 3339 with the local offset (`<time datetime>`).
+    pub starts_iso: String,
+    /// The end; only the time when it ends on the day it starts.
+    pub ends: Option<String>,
+    /// The end as RFC 3339 with the local offset; empty without an end.
+    pub ends_iso: String,
 }
 
-const DAY_AND_TIME: &str = "%A %-d %B %Y, %H:%M %Z";
+/// The pages' date and time: "Monday 1 March 2027, 19:00 CET" (chrono's `strftime`).
+pub const DAY_AND_TIME: &str = "%A %-d %B %Y, %H:%M %Z";
 
 /// The instant `at` as chrono (which the tz database and iCalendar crates take) holds it.
 pub fn chrono_utc(at: OffsetDateTime) -> DateTime<Utc> {
@@ -164,7 +173,8 @@ pub fn local_time(at: OffsetDateTime, zone: Tz) -> DateTime<Tz> {
 }
 
 impl When {
-    fn of(event: &Event) -> Self {
+    /// The start and end of `event` on its own clock.
+    pub fn of(event: &Event) -> Self {
         let starts = local_time(event.date, event.timezone);
         let ends = event.end_date.map(|end| local_time(end, event.timezone));
         Self {

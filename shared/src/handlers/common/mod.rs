@@ -1,12 +1,15 @@
 //! What several handlers share: access control ([`access`]), `Idempotency-Key`
 //! ([`idempotency`]), taking seats and opening checkouts ([`seats`]), token responses
-//! ([`session`]), event writes ([`event_writes`]), response shapes ([`views`]) and the
-//! public event page ([`event_page`]).
+//! ([`session`]), event writes ([`event_writes`]), registration details
+//! ([`registration_writes`]), response shapes ([`views`]), the public event page
+//! ([`event_page`]) and the attendee's page ([`attendee_page`]).
 
 pub mod access;
+pub mod attendee_page;
 pub mod event_page;
 pub mod event_writes;
 pub mod idempotency;
+pub mod registration_writes;
 pub mod seats;
 pub mod session;
 pub mod views;

@@ -172,6 +172,25 @@ pub fn release_plan(event: &Event, now: time::OffsetDateTime, by_admin: bool) ->
     }
 }
 
+/// Cancels `registration` of `event` now, by an ADMIN or not (which the refund policy
+/// asks), and publishes what the cancellation wrote: the one code path of
+/// `DELETE /registrations/{id}` and the attendee page's cancel button. The registration as
+/// cancelled; a registration that holds nothing any more (cancelled, checked in) is 409.
+pub async fn cancel(
+    ctx: &AppContext,
+    registration: &Registration,
+    event: &Event,
+    by_admin: bool,
+) -> Result<Registration, ApiError> {
+    let now = ctx.clock.now();
+    let cancellation = ctx
+        .registrations
+        .cancel(registration.id, now, &release_plan(event, now, by_admin))
+        .await?;
+    ctx.publish(&cancellation.outbox).await;
+    Ok(cancellation.cancelled)
+}
+
 /// Gives every free seat of `event` to the head of its waitlist in turn (after its
 /// capacity was raised), publishing each promotion; returns how many were promoted.
 pub async fn fill_from_waitlist(ctx: &AppContext, event: &Event) -> Result<usize, StoreError> {

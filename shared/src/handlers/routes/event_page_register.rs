@@ -13,9 +13,8 @@
 //!   one's answer (the same 303). The page is shared by the CDN, so one key reaches many
 //!   visitors; the key is taken per email address (which registers once per event anyway).
 
-use http::header::LOCATION;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppContext;
@@ -24,7 +23,7 @@ use crate::handlers::common::event_page::{self, fields, public_event, Registrati
 use crate::handlers::common::idempotency::idempotent_with_key;
 use crate::handlers::common::seats;
 use crate::http::form::{refuse_cross_site, Form, FormTokens};
-use crate::http::html::private_html;
+use crate::http::html::{private_html, see_other};
 use crate::http::{path_id, ApiError, ApiResult};
 use crate::ports::StoreError;
 
@@ -94,15 +93,6 @@ fn next_page(ctx: &AppContext, registration: &Registration) -> String {
         .as_ref()
         .and_then(|hold| hold.checkout_url.clone())
         .unwrap_or_else(|| ctx.manage_url(registration.id))
-}
-
-fn see_other(location: &str) -> ApiResult {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(LOCATION, location)
-        .header(http::header::CACHE_CONTROL, "private, no-store")
-        .body(Body::Empty)
-        .map_err(ApiError::internal)
 }
 
 /// The page again with `form` as posted, answered with `status`.

@@ -26,6 +26,7 @@ pub mod me;
 pub mod payments_webhook;
 pub mod registrations_cancel;
 pub mod registrations_create;
+pub mod registrations_form;
 pub mod registrations_get;
 pub mod registrations_ticket;
 pub mod registrations_update;
@@ -75,6 +76,7 @@ pub enum Route {
     UsersUpdate,
     EventPage,
     EventPageRegister,
+    RegistrationsForm,
 }
 
 /// One row of the route table.
@@ -300,6 +302,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "event-page-register",
         Access::Public,
     ),
+    spec(
+        Route::RegistrationsForm,
+        Method::POST,
+        "/registrations/{id}",
+        "registrations-form",
+        Access::Attendee,
+    ),
 ];
 
 /// A route's load-shedding class at the edge: API Gateway's stage throttling in the
@@ -445,6 +454,7 @@ impl Route {
             Self::UsersUpdate => users_update::handle(ctx, req, caller).await,
             Self::EventPage => event_page::handle(ctx, req).await,
             Self::EventPageRegister => event_page_register::handle(ctx, req).await,
+            Self::RegistrationsForm => registrations_form::handle(ctx, req, caller).await,
         }
     }
 }

@@ -7,28 +7,16 @@ use lambda_http::{Body, Request, Response};
 
 use super::Caller;
 use crate::app::AppContext;
-use crate::domain::{RegistrationId, RegistrationStatus};
+use crate::domain::RegistrationId;
+use crate::handlers::common::attendee_page::issued_ticket_png;
 use crate::http::{path_id, ApiError, ApiResult};
-use crate::tickets::ticket_blob_key;
 
 /// Serves `GET /registrations/{id}/ticket` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let id: RegistrationId = path_id(&req, "id", "registration")?;
     let registration = caller.registration(ctx, id).await?;
-    let holds_seat = matches!(
-        registration.status,
-        RegistrationStatus::Confirmed | RegistrationStatus::CheckedIn
-    );
-    // The PNG is written before the ticket is recorded (so a retried issue rewrites it):
-    // the record, not the file, says a ticket exists.
-    if !holds_seat || ctx.registrations.ticket(id).await?.is_none() {
-        return Err(ApiError::NotFound("ticket"));
-    }
-    let png = ctx
-        .blobs
-        .get(&ticket_blob_key(&registration))
-        .await
-        .map_err(ApiError::unavailable)?
+    let png = issued_ticket_png(ctx, &registration)
+        .await?
         .ok_or(ApiError::NotFound("ticket"))?;
 
     Response::builder()

@@ -8,7 +8,8 @@ use lambda_http::Request;
 
 use super::Caller;
 use crate::app::AppContext;
-use crate::domain::{DetailsChange, DomainEvent, Envelope, RegistrationId};
+use crate::domain::{DetailsChange, RegistrationId};
+use crate::handlers::common::registration_writes::update_details;
 use crate::http::{json, json_body, path_id, ApiResult};
 
 /// Serves `PUT /registrations/{id}` (answers: the module docs).
@@ -16,16 +17,6 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
     let id: RegistrationId = path_id(&req, "id", "registration")?;
     let change: DetailsChange = json_body(&req)?;
     let current = caller.registration(ctx, id).await?;
-    let updated = change.apply(&current)?;
-
-    let outbox = [Envelope::new(
-        DomainEvent::RegistrationUpdated {
-            registration: updated.clone(),
-        },
-        ctx.clock.now(),
-    )];
-    let stored = ctx.registrations.update_details(&updated, &outbox).await?;
-    ctx.publish(&outbox).await;
-
+    let stored = update_details(ctx, &current, change).await?;
     json(StatusCode::OK, &stored)
 }
