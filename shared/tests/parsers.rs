@@ -68,6 +68,7 @@ fn registration(id: RegistrationId, event_id: EventId) -> Registration {
         checked_in_at: None,
         hold: None,
         payment: None,
+        cancelled_at: None,
     }
 }
 

@@ -21,6 +21,7 @@ evreg_tests::both_modes!("attendee":
     ],
     registrations_create => [concurrent_retries_with_one_idempotency_key_register_once],
     registrations_get => [only_the_manage_token_or_the_organizer_reach_a_registration],
+    events_revocations => [a_cancelled_ticket_reaches_the_door_list_once_synced],
 );
 
 struct Setup {
@@ -366,4 +367,101 @@ async fn only_the_manage_token_or_the_organizer_reach_a_registration(app: TestAp
         again["status"], "CONFIRMED",
         "a cancelled email may register again"
     );
+}
+
+/// Door devices sync an event's revocation list: a cancellation reaches it, a long list
+/// pages, the cursor is the list's own, and the end of a sync rewinds over the last minutes
+/// (a cancellation still committing is read again rather than skipped).
+async fn a_cancelled_ticket_reaches_the_door_list_once_synced(app: TestApp) {
+    let api = app.api.clone();
+    let setup = published_event(api.as_ref(), 10).await;
+    let other = published_event(api.as_ref(), 10).await;
+    let list = format!("/events/{}/revocations", setup.event_id);
+    let sync = |query: String| {
+        let api = api.clone();
+        let organizer = setup.organizer.clone();
+        let path = format!("{list}{query}");
+        async move { api.get(&path, Some(&organizer)).await }
+    };
+    let ids = |reply: &Reply| -> Vec<String> {
+        reply.body["revocations"]
+            .as_array()
+            .expect("revocations")
+            .iter()
+            .map(|entry| entry["registration_id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+
+    let empty = sync(String::new()).await;
+    assert_eq!(empty.status, 200, "{:?}", empty.body);
+    assert_eq!(
+        (
+            &empty.body["event_status"],
+            &empty.body["has_more"],
+            ids(&empty).len()
+        ),
+        (&json!("PUBLISHED"), &json!(false), 0)
+    );
+    let first_cursor = empty.body["next_cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+
+    let mut cancelled = Vec::new();
+    for email in ["ann@example.org", "bo@example.org"] {
+        let reply = register(api.as_ref(), &setup.event_id, email).await;
+        let id: String = id_of::<RegistrationId>(&reply).to_string();
+        let token = reply.body["manage_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let cancel = ApiRequest::new(Method::DELETE, format!("/registrations/{id}"))
+            .header("x-manage-token", &token);
+        assert_eq!(api.send(cancel).await.status, 200);
+        cancelled.push(id);
+    }
+    register(api.as_ref(), &setup.event_id, "cy@example.org").await;
+
+    let synced = sync(format!("?since={first_cursor}")).await;
+    assert_eq!(synced.status, 200, "{:?}", synced.body);
+    assert_eq!(ids(&synced), cancelled, "in cancellation order; cy is live");
+    assert!(synced.body["revocations"][0]["revoked_at"].is_string());
+
+    // One at a time: the first page says there is more and resumes exactly after it.
+    let page = sync("?limit=1".into()).await;
+    assert_eq!(
+        (ids(&page), &page.body["has_more"]),
+        (vec![cancelled[0].clone()], &json!(true))
+    );
+    let next = page.body["next_cursor"].as_str().expect("cursor");
+    let last = sync(format!("?limit=1&since={next}")).await;
+    assert_eq!(
+        (ids(&last), &last.body["has_more"]),
+        (vec![cancelled[1].clone()], &json!(false))
+    );
+    // The end of a sync rewinds: both cancellations are minutes old at most, so a device
+    // resuming there hears of them again (and keeps a set).
+    let end = last.body["next_cursor"].as_str().expect("cursor");
+    assert_eq!(ids(&sync(format!("?since={end}")).await), cancelled);
+
+    // A cursor is this list's: forged, altered, or another event's is a 400.
+    let foreign = api
+        .get(
+            &format!("/events/{}/revocations", other.event_id),
+            Some(&other.organizer),
+        )
+        .await;
+    let foreign = foreign.body["next_cursor"].as_str().expect("cursor");
+    for bad in [foreign, "not-a-cursor", &end[1..]] {
+        let refused = sync(format!("?since={bad}")).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (400, "invalid_query"),
+            "{bad}"
+        );
+    }
+    // Door staff of another organizer's event are not this organizer.
+    let stranger = api.get(&list, Some(&other.organizer)).await;
+    assert_eq!(stranger.status, 403);
+    assert_eq!(api.get(&list, None).await.status, 401);
 }

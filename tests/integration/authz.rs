@@ -225,6 +225,7 @@ async fn request_for(spec: &RouteSpec, fx: &Fixture, env: &Env<'_>) -> Option<Ap
             .json(json!({ "email": unique_email("reg"), "full_name": "Bo Chen" })),
         ("GET", "/events/{id}/registrations") => at(format!("/events/{event}/registrations")),
         ("GET", "/events/{id}/ticket-key") => at(format!("/events/{event}/ticket-key")),
+        ("GET", "/events/{id}/revocations") => at(format!("/events/{event}/revocations")),
         ("GET", "/registrations/{id}")
         | ("DELETE", "/registrations/{id}")
         | ("GET", "/registrations/{id}/ticket") => {

@@ -3,7 +3,7 @@
 
 use evreg::domain::{
     DomainEvent, Envelope, Event, EventId, EventStats, EventStatus, ProjectionChange, Refusal,
-    Registration, RegistrationId, RegistrationStatus, StatsDelta,
+    Registration, RegistrationId, RegistrationStatus, Revocation, StatsDelta,
 };
 use evreg::ports::ListingQuery;
 use evreg::ports::StoreError;
@@ -29,6 +29,7 @@ evreg_tests::both_stores!(
     cancelling_a_seat_nobody_waits_for_frees_it,
     cancelling_a_seat_promotes_the_waitlist_in_order,
     cancelling_a_waitlisted_registration_keeps_the_seats,
+    cancelled_registrations_list_as_revocations_in_order,
     a_registration_checks_in_once,
     a_ticket_is_recorded_once,
     registrations_list_by_event_with_filter_and_cursor,
@@ -538,6 +539,75 @@ async fn cancelling_a_seat_nobody_waits_for_frees_it(s: Stores) {
     let again = registration(event.id, "ann@example.org");
     seat(&s, &again).await;
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
+}
+
+async fn cancelled_registrations_list_as_revocations_in_order(s: Stores) {
+    let door = published_event(&s, 5).await;
+    let other = published_event(&s, 5).await;
+    let [ann, bo, cy] =
+        ["ann", "bo", "cy"].map(|name| registration(door.id, &format!("{name}@example.org")));
+    let dee = registration(other.id, "dee@example.org");
+    for registration in [&ann, &bo, &cy, &dee] {
+        seat(&s, registration).await;
+    }
+    let start = now();
+    let cancel = |id: RegistrationId, minutes: i64| {
+        let s = &s;
+        async move {
+            s.registrations
+                .cancel(id, start + Duration::minutes(minutes), &free_release())
+                .await
+                .expect("cancel");
+        }
+    };
+    // Cancelled in another order than registered: the list follows the cancellations.
+    cancel(bo.id, 1).await;
+    cancel(ann.id, 2).await;
+    cancel(dee.id, 1).await;
+    let revoked = |registration: &Registration, minutes: i64| Revocation {
+        revoked_at: start + Duration::minutes(minutes),
+        registration_id: registration.id,
+    };
+
+    let all = s
+        .registrations
+        .revocations(door.id, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        [revoked(&bo, 1), revoked(&ann, 2)],
+        "cy is live, dee elsewhere"
+    );
+    assert_eq!(
+        s.registrations
+            .revocations(door.id, Some(all[0]), 10)
+            .await
+            .unwrap(),
+        [revoked(&ann, 2)],
+        "strictly after the cursor"
+    );
+    assert_eq!(
+        s.registrations.revocations(door.id, None, 1).await.unwrap(),
+        [revoked(&bo, 1)]
+    );
+    assert_eq!(
+        s.registrations
+            .revocations(door.id, Some(all[1]), 10)
+            .await
+            .unwrap(),
+        []
+    );
+    assert_eq!(
+        s.registrations
+            .revocations(other.id, None, 10)
+            .await
+            .unwrap(),
+        [revoked(&dee, 1)]
+    );
+    // The registration as read says when, too.
+    let read = s.registrations.registration(ann.id).await.unwrap().unwrap();
+    assert_eq!(read.cancelled_at, Some(start + Duration::minutes(2)));
 }
 
 async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {

@@ -81,7 +81,7 @@ fn assert_is_the_confirmation(raw: &str, mail: &Mail) {
     assert_eq!(html.replace("\r\n", "\n"), mail.html);
     assert!(text.contains(MANAGE), "{text}");
     assert!(html.contains(&format!("href=\"{MANAGE}\"")), "{html}");
-    assert!(html.contains("Ann &lt;Lee&gt; &amp; Zoë"));
+    assert!(html.contains("Ann &#60;Lee&#62; &#38; Zoë"));
 
     let ticket = parts
         .iter()

@@ -1072,6 +1072,24 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         .await;
     assert_eq!(refused.status, 409, "{:?}", refused.body);
     assert_eq!(refused.header("referrer-policy"), Some("no-referrer"));
+    // The door's revocation list: nothing of this event was cancelled; the cursor it hands
+    // out reads back through the same function.
+    let revocations = bearer(
+        with_id(stack.event("events-revocations", &[]), &event_id),
+        &token,
+    );
+    let listed = stack.http("events-revocations", &revocations).await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(
+        (&listed.body["revocations"], &listed.body["has_more"]),
+        (&json!([]), &json!(false))
+    );
+    let mut again = revocations.clone();
+    let cursor = listed.body["next_cursor"].as_str().expect("a cursor");
+    again["queryStringParameters"]["since"] = json!(cursor);
+    again["rawQueryString"] = json!(format!("limit=500&since={cursor}"));
+    let resumed = stack.http("events-revocations", &again).await;
+    assert_eq!(resumed.status, 200, "{:?}", resumed.body);
     stack.settle().await;
     let report = stack
         .http(

@@ -70,6 +70,7 @@ pub fn registration(event_id: EventId, email: &str) -> Registration {
         checked_in_at: None,
         hold: None,
         payment: None,
+        cancelled_at: None,
     }
 }
 

@@ -343,7 +343,10 @@ fn is_slug(slug: &str) -> bool {
 }
 
 /// `"Rust Meetup #4!"` → `"rust-meetup-4-1a2b3c4d"`: readable, and the id suffix keeps two
-/// events of one name from colliding on the slug guard.
+/// events of one name from colliding on the slug guard. The suffix is the id's last 8 hex
+/// digits, which are random in a UUIDv7 (RFC 9562 §5.7): its first 8 are the top of its
+/// timestamp, the same for every id made within 65 s, so two events of one name created a
+/// minute apart took the same slug (409 `slug_taken`).
 fn derive_slug(name: &str, id: EventId) -> String {
     let words: Vec<String> = name
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -353,7 +356,8 @@ fn derive_slug(name: &str, id: EventId) -> String {
     let mut base = words.join("-");
     base.truncate(MAX_SLUG_CHARS - 9);
     let base = base.trim_end_matches('-');
-    let suffix = &id.as_uuid().simple().to_string()[..8];
+    let hex = id.as_uuid().simple().to_string();
+    let suffix = &hex[hex.len() - 8..];
     if base.is_empty() {
         suffix.to_owned()
     } else {
@@ -442,6 +446,14 @@ mod tests {
         assert_eq!(event.name, "Rust Meetup #4!");
         assert_eq!(event.slug, "rust-meetup-4-00000000");
         assert!(is_slug(&event.slug));
+    }
+
+    #[test]
+    fn events_of_one_name_made_in_one_minute_get_their_own_slugs() {
+        let slugs: std::collections::HashSet<String> = (0..50)
+            .map(|_| derive_slug("Rust Meetup", EventId::now_v7()))
+            .collect();
+        assert_eq!(slugs.len(), 50);
     }
 
     #[test]

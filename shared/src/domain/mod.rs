@@ -25,7 +25,7 @@ pub use projection::{
     EventReport, EventStats, MoneyDelta, MoneyTotals, ProjectionChange, StatsDelta,
 };
 pub use registration::{
-    cancellation_events, expiry_events, promotion_event, DetailsChange, NewRegistration,
-    Registration, RegistrationStatus, Release,
+    cancellation_events, expiry_events, promotion_event, revocations_resume, DetailsChange,
+    NewRegistration, Registration, RegistrationStatus, Release, Revocation, REVOCATION_SETTLE,
 };
 pub use user::{Role, Signup, User};

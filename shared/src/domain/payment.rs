@@ -433,6 +433,7 @@ mod tests {
             checked_in_at: None,
             hold: paid_event.hold_at(now),
             payment: None,
+            cancelled_at: None,
         }
     }
 

@@ -319,6 +319,7 @@ mod tests {
             checked_in_at: None,
             hold: None,
             payment: None,
+            cancelled_at: None,
         }
     }
 

@@ -59,6 +59,51 @@ pub struct Registration {
     /// Once paid: the money received (and refunded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<Payment>,
+    /// When it was cancelled (attendee, organizer or a lapsed hold); none while live, and
+    /// for registrations cancelled before the field existed.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cancelled_at: Option<OffsetDateTime>,
+}
+
+/// A cancelled registration as door devices learn of it: its ticket, however well signed,
+/// no longer admits (pretix calls the same list "revoked secrets"). Ordered by
+/// (`revoked_at`, `registration_id`), the order `GET /events/{id}/revocations` pages in;
+/// the last one a device holds is where its next sync starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Revocation {
+    /// When the registration was cancelled.
+    #[serde(with = "time::serde::rfc3339")]
+    pub revoked_at: OffsetDateTime,
+    /// The registration whose ticket is revoked (the ticket payload carries it).
+    pub registration_id: RegistrationId,
+}
+
+/// How far behind the present a revocation list's resume point stays: the longest a
+/// cancellation can take from reading its clock to committing (a Lambda's timeout, at most
+/// 60 s in `template.yaml`, with the DynamoDB index's lag and the clock skew between
+/// functions well inside the rest). A cancellation stamped earlier than this is visible
+/// to every read; one stamped later may still be committing, so it is read again.
+pub const REVOCATION_SETTLE: time::Duration = time::Duration::minutes(5);
+
+/// Where a device's next sync of a revocation list starts, after it read `read` at `now`.
+/// A page cut short by the limit (`more`) resumes exactly after its last entry, so a long
+/// list makes progress. A read that reached the end resumes at `now - REVOCATION_SETTLE`:
+/// every cancellation stamped before that has committed, so it was read (or listed by an
+/// earlier page), while one stamped later may still be committing and must be read again —
+/// even if that rewinds behind entries already read. Entries may therefore come twice;
+/// devices keep a set.
+pub fn revocations_resume(read: &[Revocation], more: bool, now: OffsetDateTime) -> Revocation {
+    match (more, read.last()) {
+        (true, Some(last)) => *last,
+        _ => Revocation {
+            revoked_at: now - REVOCATION_SETTLE,
+            registration_id: RegistrationId::from_uuid(uuid::Uuid::nil()),
+        },
+    }
 }
 
 /// A registration request as the API receives it, before validation.
@@ -99,6 +144,7 @@ impl NewRegistration {
             checked_in_at: None,
             hold: None,
             payment: None,
+            cancelled_at: None,
         })
     }
 }
@@ -235,6 +281,26 @@ impl Registration {
         }
     }
 
+    /// It, cancelled at `at`: CANCELLED, and listed among its event's revocations.
+    pub fn cancelled(&self, at: OffsetDateTime) -> Self {
+        Self {
+            status: RegistrationStatus::Cancelled,
+            cancelled_at: Some(at),
+            ..self.clone()
+        }
+    }
+
+    /// Its entry in the event's revocation list, once cancelled.
+    pub fn revocation(&self) -> Option<Revocation> {
+        match (self.status, self.cancelled_at) {
+            (RegistrationStatus::Cancelled, Some(revoked_at)) => Some(Revocation {
+                revoked_at,
+                registration_id: self.id,
+            }),
+            _ => None,
+        }
+    }
+
     /// Why an attendee (or the organizer) may not cancel it now, if they may not.
     pub fn refuse_cancel(&self) -> Result<(), Refusal> {
         match self.status {
@@ -336,7 +402,7 @@ pub fn cancellation_events(
     refund: bool,
     at: OffsetDateTime,
 ) -> Vec<Envelope> {
-    let cancelled = before.with_status(RegistrationStatus::Cancelled);
+    let cancelled = before.cancelled(at);
     let mut events = vec![Envelope::new(
         DomainEvent::RegistrationCancelled {
             registration: cancelled.clone(),
@@ -360,7 +426,7 @@ pub fn expiry_events(
 ) -> Vec<Envelope> {
     let mut events = vec![Envelope::new(
         DomainEvent::HoldExpired {
-            registration: before.with_status(RegistrationStatus::Cancelled),
+            registration: before.cancelled(at),
         },
         at,
     )];
@@ -420,6 +486,56 @@ mod tests {
             assert_eq!(RegistrationStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(RegistrationStatus::parse("confirmed"), None);
+    }
+
+    #[test]
+    fn a_cancelled_registration_is_revoked_at_its_cancellation() {
+        let reg = confirm(request("a@b.co", "A", None)).unwrap();
+        assert_eq!(reg.revocation(), None);
+        let at = OffsetDateTime::UNIX_EPOCH + time::Duration::hours(3);
+        let cancelled = reg.cancelled(at);
+        assert_eq!(cancelled.status, RegistrationStatus::Cancelled);
+        assert_eq!(
+            cancelled.revocation(),
+            Some(Revocation {
+                revoked_at: at,
+                registration_id: reg.id
+            })
+        );
+        // Cancelled before the time was recorded: off the list rather than misdated.
+        assert_eq!(
+            reg.with_status(RegistrationStatus::Cancelled).revocation(),
+            None
+        );
+        // Both ways of cancelling stamp the events' copy too.
+        let events = cancellation_events(&reg, None, false, at);
+        assert!(matches!(&events[0].event,
+            DomainEvent::RegistrationCancelled { registration, .. } if registration.cancelled_at == Some(at)));
+    }
+
+    #[test]
+    fn a_revocation_sync_resumes_after_a_full_page_and_rewinds_at_the_end() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
+        let entry = |minutes_ago: i64| Revocation {
+            revoked_at: now - time::Duration::minutes(minutes_ago),
+            registration_id: RegistrationId::now_v7(),
+        };
+        let read = [entry(30), entry(2)];
+        // More to come: exactly after the last entry read, or the list never ends.
+        assert_eq!(revocations_resume(&read, true, now), read[1]);
+        // The end: behind every cancellation that may still be committing, even behind
+        // entries already read (entry(2) comes again next time).
+        let settled = revocations_resume(&read, false, now);
+        assert_eq!(settled.revoked_at, now - REVOCATION_SETTLE);
+        assert!(settled < read[1] && settled > read[0]);
+        assert_eq!(revocations_resume(&[], false, now), settled);
+        // An entry stamped the same instant as the resume point still sorts after it.
+        assert!(
+            Revocation {
+                revoked_at: settled.revoked_at,
+                registration_id: RegistrationId::now_v7()
+            } > settled
+        );
     }
 
     #[test]

@@ -6,9 +6,11 @@ mod mime;
 
 pub use mime::to_mime;
 
+use chrono_tz::Tz;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::domain::calendar::{local_time, When, DAY_AND_TIME};
 use crate::domain::{Event, RefundReason, Registration};
 use crate::ports::{Attachment, Mail};
 
@@ -130,7 +132,7 @@ pub fn offer(
     let intro = format!(
         "Good news: a seat freed up for {}, and it is held for you until {}. Pay to take it:",
         event.name,
-        human_utc(expires_at)
+        on_event_clock(event, expires_at)
     );
     let outro =
         "After that the seat passes to the next in line. Don't want it? Leave the waitlist:";
@@ -338,10 +340,15 @@ fn greeting_html(registration: &Registration) -> String {
 }
 
 fn details(event: &Event) -> [(&'static str, String); 3] {
-    let when = match event.end_date {
-        Some(end) => format!("{} – {}", human_utc(event.date), human_utc(end)),
-        None => human_utc(event.date),
+    let When { starts, ends, .. } = When::of(event);
+    let mut when = match ends {
+        Some(ends) => format!("{starts} – {ends}"),
+        None => starts,
     };
+    // The abbreviation alone is ambiguous (CST is three zones); UTC says all there is.
+    if event.timezone != Tz::UTC {
+        when.push_str(&format!(" ({})", event.timezone.name()));
+    }
     [
         ("Event", event.name.clone()),
         ("When", when),
@@ -395,7 +402,14 @@ fn layout(title: &str, body: &str) -> String {
     )
 }
 
-/// "Monday, 1 March 2027, 18:00 UTC": attendees are anywhere, so one unambiguous zone.
+/// `at` on the event's clock, as its pages show it: "Monday 1 March 2027, 19:00 CET".
+fn on_event_clock(event: &Event, at: OffsetDateTime) -> String {
+    local_time(at, event.timezone)
+        .format(DAY_AND_TIME)
+        .to_string()
+}
+
+/// "Monday, 1 March 2027, 18:00 UTC": an account has no time zone, so one unambiguous zone.
 fn human_utc(at: OffsetDateTime) -> String {
     let format = format_description!(
         "[weekday], [day padding:none] [month repr:long] [year], [hour]:[minute] UTC"
@@ -405,21 +419,11 @@ fn human_utc(at: OffsetDateTime) -> String {
     at.format(format).unwrap_or_else(|_| at.to_string())
 }
 
-/// Hand-written because no crate in the tree escapes HTML, and these five characters are
-/// all that text and double-quoted attribute values need.
+/// `raw` as HTML text or a double-quoted attribute value, by askama's escaper (the pages'
+/// template engine): `&<>"'` become character references.
 fn escape_html(raw: &str) -> String {
-    let mut escaped = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
+    let Ok(escaped) = askama::filters::escape(raw, askama::filters::Html);
+    escaped.to_string()
 }
 
 #[cfg(test)]
@@ -467,6 +471,7 @@ mod tests {
             checked_in_at: None,
             hold: None,
             payment: None,
+            cancelled_at: None,
         }
     }
 
@@ -484,21 +489,40 @@ mod tests {
     fn interpolated_values_are_escaped_in_html_and_verbatim_in_text() {
         for mail in all() {
             assert!(mail.text.contains("Hi <script>&\","), "{}", mail.text);
-            assert!(mail.html.contains("Hi &lt;script&gt;&amp;&quot;,"));
+            assert!(mail.html.contains("Hi &#60;script&#62;&#38;&#34;,"));
             assert!(!mail.html.contains("<script>"));
-            assert!(mail.html.contains("Rust &lt;Meetup&gt;"));
+            assert!(mail.html.contains("Rust &#60;Meetup&#62;"));
             assert!(mail.subject.ends_with("Rust <Meetup>"));
             assert_eq!(mail.to, "ann@example.org");
         }
     }
 
     #[test]
-    fn the_date_is_human_readable_in_utc() {
+    fn the_date_is_human_readable_on_the_events_clock() {
         for mail in all() {
-            assert!(mail.text.contains("Monday, 1 March 2027, 18:00 UTC"));
-            assert!(mail.html.contains("Monday, 1 March 2027, 18:00 UTC"));
+            assert!(mail.text.contains("When: Monday 1 March 2027, 18:00 UTC\n"));
+            assert!(mail.html.contains("Monday 1 March 2027, 18:00 UTC"));
             assert!(mail.text.contains("Where: Hall A"));
         }
+        let mut berlin = event();
+        berlin.timezone = chrono_tz::Europe::Berlin;
+        let mail = cancelled(&berlin, &registration());
+        assert!(
+            mail.text
+                .contains("When: Monday 1 March 2027, 19:00 CET (Europe/Berlin)\n"),
+            "{}",
+            mail.text
+        );
+        let offer = offer(
+            &berlin,
+            &registration(),
+            "https://pay",
+            datetime!(2027-02-01 12:30 UTC),
+            MANAGE,
+        );
+        assert!(offer
+            .text
+            .contains("until Monday 1 February 2027, 13:30 CET."));
     }
 
     #[test]
@@ -508,7 +532,7 @@ mod tests {
             assert!(mail.text.contains(MANAGE));
             assert!(mail
                 .html
-                .contains("href=\"https://evreg.example/registrations/r1?token=a&amp;b\""));
+                .contains("href=\"https://evreg.example/registrations/r1?token=a&#38;b\""));
         }
         assert!(!mails[3].text.contains("token"));
     }
@@ -535,6 +559,6 @@ mod tests {
         let mail = cancelled(&e, &registration());
         assert!(mail
             .text
-            .contains("Monday, 1 March 2027, 18:00 UTC – Monday, 1 March 2027, 21:30 UTC"));
+            .contains("Monday 1 March 2027, 18:00 UTC – 21:30 UTC"));
     }
 }

@@ -1,5 +1,5 @@
 //! Registrations on the write side: taking a seat or a waitlist place, cancelling with FIFO
-//! promotion, check-in at the door, tickets, and the per-event listing.
+//! promotion, check-in at the door, tickets, the per-event listing and revocation list.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::{Page, StoreError};
 use crate::domain::{
     Envelope, EventId, Promotion, Registration, RegistrationId, RegistrationStatus, Release,
+    Revocation,
 };
 
 /// What a cancellation (or a lapsed hold's release) did.
@@ -126,4 +127,16 @@ pub trait RegistrationStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Registration>, StoreError>;
+
+    /// The event's revocation list: its cancelled registrations in (`revoked_at`,
+    /// `registration_id`) order, those strictly after `after` (all when `None`), at most
+    /// `limit`. Read strongly consistent where the store can (SQLite); DynamoDB reads it
+    /// from an index, which lags writes by a fraction of a second: the route's cursor
+    /// rewinds enough to cover both that and cancellations still committing.
+    async fn revocations(
+        &self,
+        event_id: EventId,
+        after: Option<Revocation>,
+        limit: usize,
+    ) -> Result<Vec<Revocation>, StoreError>;
 }

@@ -95,8 +95,9 @@ pub const fn route_needs(route: Route) -> Needs {
         | Route::UsersCreate
         | Route::UsersList
         | Route::UsersUpdate => SIGNED,
-        // Tickets (check-in) and manage tokens (Access::Attendee).
+        // Tickets (check-in), manage tokens (Access::Attendee), signed cursors (revocations).
         Route::CheckinsCreate
+        | Route::EventsRevocations
         | Route::RegistrationsGet
         | Route::RegistrationsCancel
         | Route::RegistrationsForm

@@ -12,7 +12,7 @@
 //! | unique slug guard | `SLUG#<slug>` | `SLUG` | |
 //! | one live registration per (event, email) | `EVENT#<id>` | `EMAIL#<email>` | |
 //! | waitlist entry, FIFO | `EVENT#<id>` | `WAIT#<time>#<registration id>` | |
-//! | registration | `REG#<id>` | `REG` | `gsi1`: `EVENT#<id>#REGS` / `<time>#<id>`; while PENDING_PAYMENT `gsi2`: `HOLDS` / `<expiry>#<id>` |
+//! | registration | `REG#<id>` | `REG` | `gsi1`: `EVENT#<id>#REGS` / `<time>#<id>`; while PENDING_PAYMENT `gsi2`: `HOLDS` / `<expiry>#<id>`; once cancelled `gsi2`: `EVENT#<id>#REVOKED` / `<cancelled time>#<id>` |
 //! | its ticket (QR payload) | `REG#<id>` | `TICKET` | |
 //! | outbox entry | `OUTBOX#<id>` | `OUTBOX` | `gsi1`: `OUTBOX` / `<time>#<id>` |
 //! | idempotency record | `IDEM#<key>` | `IDEM` | |
@@ -168,6 +168,12 @@ pub fn registrations_partition(event_id: EventId) -> String {
     format!("{}#REGS", event_partition(event_id))
 }
 
+/// The `gsi2` partition of an event's cancelled registrations (its revocation list), by
+/// cancellation time.
+pub fn revocations_partition(event_id: EventId) -> String {
+    format!("{}#REVOKED", event_partition(event_id))
+}
+
 /// A registration's ticket, beside it (the registration item is replaced whole on every
 /// change; the ticket is written once).
 pub fn ticket(id: RegistrationId) -> Key {
@@ -284,6 +290,7 @@ mod tests {
             checked_in_at: None,
             hold: None,
             payment: None,
+            cancelled_at: None,
         };
         let (first, second) = (
             waitlist_entry(&registration(1)),

@@ -15,7 +15,7 @@ use super::DynamoStore;
 use crate::adapters::decision::{checkout_recorded, refunded, settlement, Decision};
 use crate::domain::{
     expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
-    Registration, RegistrationId, RegistrationStatus,
+    Registration, RegistrationId,
 };
 use crate::ports::{Cancellation, PaymentStore, StoreError};
 
@@ -135,7 +135,7 @@ impl PaymentStore for DynamoStore {
                 return Ok(None);
             }
             let open = self.event_is_open(registration.event_id).await?;
-            let released = registration.with_status(RegistrationStatus::Cancelled);
+            let released = registration.cancelled(now);
             let transition = self.replace(&before, &released)?;
             if let Some(done) = self
                 .release_once(registration, transition, promotion, open, |promoted| {

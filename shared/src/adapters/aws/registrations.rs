@@ -10,7 +10,9 @@
 //! - cancel: the registration is replaced on condition of its version, and its seat
 //!   released as `seats.rs` describes;
 //! - check-in: replaced on condition it is CONFIRMED; a ticket: an item of its own, put
-//!   once, on condition the registration is CONFIRMED.
+//!   once, on condition the registration is CONFIRMED;
+//! - the revocation list: the `gsi2` keys a cancelled registration's item carries
+//!   (`seats.rs`), written by the same `Put` that cancels it.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
@@ -18,14 +20,14 @@ use aws_sdk_dynamodb::types::{
 };
 use time::OffsetDateTime;
 
-use super::keys::{self, GSI1};
+use super::keys::{self, GSI1, GSI2};
 use super::outbox::outbox_puts;
 use super::seats::Versioned;
 use super::table::{decode_cursor, entity, n, s, string, unavailable, Cancelled, Item};
 use super::DynamoStore;
 use crate::domain::{
     cancellation_events, promotion_event, Envelope, EventId, EventStatus, Promotion, Refusal,
-    Registration, RegistrationId, RegistrationStatus, Release,
+    Registration, RegistrationId, RegistrationStatus, Release, Revocation,
 };
 use crate::ports::{Cancellation, Page, Promoted, RegistrationStore, StoreError};
 
@@ -251,9 +253,7 @@ impl RegistrationStore for DynamoStore {
             if !self.event_is_open(before.registration.event_id).await? {
                 return Err(Refusal::EventClosed.into());
             }
-            let cancelled = before
-                .registration
-                .with_status(RegistrationStatus::Cancelled);
+            let cancelled = before.registration.cancelled(at);
             let transition = self.replace(&before, &cancelled)?;
             let released = self
                 .release_once(
@@ -410,5 +410,37 @@ impl RegistrationStore for DynamoStore {
             }
         };
         self.table.page(GSI1, limit, start, query, entity).await
+    }
+
+    async fn revocations(
+        &self,
+        event_id: EventId,
+        after: Option<Revocation>,
+        limit: usize,
+    ) -> Result<Vec<Revocation>, StoreError> {
+        let partition = keys::revocations_partition(event_id);
+        let after = after.map(|after| keys::by_time(after.revoked_at, after.registration_id));
+        let query = |start: Option<Item>| {
+            let query = self
+                .table
+                .client
+                .query()
+                .table_name(&self.table.name)
+                .expression_attribute_values(":revoked", s(&partition))
+                .set_exclusive_start_key(start);
+            // DynamoDB takes no empty string in a key condition: no `after`, no condition.
+            match &after {
+                Some(after) => query
+                    .key_condition_expression("gsi2pk = :revoked AND gsi2sk > :after")
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("gsi2pk = :revoked"),
+            }
+        };
+        let page = self.table.page(GSI2, limit, None, query, entity).await?;
+        Ok(page
+            .items
+            .iter()
+            .filter_map(Registration::revocation)
+            .collect())
     }
 }

@@ -6,7 +6,10 @@
 //! `version` (an attribute only this module writes, one more each time): optimistic
 //! concurrency, so no change is lost to a concurrent one; a loser reads again. While
 //! PENDING_PAYMENT it carries `hold_expires_epoch` (unix seconds) and the `gsi2` keys
-//! `HOLDS` / `<expiry>#<id>` that the holds expirer queries.
+//! `HOLDS` / `<expiry>#<id>` that the holds expirer queries; once cancelled, the `gsi2`
+//! keys of its event's revocation list instead. Either way the keys come from the
+//! registration itself, in the same `Put` as the change that moves it, so the indexes can
+//! never disagree with the status.
 
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
@@ -64,6 +67,16 @@ impl DynamoStore {
             extra.push((
                 GSI2.range,
                 s(keys::by_time(hold.expires_at, registration.id)),
+            ));
+        }
+        if let Some(revocation) = registration.revocation() {
+            extra.push((
+                GSI2.hash,
+                s(keys::revocations_partition(registration.event_id)),
+            ));
+            extra.push((
+                GSI2.range,
+                s(keys::by_time(revocation.revoked_at, registration.id)),
             ));
         }
         item_with_keys(registration, &extra)

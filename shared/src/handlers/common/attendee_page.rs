@@ -17,8 +17,9 @@ use base64::Engine as _;
 use http::header::REFERRER_POLICY;
 use http::{HeaderValue, StatusCode};
 
-use super::event_page::{field_error, local_time, page_url, When, DAY_AND_TIME};
+use super::event_page::{field_error, page_url};
 use crate::app::AppContext;
+use crate::domain::calendar::{local_time, When, DAY_AND_TIME};
 use crate::domain::{
     DetailsChange, Event, FieldError, Registration, RegistrationId, RegistrationStatus,
 };

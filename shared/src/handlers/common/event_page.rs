@@ -4,11 +4,10 @@
 //! writes (organizer and attendee text alike); nothing on the page runs script.
 
 use askama::Template;
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use time::OffsetDateTime;
 
 use crate::app::AppContext;
+use crate::domain::calendar::When;
 use crate::domain::payment::format_money;
 use crate::domain::{Event, EventStats, EventStatus, FieldError, NewRegistration};
 use crate::http::form::{Form, FormTokens};
@@ -141,54 +140,6 @@ impl std::fmt::Display for Availability {
             Self::SoldOut => f.write_str("Sold out"),
             Self::Cancelled => f.write_str("This event was cancelled"),
             Self::Ended => f.write_str("This event is over"),
-        }
-    }
-}
-
-/// The event's times in its own time zone, as the pages show them (`when.html`).
-pub struct When {
-    /// The start as the page reads it, e.g. "Monday 1 March 2027, 19:00 CET".
-    pub starts: String,
-    /// The start as RFC 3339 with the local offset (`<time datetime>`).
-    pub starts_iso: String,
-    /// The end; only the time when it ends on the day it starts.
-    pub ends: Option<String>,
-    /// The end as RFC 3339 with the local offset; empty without an end.
-    pub ends_iso: String,
-}
-
-/// The pages' date and time: "Monday 1 March 2027, 19:00 CET" (chrono's `strftime`).
-pub const DAY_AND_TIME: &str = "%A %-d %B %Y, %H:%M %Z";
-
-/// The instant `at` as chrono (which the tz database and iCalendar crates take) holds it.
-pub fn chrono_utc(at: OffsetDateTime) -> DateTime<Utc> {
-    // Every `time` instant (years ±9999) is within chrono's range: the default is unreachable.
-    DateTime::<Utc>::from_timestamp(at.unix_timestamp(), at.nanosecond()).unwrap_or_default()
-}
-
-/// `at` on the wall clock of `zone` (chrono-tz applies the tz database's rules for that
-/// instant, daylight saving included).
-pub fn local_time(at: OffsetDateTime, zone: Tz) -> DateTime<Tz> {
-    chrono_utc(at).with_timezone(&zone)
-}
-
-impl When {
-    /// The start and end of `event` on its own clock.
-    pub fn of(event: &Event) -> Self {
-        let starts = local_time(event.date, event.timezone);
-        let ends = event.end_date.map(|end| local_time(end, event.timezone));
-        Self {
-            starts: starts.format(DAY_AND_TIME).to_string(),
-            starts_iso: starts.to_rfc3339(),
-            ends: ends.map(|ends| {
-                let format = if ends.date_naive() == starts.date_naive() {
-                    "%H:%M %Z"
-                } else {
-                    DAY_AND_TIME
-                };
-                ends.format(format).to_string()
-            }),
-            ends_iso: ends.map(|ends| ends.to_rfc3339()).unwrap_or_default(),
         }
     }
 }

@@ -52,7 +52,7 @@ fn calendar(ctx: &AppContext, event: &Event) -> String {
         .starts(event.date)
         .ends(event.ends_at())
         .url(&page_url(ctx, event))
-        .timestamp(event_page::chrono_utc(ctx.clock.now()));
+        .timestamp(crate::domain::calendar::chrono_utc(ctx.clock.now()));
     if !event.description.is_empty() {
         entry.description(&event.description);
     }

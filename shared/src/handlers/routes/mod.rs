@@ -19,6 +19,7 @@ pub mod events_get;
 pub mod events_list;
 pub mod events_registrations;
 pub mod events_report;
+pub mod events_revocations;
 pub mod events_ticket_key;
 pub mod events_update;
 pub mod health;
@@ -65,6 +66,7 @@ pub enum Route {
     RegistrationsCreate,
     EventsRegistrations,
     EventsTicketKey,
+    EventsRevocations,
     RegistrationsGet,
     RegistrationsCancel,
     RegistrationsTicket,
@@ -224,6 +226,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "/events/{id}/ticket-key",
         "events-ticket-key",
         Access::Public,
+    ),
+    spec(
+        Route::EventsRevocations,
+        Method::GET,
+        "/events/{id}/revocations",
+        "events-revocations",
+        Access::EventStaff,
     ),
     spec(
         Route::RegistrationsGet,
@@ -443,6 +452,7 @@ impl Route {
             Self::RegistrationsCreate => registrations_create::handle(ctx, req).await,
             Self::EventsRegistrations => events_registrations::handle(ctx, req, caller).await,
             Self::EventsTicketKey => events_ticket_key::handle(ctx, req).await,
+            Self::EventsRevocations => events_revocations::handle(ctx, req, caller).await,
             Self::RegistrationsGet => registrations_get::handle(ctx, req, caller).await,
             Self::RegistrationsCancel => registrations_cancel::handle(ctx, req, caller).await,
             Self::RegistrationsTicket => registrations_ticket::handle(ctx, req, caller).await,

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_payments.sql"),
     include_str!("migrations/0007_queues.sql"),
     include_str!("migrations/0008_queue_attributes.sql"),
+    include_str!("migrations/0009_revocations.sql"),
 ];
 
 /// Store and read model over one SQLite connection. The mutex serializes transactions,

@@ -12,7 +12,7 @@ use super::{from_json, insert_outbox, unavailable, SqliteStore};
 use crate::adapters::decision::{checkout_recorded, refunded, settlement, Decision};
 use crate::domain::{
     expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
-    Registration, RegistrationId, RegistrationStatus,
+    Registration, RegistrationId,
 };
 use crate::ports::{Cancellation, PaymentStore, StoreError};
 
@@ -113,7 +113,7 @@ impl PaymentStore for SqliteStore {
                 return Ok(None);
             };
             let open = event_is_open(&tx, before.event_id)?;
-            let released = before.with_status(RegistrationStatus::Cancelled);
+            let released = before.cancelled(now);
             let promoted = release(&tx, &before, &released, &promotion, open)?;
             let outbox = expiry_events(&before, promoted.as_ref(), now);
             insert_outbox(&tx, &outbox)?;

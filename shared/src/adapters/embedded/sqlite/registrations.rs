@@ -1,7 +1,8 @@
 //! [`RegistrationStore`] over SQLite. A registration row carries `status` and `sort_key`
 //! (creation time, then id) as columns beside its JSON: the partial unique index on
 //! (event, email) over live rows is the one-registration-per-email guard, and the waitlist
-//! is the WAITLISTED rows in `sort_key` order. Each write is one `BEGIN IMMEDIATE`
+//! is the WAITLISTED rows in `sort_key` order; the revocation list is the rows with a
+//! `revoked_key` (cancellation time, then id), set by the UPDATE that cancels. Each write is one `BEGIN IMMEDIATE`
 //! transaction whose conditional statements decide, as DynamoDB's conditions do.
 
 use async_trait::async_trait;
@@ -10,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::seats::{
-    first_waitlisted, hold_expiry, registration_in, release, require_open_event, set_registration,
-    sort_key,
+    first_waitlisted, hold_expiry, registration_in, release, require_open_event, revoked_key,
+    set_registration, sort_key,
 };
 use super::{
     from_json, insert_outbox, is_unique_violation, page_of, to_json, unavailable, SqliteStore,
@@ -19,7 +20,7 @@ use super::{
 use crate::adapters::cursor;
 use crate::domain::{
     cancellation_events, promotion_event, Envelope, EventId, Promotion, Refusal, Registration,
-    RegistrationId, RegistrationStatus, Release,
+    RegistrationId, RegistrationStatus, Release, Revocation,
 };
 use crate::ports::{Cancellation, Page, Promoted, RegistrationStore, StoreError};
 
@@ -162,7 +163,7 @@ impl RegistrationStore for SqliteStore {
                 .ok_or(StoreError::RegistrationNotFound)?;
             before.refuse_cancel()?;
             require_open_event(&tx, before.event_id)?;
-            let cancelled = before.with_status(RegistrationStatus::Cancelled);
+            let cancelled = before.cancelled(at);
             let promoted = release(&tx, &before, &cancelled, &release_plan.promotion, true)?;
             let outbox = cancellation_events(&before, promoted.as_ref(), release_plan.refund, at);
             insert_outbox(&tx, &outbox)?;
@@ -355,6 +356,37 @@ impl RegistrationStore for SqliteStore {
                 ));
             }
             page_of(items, limit)
+        })
+        .await
+    }
+
+    async fn revocations(
+        &self,
+        event_id: EventId,
+        after: Option<Revocation>,
+        limit: usize,
+    ) -> Result<Vec<Revocation>, StoreError> {
+        // Every `<time>#<id>` key sorts after the empty string.
+        let after = after.map(revoked_key).unwrap_or_default();
+        self.run(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT data FROM registrations
+                     WHERE event_id = ?1 AND revoked_key > ?2
+                     ORDER BY revoked_key LIMIT ?3",
+                )
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map(params![event_id.to_string(), after, limit as i64], |row| {
+                    row.get::<_, String>(0)
+                })
+                .map_err(unavailable)?;
+            let mut revocations = Vec::with_capacity(limit);
+            for row in rows {
+                let registration: Registration = from_json(&row.map_err(unavailable)?)?;
+                revocations.extend(registration.revocation());
+            }
+            Ok(revocations)
         })
         .await
     }

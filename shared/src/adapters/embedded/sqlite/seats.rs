@@ -4,20 +4,29 @@
 //! `BEGIN IMMEDIATE` transaction, so a read and the writes after it are one step.
 
 use rusqlite::{params, OptionalExtension};
+use time::OffsetDateTime;
 
 use super::{from_json, to_json, unavailable};
 use crate::domain::{
-    sortable_time, EventId, EventStatus, Promotion, Refusal, Registration, RegistrationStatus,
+    sortable_time, EventId, EventStatus, Promotion, Refusal, Registration, RegistrationId,
+    RegistrationStatus, Revocation,
 };
 use crate::ports::StoreError;
 
 /// Registrations list in the order they were made; the id breaks ties.
 pub(super) fn sort_key(registration: &Registration) -> String {
-    format!(
-        "{}#{}",
-        sortable_time(registration.created_at),
-        registration.id
-    )
+    by_time(registration.created_at, registration.id)
+}
+
+/// `<time>#<id>`: string order is time order, the id breaking ties.
+fn by_time(at: OffsetDateTime, id: RegistrationId) -> String {
+    format!("{}#{id}", sortable_time(at))
+}
+
+/// Its key in the event's revocation list (`revoked_key`), once cancelled; `after` in
+/// [`crate::ports::RegistrationStore::revocations`] compares against the same form.
+pub(super) fn revoked_key(revocation: Revocation) -> String {
+    by_time(revocation.revoked_at, revocation.registration_id)
 }
 
 /// When a held registration's seat lapses (unix seconds); `None` for every other status.
@@ -45,17 +54,20 @@ pub(super) fn registration_in<P: rusqlite::Params>(
     .transpose()
 }
 
-/// Writes `registration` over its row: status, hold expiry and data.
+/// Writes `registration` over its row: status, hold expiry, place in the revocation list
+/// and data.
 pub(super) fn set_registration(
     tx: &rusqlite::Transaction<'_>,
     registration: &Registration,
 ) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE registrations SET status = ?2, hold_expires_at = ?3, data = ?4 WHERE id = ?1",
+        "UPDATE registrations SET status = ?2, hold_expires_at = ?3, revoked_key = ?4, data = ?5
+         WHERE id = ?1",
         params![
             registration.id.to_string(),
             registration.status.as_str(),
             hold_expiry(registration),
+            registration.revocation().map(revoked_key),
             to_json(registration)?
         ],
     )
