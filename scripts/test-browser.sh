@@ -9,4 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/browser_setup.sh
+# The previous runs' data directories (each run's evreg-dev log is kept until the next).
+rm -rf target/browser.*
 exec node tests/browser/run.mjs "$@"

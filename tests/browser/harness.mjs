@@ -231,17 +231,20 @@ export class Organizer {
 
   /**
    * POST /events: a PUBLISHED event, a week from now at 19:00 UTC for 3 hours, in Hall A,
-   * 80 seats, free, unless `fields` says otherwise. Returns the created event (its `id`,
-   * `slug`, ...).
+   * 80 seats, free, with a slug unique in this process, unless `fields` says otherwise.
+   * Returns the created event (its `id`, `slug`, ...).
    */
   async createEvent(fields = {}) {
     const date = new Date(Date.now() + 7 * 86_400_000);
     date.setUTCHours(19, 0, 0, 0);
     const end = new Date(date.getTime() + 3 * 3_600_000);
+    this.api.count += 1;
     return this.api.call('POST', '/events', {
       token: this.token,
       body: {
         name: 'Rust Meetup',
+        // Slugs are unique; one derived from the name would be taken by the second event.
+        slug: `event-${this.api.count}-${process.pid}`,
         date: date.toISOString(),
         end_date: end.toISOString(),
         venue: 'Hall A',

@@ -1,7 +1,8 @@
 // Runs every tests/browser/*.test.mjs with Node's test runner against ONE evreg-dev: starts
 // it (harness.startEvreg), hands its URL to the test files in EVREG_BROWSER_URL, and stops
 // it by its PID when the runner ends, passed, failed or interrupted. Exits with the
-// runner's status. Arguments are passed on to `node --test` (e.g. --test-name-pattern=QR).
+// runner's status. Arguments are passed on to `node --test` (e.g. --test-name-pattern=QR);
+// the spec reporter, one line per test, unless one of them names another.
 //
 //   node tests/browser/run.mjs          # scripts/test-browser.sh runs this
 
@@ -18,7 +19,7 @@ const server = await startEvreg();
 console.log(`evreg-dev on ${server.url} (data and log in ${server.dataDir})`);
 let status = 1;
 try {
-  const runner = spawn(process.execPath, ['--test', ...process.argv.slice(2), ...files], {
+  const runner = spawn(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], {
     env: { ...process.env, EVREG_BROWSER_URL: server.url },
     stdio: 'inherit',
   });
