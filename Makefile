@@ -16,6 +16,12 @@ test-browser:
 	cargo build -p evreg-dev --locked
 	scripts/test-browser.sh
 
+# docs/event-page.png and docs/attendee-page.png (the README's), at a phone's width.
+screenshots:
+	cargo build -p evreg-dev --locked
+	scripts/browser_setup.sh
+	node scripts/screenshots.mjs
+
 # The AWS-mode tests against LocalStack at $${LOCALSTACK_ENDPOINT:-http://127.0.0.1:4566}
 # (started in host mode there when none answers). Not part of `make test`.
 test-localstack:

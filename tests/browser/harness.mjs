@@ -175,6 +175,22 @@ export async function newPage(browser, { viewport = PHONE, deviceScaleFactor = 1
   return { context, page, violations };
 }
 
+/**
+ * Reloads the attendee page on `page` until its QR ticket is there (the tickets worker
+ * issues it moments after the registration) or 15 s have passed; the ticket's `<img>`
+ * locator.
+ */
+export async function untilTicket(page) {
+  const ticket = page.locator('img.ticket');
+  const deadline = Date.now() + 15_000;
+  while ((await ticket.count()) === 0) {
+    if (Date.now() > deadline) throw new Error(`no ticket on ${page.url()} after 15 s`);
+    await page.waitForTimeout(100);
+    await page.reload();
+  }
+  return ticket;
+}
+
 /** An HTTP error from the API, with its status and body. */
 export class ApiError extends Error {
   constructor(method, url, status, body) {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { freePort, openBrowserEnv } from './harness.mjs';
+import { freePort, openBrowserEnv, untilTicket } from './harness.mjs';
 
 /** 1 March 2030, 18:00 UTC to 21:00 UTC: 19:00 to 22:00 in Berlin (CET, UTC+1). */
 const MEETUP = {
@@ -56,21 +56,6 @@ async function register(page, { email, fullName, phone = '' }) {
   const response = await posted;
   await page.waitForLoadState('load');
   return response;
-}
-
-/**
- * Reloads the attendee page until its QR ticket is there (the tickets worker issues it
- * moments after the registration) or 15 s have passed; the ticket's `<img>` locator.
- */
-async function untilTicket(page) {
-  const ticket = page.locator('img.ticket');
-  const deadline = Date.now() + 15_000;
-  while ((await ticket.count()) === 0) {
-    assert.ok(Date.now() < deadline, `no ticket on ${page.url()} after 15 s`);
-    await page.waitForTimeout(100);
-    await page.reload();
-  }
-  return ticket;
 }
 
 /** Registers a new attendee through a new event's page: the page, on the attendee page. */
