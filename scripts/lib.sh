@@ -1,6 +1,7 @@
-# What the test commands share (scripts/test.sh, scripts/test-localstack.sh), sourced from
-# the repository root: step headings, timed steps, free ports, and the servers a run
-# started (`pids+=(PID)`), stopped by PID when the run exits, success or failure.
+# What the test commands share (scripts/test.sh, scripts/test-localstack.sh,
+# scripts/test-browser.sh and the setup scripts), sourced from the repository root: step
+# headings, timed steps, free ports, the servers a run started (`pids+=(PID)`), stopped by
+# PID when the run exits, success or failure, and the two installers (apt-get, npm ci).
 
 step() { printf '\n== %s\n' "$*"; }
 now_ms() { date +%s%3N; }
@@ -40,3 +41,26 @@ stop_servers() {
   done
 }
 trap stop_servers EXIT
+
+# `apt_install PACKAGE...`: Debian packages through apt-get (sudo when not root), its
+# output on standard error so that a setup script's standard output stays its answer. It
+# waits up to 5 minutes for another apt-get holding the lock rather than failing at once.
+apt_install() {
+  local as_root=() lock=(-o DPkg::Lock::Timeout=300)
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  echo "installing $* (apt-get)" >&2
+  "${as_root[@]}" apt-get "${lock[@]}" update -qq >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get "${lock[@]}" install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >&2
+}
+
+# node_modules/ exactly as package-lock.json pins it (DynamoDB Local, playwright-core): one
+# `npm ci` for every tool that needs it, redone only when the lockfile changed (a stamp
+# records the lockfile that was installed). No install scripts run: nothing downloads.
+node_modules_install() {
+  local stamp=node_modules/.evreg-installed
+  if ! { [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; }; then
+    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2
+    cp package-lock.json "$stamp"
+  fi
+}

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: `make test` (and CI's .ci/run) run exactly this.
 # Installs what it needs (.venv with moto, cfn-lint, sam-cli, cargo-lambda and zig; the
-# aarch64 rustup target; .venv-fuzz with schemathesis; node_modules with DynamoDB Local; a
-# Java runtime only if none is installed), builds every function with `sam build`
-# (unoptimised), starts ONE moto server and ONE DynamoDB Local for the run, each on a free
-# 127.0.0.1 port, and stops both by PID on exit, success or failure. Every step prints how
-# long it took.
+# aarch64 rustup target; .venv-fuzz with schemathesis; node_modules with DynamoDB Local and
+# playwright-core; a Java runtime and Debian's chromium only if missing), builds every
+# function with `sam build` (unoptimised), starts ONE moto server and ONE DynamoDB Local for
+# the run, each on a free 127.0.0.1 port, and stops both by PID on exit, success or
+# failure. Every step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
@@ -17,9 +17,10 @@ mkdir -p target
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 export SAM_CLI_TELEMETRY=0
 
-step "tooling (.venv: moto server, cfn-lint, sam-cli; node_modules: DynamoDB Local; Java)"
+step "tooling (.venv: moto server, cfn-lint, sam-cli; node_modules: DynamoDB Local, playwright-core; Java; Chromium)"
 timed "venv" scripts/venv.sh
 ddb_lib=$(timed "DynamoDB Local install" scripts/dynamodb_local_setup.sh)
+timed "Chromium and playwright-core install" scripts/browser_setup.sh
 
 step "format and lint"
 timed "cargo fmt" cargo fmt --all --check
@@ -82,6 +83,11 @@ timed "tests against moto" cargo test --locked -p evreg -p evreg-tests
 
 step "fuzz: schemathesis, openapi.yaml against the dev server, anonymous and as an ADMIN"
 timed "schemathesis" scripts/fuzz.sh
+
+# The pages as people use them: tests/browser/ in headless Chromium at a phone's width
+# against one more dev server (its own data directory), on the debug build above.
+step "browser: the event and attendee pages in headless Chromium (tests/browser/)"
+timed "browser tests" scripts/test-browser.sh
 
 # The AWS-mode suite again with DynamoDB on DynamoDB Local, AWS's own implementation of
 # conditions, transactions and indexes, serving requests concurrently (moto runs one at a
