@@ -69,6 +69,15 @@ async function registeredAttendee(fullName = 'Ann Lee') {
 }
 
 describe('the event page', () => {
+  test('a mistyped link shows a 404 page, not a problem document', async () => {
+    const { page, violations } = await env.newPage();
+    const response = await page.goto(`${env.url}/e/no-such-event`);
+    assert.equal(response.status(), 404);
+    assert.equal(await text(page, 'h1'), 'Not Found');
+    assert.equal(await text(page, 'main p'), 'no such event');
+    assert.deepEqual(violations, []);
+  });
+
   test('shows the name, the local date and time and the seats left at a phone width', async () => {
     const { url } = await newEvent();
     const { page, violations } = await env.newPage();
@@ -208,7 +217,9 @@ describe('the Content-Security-Policy', () => {
       const response = await posted;
       assert.equal(response.status(), 403);
       assert.equal((await response.request().allHeaders()).origin, attacker.origin);
-      assert.match(await response.text(), /cross_site_request/);
+      // The browser shows why, as a page (an API client gets the problem document).
+      assert.match(response.headers()['content-type'], /^text\/html/);
+      assert.match(await response.text(), /this form may only be sent from its own page/);
     } finally {
       await attacker.close();
     }

@@ -176,6 +176,27 @@ async fn the_page_shows_the_event_in_its_time_zone_with_a_form(app: TestApp) {
 
     let unknown = api.get("/e/no-such-event", None).await;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    // A browser following a mistyped link reads the same 404 as a page, secured like the
+    // others, with the problem's detail escaped into it.
+    let browser = api
+        .send(ApiRequest::new(Method::GET, "/e/no-such-event").header(
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ))
+        .await;
+    assert_eq!(browser.status, 404);
+    assert_secure_html(&browser);
+    assert!(html(&browser).contains("<h1>Not Found</h1>\n<p>no such event</p>"));
+    let refused = api
+        .send(
+            ApiRequest::new(Method::GET, "/events/not-an-id/report").header("accept", "text/html"),
+        )
+        .await;
+    assert_eq!(
+        refused.status, 401,
+        "an API route errs as a page for browsers too"
+    );
+    assert_secure_html(&refused);
     let (_, draft) = event_with(
         api,
         &organizer,
@@ -893,11 +914,10 @@ async fn a_cross_site_forged_or_unconfirmed_cancel_cancels_nothing(app: TestApp)
         let refused = api
             .send(post.header("origin", origin).header("sec-fetch-site", site))
             .await;
-        assert_eq!(
-            (refused.status, refused.code()),
-            (403, "cross_site_request"),
-            "{origin} {site}"
-        );
+        // The browser that was tricked into posting reads why, as a page.
+        assert_eq!(refused.status, 403, "{origin} {site}");
+        assert_secure_html(&refused);
+        assert!(html(&refused).contains("<p>this form may only be sent from its own page</p>"));
     }
     let foreign = format!("name=\"csrf_token\" value=\"{event_page_token}\"");
     for (case, page, fields, status) in [

@@ -89,6 +89,27 @@ pub fn secure(response: &mut Response<Body>) {
         .or_insert(HeaderValue::from_static(DEFAULT_REFERRER_POLICY));
 }
 
+#[derive(askama::Template)]
+#[template(path = "error_page.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    detail: &'a str,
+    retry: bool,
+    css: &'static str,
+}
+
+/// The page of an error for a browser: `title` (the status's reason) and `detail` (the
+/// problem's), escaped; `retry` adds that trying again soon may work. Errors only if the
+/// template engine does.
+pub fn error_page(title: &str, detail: &str, retry: bool) -> Result<String, askama::Error> {
+    askama::Template::render(&ErrorPage {
+        title,
+        detail,
+        retry,
+        css: PAGE_CSS,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

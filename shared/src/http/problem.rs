@@ -201,11 +201,62 @@ impl ApiError {
     /// The problem document as a response (`application/problem+json`), with
     /// `Retry-After` where the client should come back.
     pub fn to_response(&self) -> Response<Body> {
+        self.respond("application/problem+json", self.problem().to_string())
+    }
+
+    /// The same problem as a page, for a browser (its `Accept` prefers `text/html`): the
+    /// status's reason as the title and the detail as the text, with the same status and
+    /// headers. Someone who mistypes an event's link reads a sentence, not JSON.
+    pub fn to_page_response(&self) -> Response<Body> {
+        let status = self.status();
+        let page = super::html::error_page(
+            status.canonical_reason().unwrap_or("Error"),
+            &self.to_string(),
+            self.retry_after().is_some(),
+        );
+        match page {
+            Ok(page) => self.respond(super::html::HTML, page),
+            Err(_) => self.to_response(),
+        }
+    }
+
+    /// `Retry-After` in seconds, where the client should come back.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } => {
+                Some(*retry_after)
+            }
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE
+                || matches!(self, Self::RequestInProgress) =>
+            {
+                Some(1)
+            }
+            _ => None,
+        }
+    }
+
+    /// A response of this error's status and headers with `body` as `content_type`.
+    fn respond(&self, content_type: &str, body: String) -> Response<Body> {
         let status = self.status();
         if status.is_server_error() {
             // The chain is logged for operators; clients get no internals.
             tracing::error!(error = %error_chain(self), code = self.code(), "request failed");
         }
+        let mut response = Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, content_type);
+        if let Self::MethodNotAllowed { allow } = self {
+            response = response.header(http::header::ALLOW, allow.as_str());
+        }
+        if let Some(seconds) = self.retry_after() {
+            response = response.header(http::header::RETRY_AFTER, seconds.to_string());
+        }
+        response.body(Body::Text(body)).unwrap_or_default()
+    }
+
+    /// The RFC 9457 problem document.
+    fn problem(&self) -> serde_json::Value {
+        let status = self.status();
         let mut problem = json!({
             "type": format!("urn:evreg:problem:{}", self.code()),
             "title": status.canonical_reason().unwrap_or("Error"),
@@ -222,22 +273,7 @@ impl ApiError {
                 .format(&time::format_description::well_known::Rfc3339)
                 .ok());
         }
-        let mut response = Response::builder()
-            .status(status)
-            .header(http::header::CONTENT_TYPE, "application/problem+json");
-        if let Self::MethodNotAllowed { allow } = self {
-            response = response.header(http::header::ALLOW, allow.as_str());
-        }
-        if let Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } = self {
-            response = response.header(http::header::RETRY_AFTER, retry_after.to_string());
-        } else if status == StatusCode::SERVICE_UNAVAILABLE
-            || matches!(self, Self::RequestInProgress)
-        {
-            response = response.header(http::header::RETRY_AFTER, "1");
-        }
-        response
-            .body(Body::Text(problem.to_string()))
-            .unwrap_or_default()
+        problem
     }
 }
 
@@ -297,6 +333,35 @@ impl From<BusError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_error_keeps_the_status_and_headers_of_its_problem() {
+        let limited = ApiError::RateLimited { retry_after: 7 };
+        let page = limited.to_page_response();
+        assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(page.headers()[http::header::RETRY_AFTER], "7");
+        assert!(page.headers()[http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let Body::Text(html) = page.body() else {
+            panic!("a page")
+        };
+        assert!(html.contains("<title>Too Many Requests</title>"), "{html}");
+        assert!(html.contains("Please try again in a moment."));
+        let gone = ApiError::NotFound("event").to_page_response();
+        let Body::Text(html) = gone.body() else {
+            panic!("a page")
+        };
+        assert!(html.contains("<p>no such event</p>") && !html.contains("try again"));
+        let allow = ApiError::MethodNotAllowed {
+            allow: "GET".into(),
+        };
+        assert_eq!(
+            allow.to_page_response().headers()[http::header::ALLOW],
+            "GET"
+        );
+    }
 
     fn body(response: &Response<Body>) -> serde_json::Value {
         match response.body() {

@@ -410,6 +410,19 @@ impl Route {
                     .and_then(TraceContext::from_xray)
             })
             .map_or_else(TraceContext::new_root, |parent| parent.child());
+        // A browser (whose `Accept` puts HTML first) reads an error as a page; API clients
+        // and `*/*` get the problem document.
+        let wants_page = crate::http::preferred_media_type(
+            &req,
+            &["application/problem+json", "application/json", "text/html"],
+        ) == Some("text/html");
+        let error_response = move |error: ApiError| {
+            if wants_page {
+                error.to_page_response()
+            } else {
+                error.to_response()
+            }
+        };
         let route = self.spec().binary;
         let span =
             crate::telemetry::request_span(route, &aws_request_id, &apigw_request_id, &trace);
@@ -418,8 +431,8 @@ impl Route {
             .scope(
                 async move {
                     match authorize(access, ctx, &req).await {
-                        Ok(caller) => into_response(handler(req, caller).await),
-                        Err(refused) => refused.to_response(),
+                        Ok(caller) => handler(req, caller).await.unwrap_or_else(error_response),
+                        Err(refused) => error_response(refused),
                     }
                 }
                 .instrument(span.clone()),
