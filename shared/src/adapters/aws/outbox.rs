@@ -48,9 +48,7 @@ impl Outbox for DynamoStore {
     async fn unpublished(&self, limit: usize) -> Result<Vec<Envelope>, StoreError> {
         let output = self
             .table
-            .client
             .query()
-            .table_name(&self.table.name)
             .index_name(GSI1.name)
             .key_condition_expression("gsi1pk = :outbox")
             .expression_attribute_values(":outbox", s(OUTBOX_PARTITION))

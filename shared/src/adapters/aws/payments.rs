@@ -101,9 +101,7 @@ impl PaymentStore for DynamoStore {
     ) -> Result<Vec<Registration>, StoreError> {
         let output = self
             .table
-            .client
             .query()
-            .table_name(&self.table.name)
             .index_name(GSI2.name)
             .key_condition_expression("gsi2pk = :holds AND gsi2sk <= :now")
             .expression_attribute_values(":holds", s(HOLDS_PARTITION))

@@ -222,9 +222,7 @@ impl ReadModel for DynamoReadModel {
         let request = |start: Option<Item>| {
             let mut request = self
                 .table
-                .client
                 .query()
-                .table_name(&self.table.name)
                 .key_condition_expression(format!("{} = :listed", index.hash))
                 .scan_index_forward(query.order == ListingOrder::Date)
                 .set_exclusive_start_key(start);
@@ -253,9 +251,7 @@ impl ReadModel for DynamoReadModel {
         loop {
             let output = self
                 .table
-                .client
                 .query()
-                .table_name(&self.table.name)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(keys::event_partition(event_id)))
                 .set_exclusive_start_key(start.take())

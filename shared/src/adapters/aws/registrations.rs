@@ -395,9 +395,7 @@ impl RegistrationStore for DynamoStore {
         let query = |start: Option<Item>| {
             let query = self
                 .table
-                .client
                 .query()
-                .table_name(&self.table.name)
                 .key_condition_expression("gsi1pk = :regs")
                 .expression_attribute_values(":regs", s(&partition))
                 .set_exclusive_start_key(start);
@@ -423,9 +421,7 @@ impl RegistrationStore for DynamoStore {
         let query = |start: Option<Item>| {
             let query = self
                 .table
-                .client
                 .query()
-                .table_name(&self.table.name)
                 .expression_attribute_values(":revoked", s(&partition))
                 .set_exclusive_start_key(start);
             // DynamoDB takes no empty string in a key condition: no `after`, no condition.

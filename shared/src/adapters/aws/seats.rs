@@ -203,9 +203,7 @@ impl DynamoStore {
     ) -> Result<Option<Versioned>, StoreError> {
         let output = self
             .table
-            .client
             .query()
-            .table_name(&self.table.name)
             .key_condition_expression("pk = :pk AND begins_with(sk, :wait)")
             .expression_attribute_values(":pk", s(keys::event_partition(event_id)))
             .expression_attribute_values(":wait", s(WAITLIST_PREFIX))

@@ -30,6 +30,11 @@ pub struct Table {
 }
 
 impl Table {
+    /// A `Query` of this table, to be given its key condition (and index).
+    pub fn query(&self) -> QueryFluentBuilder {
+        self.client.query().table_name(&self.name)
+    }
+
     /// The table `name` through `client`.
     pub fn new(client: Client, name: impl Into<String>) -> Self {
         Self {

@@ -60,9 +60,7 @@ impl UserStore for DynamoStore {
             .transpose()?;
         let query = |start: Option<Item>| {
             self.table
-                .client
                 .query()
-                .table_name(&self.table.name)
                 .key_condition_expression("gsi1pk = :users")
                 .expression_attribute_values(":users", s(USERS_PARTITION))
                 .set_exclusive_start_key(start)
