@@ -67,7 +67,9 @@ pub fn see_other(location: &str) -> ApiResult {
 }
 
 /// Adds the security headers to `response` when it is HTML: the policy
-/// ([`CONTENT_SECURITY_POLICY_VALUE`]), `X-Content-Type-Options: nosniff` (no content
+/// ([`CONTENT_SECURITY_POLICY_VALUE`], unless the handler set its own, as the door app's
+/// page does for its scripts and camera: `handlers::common::door`),
+/// `X-Content-Type-Options: nosniff` (no content
 /// sniffing a calendar or an image into a page) and a `Referrer-Policy` unless the
 /// handler chose one. Anything else passes unchanged.
 pub fn secure(response: &mut Response<Body>) {
@@ -81,7 +83,7 @@ pub fn secure(response: &mut Response<Body>) {
     }
     let headers = response.headers_mut();
     if let Ok(policy) = HeaderValue::from_str(&CONTENT_SECURITY_POLICY_VALUE) {
-        headers.insert(CONTENT_SECURITY_POLICY, policy);
+        headers.entry(CONTENT_SECURITY_POLICY).or_insert(policy);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers

@@ -72,6 +72,8 @@ const SIGNED_ATTENDEE: Needs = needs(true, true, Warm::WriteTable);
 pub const fn route_needs(route: Route) -> Needs {
     match route {
         Route::Health
+        | Route::Door
+        | Route::DoorFile
         | Route::AuthSignup
         | Route::AuthLogout
         | Route::AuthPasswordReset

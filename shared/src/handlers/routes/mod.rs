@@ -11,6 +11,8 @@ pub mod auth_password_reset_confirm;
 pub mod auth_refresh;
 pub mod auth_signup;
 pub mod checkins_create;
+pub mod door;
+pub mod door_file;
 pub mod event_page;
 pub mod event_page_register;
 pub mod events_cancel;
@@ -79,6 +81,8 @@ pub enum Route {
     EventPage,
     EventPageRegister,
     RegistrationsForm,
+    Door,
+    DoorFile,
 }
 
 /// One row of the route table.
@@ -318,6 +322,14 @@ pub const ROUTES: &[RouteSpec] = &[
         "registrations-form",
         Access::Attendee,
     ),
+    spec(Route::Door, Method::GET, "/door", "door", Access::Public),
+    spec(
+        Route::DoorFile,
+        Method::GET,
+        "/door/{file}",
+        "door-file",
+        Access::Public,
+    ),
 ];
 
 /// A route's load-shedding class at the edge: API Gateway's stage throttling in the
@@ -478,6 +490,8 @@ impl Route {
             Self::EventPage => event_page::handle(ctx, req).await,
             Self::EventPageRegister => event_page_register::handle(ctx, req).await,
             Self::RegistrationsForm => registrations_form::handle(ctx, req, caller).await,
+            Self::Door => door::handle(req).await,
+            Self::DoorFile => door_file::handle(req).await,
         }
     }
 }
