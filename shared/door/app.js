@@ -21,6 +21,8 @@ let scans = new Map();
 /** The registration whose verdict the result panel shows. */
 let showing = null;
 let stopCamera = null;
+/** GET /events' answer, by id, while picking. */
+let listed = new Map();
 let syncing = null;
 
 const scanKey = (scan) => `scan:${scan.eventId}:${scan.registrationId}`;
@@ -67,7 +69,7 @@ function renderScans() {
     ...[...scans.values()].reverse().map((scan) => {
       const item = document.createElement('li');
       item.className = scan.status;
-      item.textContent = `${time(scan.at)} · ${scan.name || scan.registrationId.slice(0, 8)} · ${describe(scan)}`;
+      item.textContent = `${time(scan.at)} · ${scan.name || `ticket …${scan.registrationId.slice(-6)}`} · ${describe(scan)}`;
       return item;
     }),
   );
@@ -183,7 +185,7 @@ async function sync() {
         problems.push('Signed out: sign in again to sync.');
         break;
       }
-      if (!(error instanceof api.Offline)) problems.push(`Sync failed: ${error.message}`);
+      if (!(error instanceof api.Offline)) problems.push(`Sync failed: ${error.message}.`);
     }
   }
   const conflicts = [...scans.values()].filter((scan) => scan.status === 'conflict').length;
@@ -209,6 +211,7 @@ async function pickEvent() {
   say('');
   try {
     const events = await api.events();
+    listed = new Map(events.map((event) => [event.id, event]));
     $('event-select').replaceChildren(
       ...events.map((event) => new Option(`${event.name} · ${new Date(event.date).toLocaleDateString()}`, event.id)),
     );
@@ -219,13 +222,14 @@ async function pickEvent() {
 }
 
 async function useEvent(eventId) {
-  const option = [...$('event-select').options].find((o) => o.value === eventId);
+  const event = listed.get(eventId);
   try {
     const publicKey = await api.ticketKey(eventId);
     door = null;
     await openEvent({
       eventId,
-      name: option ? option.text : eventId,
+      name: event ? event.name : eventId,
+      date: event ? event.date : null,
       publicKey,
       cancelled: false,
       revoked: [],

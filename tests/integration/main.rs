@@ -10,6 +10,7 @@ mod conformance;
 mod crash;
 mod dead_letters;
 mod dev_server;
+mod door;
 mod e2e;
 mod events_api;
 mod faults;

@@ -571,3 +571,32 @@ fn every_cdn_behaviour_that_writes_forwards_the_request_headers() {
         }
     }
 }
+
+/// The door app's page and files go through CloudFront like the event pages: cached by
+/// the public policy (their answers carry Cache-Control and an ETag), read-only.
+#[test]
+fn the_cdn_caches_the_door_app_like_the_pages() {
+    let template = provision::template();
+    let config = &template["Resources"]["ApiDistribution"]["Properties"]["DistributionConfig"];
+    let behaviours = config["CacheBehaviors"].as_sequence().expect("behaviours");
+    let find = |pattern: &str| {
+        behaviours
+            .iter()
+            .find(|b| b["PathPattern"].as_str() == Some(pattern))
+            .unwrap_or_else(|| panic!("a {pattern} behaviour"))
+    };
+    let (door, pages) = (find("/door*"), find("/e/*"));
+    assert_eq!(door["CachePolicyId"], pages["CachePolicyId"]);
+    assert_eq!(door["CachedMethods"], pages["CachedMethods"]);
+    assert_eq!(door["ViewerProtocolPolicy"], pages["ViewerProtocolPolicy"]);
+    let methods: Vec<&str> = door["AllowedMethods"]
+        .as_sequence()
+        .expect("methods")
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    assert_eq!(methods, ["GET", "HEAD", "OPTIONS"]);
+    for path in ["/door", "/door/app.js"] {
+        assert!(match_route(&http::Method::GET, path).is_ok(), "{path}");
+    }
+}
