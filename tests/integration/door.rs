@@ -42,7 +42,12 @@ async fn the_page_has_its_own_policy_and_caches(app: TestApp) {
     let html = String::from_utf8(page.bytes.clone()).unwrap();
     assert_eq!(html.matches("<script").count(), 1, "one script: the app");
     assert!(html.contains(r#"<script type="module" src="/door/app.js"></script>"#));
-    assert!(!html.contains("<style") && !html.contains(" style=") && !html.contains(" on"));
+    assert!(!html.contains("<style") && !html.contains(" style="));
+    let handler_attribute = html.split(" on").skip(1).any(|rest| {
+        rest.split_once('=')
+            .is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase()))
+    });
+    assert!(!handler_attribute, "no inline event handler");
     assert!(html.contains(r#"<link rel="manifest" href="/door/manifest.webmanifest">"#));
 
     assert_public_and_revalidates(api, "/door", &page).await;

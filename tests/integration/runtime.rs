@@ -640,6 +640,18 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
     assert!(page
         .header("content-security-policy")
         .is_some_and(|csp| csp.contains("frame-ancestors 'none'")));
+    // The door app: its page with its own policy, and a file of it.
+    let door = stack.http("door", &stack.event("door", &[])).await;
+    assert_eq!(door.status, 200, "{:?}", door.body);
+    assert!(door
+        .header("content-security-policy")
+        .is_some_and(|csp| csp.contains("script-src 'self'")));
+    assert_eq!(door.header("permissions-policy"), Some("camera=(self)"));
+    let script = stack.http("door-file", &stack.event("door-file", &[])).await;
+    assert_eq!(script.status, 200, "{:?}", script.body);
+    assert!(script
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/javascript")));
     let calendar_event = stack.event("event-page", &[("rust-meetup", "rust-meetup-page.ics")]);
     let calendar = stack.http("event-page", &calendar_event).await;
     assert_eq!(calendar.status, 200, "{:?}", calendar.body);

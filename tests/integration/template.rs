@@ -596,6 +596,7 @@ fn the_cdn_caches_the_door_app_like_the_pages() {
         .filter_map(|m| m.as_str())
         .collect();
     assert_eq!(methods, ["GET", "HEAD", "OPTIONS"]);
+    assert_eq!(door["Compress"].as_bool(), Some(true));
     for path in ["/door", "/door/app.js"] {
         assert!(match_route(&http::Method::GET, path).is_ok(), "{path}");
     }

@@ -137,3 +137,48 @@ pub fn serve(req: &Request, name: &str) -> ApiResult {
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The worker's offline copy is the whole app: a file it missed would fail offline.
+    #[test]
+    fn the_service_worker_keeps_every_file() {
+        let list = SERVICE_WORKER
+            .split_once("const SHELL = [")
+            .and_then(|(_, rest)| rest.split_once("];"))
+            .map(|(list, _)| list)
+            .expect("sw.js lists its SHELL");
+        let kept: BTreeSet<&str> = list
+            .split(',')
+            .map(|entry| entry.trim().trim_matches('\''))
+            .filter(|entry| !entry.is_empty())
+            .collect();
+        let served: BTreeSet<String> = DOOR_FILES
+            .iter()
+            .map(|file| match file.name {
+                "index.html" => "/door".to_owned(),
+                name => format!("/door/{name}"),
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            served.iter().map(String::as_str).collect::<BTreeSet<_>>()
+        );
+    }
+
+    #[test]
+    fn the_worker_carries_the_apps_version() {
+        assert!(!SERVICE_WORKER.contains(VERSION_PLACEHOLDER));
+        let version = SERVICE_WORKER
+            .split_once("const VERSION = '")
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .map(|(version, _)| version)
+            .expect("a version");
+        assert_eq!(version.len(), 32);
+        assert!(version.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}
