@@ -56,8 +56,10 @@ export async function signIn(email, password) {
   return session;
 }
 
-/** Forgets the session on this device. */
+/** Forgets the session on this device, and ends it at the API when online
+ * (POST /auth/logout revokes the refresh token's family). */
 export async function signOut() {
+  if (session) send('POST', '/auth/logout', { refresh_token: session.refresh_token }).catch(() => {});
   session = undefined;
   refreshing = null;
   await del('session');
@@ -69,7 +71,8 @@ function refresh() {
   refreshing ??= (async () => {
     const response = await send('POST', '/auth/refresh', { refresh_token: session.refresh_token });
     if (response.status >= 400 && response.status < 500) {
-      await signOut();
+      session = undefined;
+      await del('session');
       throw new SignedOut('signed out: sign in again');
     }
     if (!response.ok) throw new Error(await problemText(response));

@@ -297,6 +297,11 @@ function wire() {
   });
   $('sync').addEventListener('click', sync);
   $('change-event').addEventListener('click', async () => {
+    const queued = [...scans.values()].filter((scan) => scan.status === 'queued').length;
+    if (queued) {
+      say(`${queued} scan${queued === 1 ? '' : 's'} of this event still to sync: sync first.`);
+      return;
+    }
     door = null;
     scans = new Map();
     await del('door');

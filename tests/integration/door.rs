@@ -20,7 +20,10 @@ async fn the_page_has_its_own_policy_and_caches(app: TestApp) {
     let api = app.api.as_ref();
     let page = api.get("/door", None).await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let policy = page.header("content-security-policy").expect("a policy");
     for directive in [
         "default-src 'none'",
@@ -34,7 +37,10 @@ async fn the_page_has_its_own_policy_and_caches(app: TestApp) {
     ] {
         assert!(policy.contains(directive), "{directive} in {policy}");
     }
-    assert!(!policy.contains("unsafe") && !policy.contains("http"), "{policy}");
+    assert!(
+        !policy.contains("unsafe") && !policy.contains("http"),
+        "{policy}"
+    );
     assert_eq!(page.header("permissions-policy"), Some("camera=(self)"));
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     assert!(page.header("referrer-policy").is_some());
@@ -44,8 +50,9 @@ async fn the_page_has_its_own_policy_and_caches(app: TestApp) {
     assert!(html.contains(r#"<script type="module" src="/door/app.js"></script>"#));
     assert!(!html.contains("<style") && !html.contains(" style="));
     let handler_attribute = html.split(" on").skip(1).any(|rest| {
-        rest.split_once('=')
-            .is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase()))
+        rest.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase())
+        })
     });
     assert!(!handler_attribute, "no inline event handler");
     assert!(html.contains(r#"<link rel="manifest" href="/door/manifest.webmanifest">"#));
@@ -59,7 +66,11 @@ async fn every_file_has_its_type_and_caches(app: TestApp) {
         let path = format!("/door/{}", file.name);
         let reply = api.get(&path, None).await;
         assert_eq!(reply.status, 200, "{path}");
-        assert_eq!(reply.header("content-type"), Some(file.content_type), "{path}");
+        assert_eq!(
+            reply.header("content-type"),
+            Some(file.content_type),
+            "{path}"
+        );
         let expected = if file.name == "sw.js" {
             SERVICE_WORKER.as_str()
         } else {
@@ -145,7 +156,9 @@ fn the_vendored_libraries_are_the_locked_npm_packages() {
 fn the_app_loads_nothing_from_elsewhere() {
     for file in DOOR_FILES {
         let body = match file.name {
-            "jsQR.js" => file.body.replace("http://en.wikipedia.org/wiki/Bresenham", ""),
+            "jsQR.js" => file
+                .body
+                .replace("http://en.wikipedia.org/wiki/Bresenham", ""),
             "icon.svg" => file.body.replace("http://www.w3.org/2000/svg", ""),
             _ => file.body.to_owned(),
         };

@@ -647,7 +647,9 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         .header("content-security-policy")
         .is_some_and(|csp| csp.contains("script-src 'self'")));
     assert_eq!(door.header("permissions-policy"), Some("camera=(self)"));
-    let script = stack.http("door-file", &stack.event("door-file", &[])).await;
+    let script = stack
+        .http("door-file", &stack.event("door-file", &[]))
+        .await;
     assert_eq!(script.status, 200, "{:?}", script.body);
     assert!(script
         .header("content-type")
