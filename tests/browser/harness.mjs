@@ -289,13 +289,14 @@ export class Organizer {
 
 /**
  * evreg-dev and Chromium together: the one evreg-dev of the run when `EVREG_BROWSER_URL`
- * names it (tests/browser/run.mjs), else one of its own. Returns `{ url, api, browser,
- * newPage(options), eventPageUrl(event), close() }`; `close()` closes the browser and
- * stops an evreg-dev it started.
+ * names it (tests/browser/run.mjs, with its data directory in `EVREG_BROWSER_DATA_DIR`),
+ * else one of its own. Returns `{ url, dataDir, api, browser, newPage(options),
+ * eventPageUrl(event), close() }` (`dataDir`: for `evreg-dev create-admin`); `close()`
+ * closes the browser and stops an evreg-dev it started.
  */
 export async function openBrowserEnv() {
   const server = process.env.EVREG_BROWSER_URL
-    ? { url: process.env.EVREG_BROWSER_URL, stop: async () => {} }
+    ? { url: process.env.EVREG_BROWSER_URL, dataDir: process.env.EVREG_BROWSER_DATA_DIR, stop: async () => {} }
     : await startEvreg();
   let browser;
   try {
@@ -306,6 +307,7 @@ export async function openBrowserEnv() {
   }
   return {
     url: server.url,
+    dataDir: server.dataDir,
     api: new Api(server.url),
     browser,
     newPage: (options) => newPage(browser, options),

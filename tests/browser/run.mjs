@@ -1,5 +1,6 @@
 // Runs every tests/browser/*.test.mjs with Node's test runner against ONE evreg-dev: starts
-// it (harness.startEvreg), hands its URL to the test files in EVREG_BROWSER_URL, and stops
+// it (harness.startEvreg), hands its URL to the test files in EVREG_BROWSER_URL (its data
+// directory in EVREG_BROWSER_DATA_DIR), and stops
 // it by its PID when the runner ends, passed, failed or interrupted. Exits with the
 // runner's status. Arguments are passed on to `node --test` (e.g. --test-name-pattern=QR);
 // the spec reporter, one line per test, unless one of them names another.
@@ -20,7 +21,7 @@ console.log(`evreg-dev on ${server.url} (data and log in ${server.dataDir})`);
 let status = 1;
 try {
   const runner = spawn(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], {
-    env: { ...process.env, EVREG_BROWSER_URL: server.url },
+    env: { ...process.env, EVREG_BROWSER_URL: server.url, EVREG_BROWSER_DATA_DIR: server.dataDir },
     stdio: 'inherit',
   });
   // An interrupted run still stops the server (below) once the runner is gone.
