@@ -1,6 +1,8 @@
-// `make screenshots`: docs/event-page.png and docs/attendee-page.png, the two pages at a
-// phone's width (390 CSS px, 1 device pixel per CSS pixel, the whole page), as the README
-// shows them. Uses the browser tests' harness (tests/browser/harness.mjs): its own
+// `make screenshots`: docs/event-page.png, docs/attendee-page.png and docs/door.png, the two
+// pages and the door app at a phone's width (390 CSS px, 1 device pixel per CSS pixel, the
+// whole page), as the README shows them. The door app is signed in as the event's
+// organizer (who may check in at their own event, like STAFF) and has just checked the
+// attendee's ticket from a photo of its QR code. Uses the browser tests' harness (tests/browser/harness.mjs): its own
 // evreg-dev on a free port with a fresh data directory, Debian's Chromium, and an event and
 // a registration made through the API and the page's own form.
 
@@ -30,6 +32,24 @@ try {
   await page.waitForURL(/\/registrations\//);
   await untilTicket(page);
   await shoot(page, 'attendee-page.png');
+
+  const attendee = new URL(page.url());
+  const ticket = await fetch(`${env.url}${attendee.pathname}/ticket${attendee.search}`);
+  const door = (await env.newPage()).page;
+  await door.goto(`${env.url}/door`);
+  await door.getByLabel('Email').fill(organizer.email);
+  await door.getByLabel('Password').fill('correct horse battery');
+  await door.click('#signin-form button');
+  await door.selectOption('#event-select', event.id);
+  await door.click('#pick-form button');
+  await door.waitForFunction(() => document.documentElement.dataset.synced);
+  await door.setInputFiles('#photo', {
+    name: 'ticket.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from(await ticket.arrayBuffer()),
+  });
+  await door.waitForFunction(() => document.getElementById('who').textContent === 'Ann Lee');
+  await shoot(door, 'door.png');
 } finally {
   await env.close();
 }
