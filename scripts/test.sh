@@ -86,7 +86,7 @@ timed "schemathesis" scripts/fuzz.sh
 
 # The pages as people use them: tests/browser/ in headless Chromium at a phone's width
 # against one more dev server (its own data directory), on the debug build above.
-step "browser: the event and attendee pages in headless Chromium (tests/browser/)"
+step "browser: the event and attendee pages and the door app in headless Chromium (tests/browser/)"
 timed "browser tests" scripts/test-browser.sh
 
 # The AWS-mode suite again with DynamoDB on DynamoDB Local, AWS's own implementation of

@@ -252,6 +252,8 @@ async fn request_for(spec: &RouteSpec, fx: &Fixture, env: &Env<'_>) -> Option<Ap
                 .form(&[("csrf_token", token.as_str()), ("action", "cancel")])
         }
         ("GET", "/e/{slug}") => at(format!("/e/{}", fx.slug)),
+        ("GET", "/door") => at("/door".into()),
+        ("GET", "/door/{file}") => at("/door/app.js".into()),
         ("POST", "/e/{slug}") => {
             let token =
                 FormTokens::new(&env.ctx.attendee_keys).issue(&fx.slug, OffsetDateTime::now_utc());

@@ -25,12 +25,13 @@ pub struct DoorFile {
     pub name: &'static str,
     /// Its `Content-Type`.
     pub content_type: &'static str,
-    /// Its bytes.
+    /// Its text, as committed in `shared/door/`.
     pub body: &'static str,
 }
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 
+/// A [`DoorFile`] of `shared/door/<name>`, embedded at compile time.
 macro_rules! door_file {
     ($name:literal, $content_type:expr) => {
         DoorFile {
@@ -51,7 +52,7 @@ pub const DOOR_FILES: &[DoorFile] = &[
     door_file!("api.js", JAVASCRIPT),
     door_file!("scanner.js", JAVASCRIPT),
     door_file!("sw.js", JAVASCRIPT),
-    // RFC 9110 media type of W3C Web App Manifest §1.
+    // The media type the W3C Web App Manifest registers for it.
     door_file!("manifest.webmanifest", "application/manifest+json"),
     door_file!("icon.svg", "image/svg+xml"),
     door_file!("idb-keyval.js", JAVASCRIPT),
