@@ -11,8 +11,8 @@ export class Offline extends Error {}
 let session;
 let refreshing = null;
 
-async function send(method, path, body, token) {
-  const headers = {};
+async function send(method, path, body, token, extra = {}) {
+  const headers = { ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   try {
@@ -83,15 +83,15 @@ function refresh() {
   return refreshing;
 }
 
-/** A request with the bearer token; a 401 (the access token expired) refreshes it and
- * tries once more. */
-export async function authed(method, path, body) {
+/** A request with the bearer token (and `headers`); a 401 (the access token expired)
+ * refreshes it and tries once more. */
+export async function authed(method, path, body, headers) {
   if (!session) throw new SignedOut('sign in first');
   if (refreshing) await refreshing;
-  let response = await send(method, path, body, session.access_token);
+  let response = await send(method, path, body, session.access_token, headers);
   if (response.status === 401) {
     await refresh();
-    response = await send(method, path, body, session.access_token);
+    response = await send(method, path, body, session.access_token, headers);
   }
   return response;
 }
@@ -135,9 +135,11 @@ export async function revocations(eventId, cursor) {
 /** POST /checkins of one scan: {status: 'checked-in', name, checkedInAt} when the API checked it
  * in, {status: 'conflict', name?, firstAt} when it was already checked in (here or
  * elsewhere), {status: 'refused', reason} for any other refusal; null when the API could
- * not answer now (keep it queued). */
-export async function checkIn(ticket, eventId) {
-  const response = await authed('POST', '/checkins', { ticket, event_id: eventId });
+ * not answer now (keep it queued). `scanId` is the Idempotency-Key: a scan whose answer
+ * was lost, sent again, gets that answer back instead of a conflict with itself. */
+export async function checkIn(ticket, eventId, scanId) {
+  const headers = scanId ? { 'idempotency-key': scanId } : {};
+  const response = await authed('POST', '/checkins', { ticket, event_id: eventId }, headers);
   if (response.ok) {
     const body = await response.json();
     return { status: 'checked-in', name: body.full_name, checkedInAt: body.checked_in_at };

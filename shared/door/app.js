@@ -110,6 +110,7 @@ async function onScanned(text) {
     return;
   }
   const scan = {
+    id: crypto.randomUUID(),
     eventId: door.eventId,
     registrationId: result.ticket.registrationId,
     ticket: result.ticket.text,
@@ -158,7 +159,7 @@ function syncScans() {
   syncing ??= (async () => {
     for (const scan of scans.values()) {
       if (scan.status !== 'queued') continue;
-      const outcome = await api.checkIn(scan.ticket, scan.eventId);
+      const outcome = await api.checkIn(scan.ticket, scan.eventId, scan.id);
       if (!outcome) break;
       Object.assign(scan, outcome);
       await set(scanKey(scan), scan);

@@ -101,6 +101,18 @@ async fn fifty_scans_of_one_ticket_check_in_once(app: TestApp) {
 
     // Door staff need a role: anonymous scans are refused before anything is recorded.
     assert_eq!(api.send(scan(&ticket)).await.status, 401);
+
+    // A door device whose answer was lost sends its scan again with the scan's key: the
+    // first answer comes back, not a conflict with itself.
+    let other = register(api.as_ref(), &setup.event_id, "retry@example.org").await;
+    let retried = scan(&ctx.attendee_keys.issue_ticket(event_id, id_of(&other)))
+        .bearer(&setup.organizer)
+        .header("idempotency-key", "scan-0190d3a4-retry");
+    let first = api.send(retried.clone()).await;
+    let again = api.send(retried).await;
+    assert_eq!((first.status, again.status), (200, 200), "{:?}", again.body);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
 }
 
 /// A door device verifies offline with only the event's public key; the server refuses

@@ -1,7 +1,9 @@
 //! POST /checkins — door staff scan a ticket: the signature and event are verified, then
 //! the store records the first scan atomically; every later scan is a 409 with its time.
 //! A ticket of a cancelled (or unpublished) event is a 409 `event_closed`, of an event that
-//! is over a 409 `event_ended`.
+//! is over a 409 `event_ended`. An `Idempotency-Key` (the door app sends its scan's id)
+//! makes a retry of a scan whose answer was lost replay the 200 instead of reading as a
+//! second scan's 409.
 
 use http::StatusCode;
 use lambda_http::Request;
@@ -11,6 +13,7 @@ use time::OffsetDateTime;
 use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, EventId, RegistrationId, RegistrationStatus};
+use crate::handlers::common::idempotency::idempotent;
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::tickets::TicketError;
 
@@ -36,13 +39,17 @@ struct CheckedIn {
 
 /// Serves `POST /checkins` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let result = check_in(ctx, req, caller).await;
-    crate::telemetry::checkin(&result);
-    result
+    // Counted where the scan is decided: a replayed answer is no scan.
+    idempotent(ctx, &req, || async {
+        let result = check_in(ctx, &req, caller).await;
+        crate::telemetry::checkin(&result);
+        result
+    })
+    .await
 }
 
-async fn check_in(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let request: CheckinRequest = json_body(&req)?;
+async fn check_in(ctx: &AppContext, req: &Request, caller: Caller) -> ApiResult {
+    let request: CheckinRequest = json_body(req)?;
 
     let claims = ctx
         .attendee_keys
