@@ -13,8 +13,8 @@ import { decodeFile, startCamera } from './scanner.js';
 
 const $ = (id) => document.getElementById(id);
 
-/** The event this device checks: {eventId, name, date, publicKey, key, cancelled,
- * revoked: Set, cursor, refreshedAt}. */
+/** The event this device checks: {eventId, name, date, timezone, publicKey, key,
+ * cancelled, revoked: Set, cursor, refreshedAt}. */
 let door = null;
 /** This device's scans of the event, by registration id. */
 let scans = new Map();
@@ -27,6 +27,10 @@ let syncing = null;
 
 const scanKey = (scan) => `scan:${scan.eventId}:${scan.registrationId}`;
 const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** The event's start on its own clock (its IANA `timezone`, as its page shows it), whatever
+ * the device's zone; the device's zone for events listed before the field existed. */
+const eventStart = (event) =>
+  new Date(event.date).toLocaleString([], { timeZone: event.timezone || undefined, timeZoneName: 'short' });
 
 function say(text) {
   $('message').textContent = text || '';
@@ -48,7 +52,7 @@ function renderEvent() {
   $('event-name').textContent = door.name;
   const revoked = door.revoked.size;
   $('event-info').textContent = [
-    door.date ? new Date(door.date).toLocaleString() : '',
+    door.date ? eventStart(door) : '',
     door.cancelled ? 'EVENT CANCELLED' : `${revoked} cancelled ticket${revoked === 1 ? '' : 's'} known`,
     door.refreshedAt ? `list from ${time(door.refreshedAt)}` : 'no revocation list yet',
   ].filter(Boolean).join(' · ');
@@ -214,7 +218,7 @@ async function pickEvent() {
     const events = await api.events();
     listed = new Map(events.map((event) => [event.id, event]));
     $('event-select').replaceChildren(
-      ...events.map((event) => new Option(`${event.name} · ${new Date(event.date).toLocaleDateString()}`, event.id)),
+      ...events.map((event) => new Option(`${event.name} · ${eventStart(event)}`, event.id)),
     );
     if (!events.length) say('No published events.');
   } catch (error) {
@@ -231,6 +235,7 @@ async function useEvent(eventId) {
       eventId,
       name: event ? event.name : eventId,
       date: event ? event.date : null,
+      timezone: event ? event.timezone : null,
       publicKey,
       cancelled: false,
       revoked: [],
