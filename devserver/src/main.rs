@@ -11,39 +11,73 @@ mod dead_letters;
 
 use std::io::BufRead;
 
+use clap::{Args, Parser, Subcommand};
 use evreg::adapters::embedded::SqliteStore;
 use evreg::ports::BoxError;
 use evreg::runtime::{admin, dev_server, logging};
 
-const USAGE: &str = "usage: evreg-dev [create-admin --email <email> [--aws] | dead-letters \
-                     list|redrive [--queue <name>] [--aws [--prefix <queue name prefix>]]]";
+/// evreg's API and workers on 127.0.0.1:$PORT with no AWS (embedded mode), or one of the
+/// operator's commands.
+#[derive(Parser)]
+#[command(name = "evreg-dev", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates an ADMIN (password from EVREG_ADMIN_PASSWORD, else one line on standard input)
+    /// in the .local/ database (EVREG_DATA_DIR), or with --aws in the table WRITE_TABLE names.
+    CreateAdmin {
+        /// The new ADMIN's email address.
+        #[arg(long)]
+        email: String,
+        /// In the DynamoDB write table instead.
+        #[arg(long)]
+        aws: bool,
+    },
+    /// Lists or redrives the messages every delivery failed.
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLetterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadLetterCommand {
+    /// Prints the dead letters.
+    List(DeadLetterQueues),
+    /// Sends the dead letters back to their queues.
+    Redrive(DeadLetterQueues),
+}
+
+#[derive(Args)]
+struct DeadLetterQueues {
+    /// Only this embedded queue.
+    #[arg(long, conflicts_with = "aws")]
+    queue: Option<String>,
+    /// The stack's SQS dead-letter queues instead of the embedded ones.
+    #[arg(long)]
+    aws: bool,
+    /// With --aws: only queues whose names begin with this (a stack, or one of its queues).
+    #[arg(long, requires = "aws")]
+    prefix: Option<String>,
+}
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
+    match Cli::parse().command {
         None => {
             logging::init_json();
             dev_server::run(dev_server::DevSettings::from_env()?).await
         }
-        Some("create-admin") => create_admin(&args[1..]).await,
-        Some("dead-letters") => dead_letters(&args[1..]).await,
-        Some(_) => Err(USAGE.into()),
+        Some(Command::CreateAdmin { email, aws }) => create_admin(email, aws).await,
+        Some(Command::DeadLetters { action }) => dead_letters(action).await,
     }
 }
 
-async fn create_admin(args: &[String]) -> Result<(), BoxError> {
-    let mut email = None;
-    let mut aws = false;
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--email" => email = rest.next().cloned(),
-            "--aws" => aws = true,
-            _ => return Err(USAGE.into()),
-        }
-    }
-    let email = email.ok_or(USAGE)?;
+async fn create_admin(email: String, aws: bool) -> Result<(), BoxError> {
     let password = match std::env::var("EVREG_ADMIN_PASSWORD") {
         Ok(password) => password,
         Err(_) => {
@@ -68,27 +102,13 @@ async fn create_admin(args: &[String]) -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn dead_letters(args: &[String]) -> Result<(), BoxError> {
-    let action = match args.first().map(String::as_str) {
-        Some("list") => dead_letters::Action::List,
-        Some("redrive") => dead_letters::Action::Redrive,
-        _ => return Err(USAGE.into()),
+async fn dead_letters(command: DeadLetterCommand) -> Result<(), BoxError> {
+    let (action, DeadLetterQueues { queue, aws, prefix }) = match command {
+        DeadLetterCommand::List(queues) => (dead_letters::Action::List, queues),
+        DeadLetterCommand::Redrive(queues) => (dead_letters::Action::Redrive, queues),
     };
-    let (mut queue, mut prefix, mut aws) = (None, None, false);
-    let mut rest = args[1..].iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--queue" => queue = Some(rest.next().ok_or(USAGE)?.clone()),
-            "--prefix" => prefix = Some(rest.next().ok_or(USAGE)?.clone()),
-            "--aws" => aws = true,
-            _ => return Err(USAGE.into()),
-        }
-    }
     if aws {
         // `--prefix` names a stack's queues, or one of them (queue names begin with it).
-        if queue.is_some() {
-            return Err("with --aws, name queues by --prefix".into());
-        }
         return dead_letters::aws(action, prefix.as_deref()).await;
     }
     let settings = dev_server::DevSettings::from_env()?;

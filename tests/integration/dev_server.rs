@@ -5,6 +5,51 @@ use evreg_tests::api::{create_event, new_organizer, Api, HttpApi};
 use evreg_tests::dev_server::{binary_and_data_dir, DevServer};
 use serde_json::json;
 
+/// Its commands explain themselves: `--help` is an answer (status 0, on standard output),
+/// a wrong command line an error naming what is wrong (status 2) — never a server started
+/// by mistake, nothing written.
+#[test]
+fn the_binary_answers_help_and_refuses_a_wrong_command_line() {
+    let Some((binary, data_dir)) = binary_and_data_dir() else {
+        return;
+    };
+    let run = |args: &[&str]| {
+        std::process::Command::new(&binary)
+            .args(args)
+            .env("EVREG_DATA_DIR", &data_dir)
+            .output()
+            .expect("evreg-dev runs")
+    };
+    let help = run(&["--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert_eq!(help.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("create-admin") && text.contains("dead-letters"),
+        "{text}"
+    );
+    for (args, says) in [
+        (&["bogus"][..], "unrecognized subcommand 'bogus'"),
+        (&["create-admin"][..], "--email <EMAIL>"),
+        (
+            &["dead-letters", "list", "--queue", "q", "--aws"][..],
+            "cannot be used with",
+        ),
+        (
+            &["dead-letters", "redrive", "--prefix", "evreg"][..],
+            "--aws",
+        ),
+    ] {
+        let refused = run(args);
+        let error = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}: {error}");
+        assert!(error.contains(says), "{args:?}: {error}");
+    }
+    assert!(
+        !data_dir.join("evreg.sqlite3").exists(),
+        "a refused command line opens no database"
+    );
+}
+
 #[tokio::test]
 async fn the_binary_serves_the_api_and_keeps_state_across_restarts() {
     let Some((binary, data_dir)) = binary_and_data_dir() else {
