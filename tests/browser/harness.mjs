@@ -153,7 +153,9 @@ export async function launchChromium() {
  * (default `PHONE`). `violations` collects every Content-Security-Policy violation the
  * page's documents report, across navigations: the `securitypolicyviolation` DOM event
  * (reported through a binding, which the policy cannot block) and Chromium's console
- * message for it, as `{ source, url, text }`.
+ * message for it, as `{ source, url, text }`. `errors` collects every other message the
+ * console shows as an error (a resource that failed to load, an uncaught exception), as
+ * `{ url, text }`.
  */
 export async function newPage(browser, { viewport = PHONE, deviceScaleFactor = 1 } = {}) {
   const context = await browser.newContext({ viewport, deviceScaleFactor, isMobile: true, hasTouch: true });
@@ -167,13 +169,18 @@ export async function newPage(browser, { viewport = PHONE, deviceScaleFactor = 1
     });
   });
   const page = await context.newPage();
+  const errors = [];
   page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) {
-      // Cut: a blocked data: URL is quoted whole.
-      violations.push({ source: 'console', url: page.url(), text: message.text().slice(0, 300) });
+    // Cut: a blocked data: URL is quoted whole.
+    const text = message.text().slice(0, 300);
+    if (/Content Security Policy/i.test(text)) {
+      violations.push({ source: 'console', url: page.url(), text });
+    } else if (message.type() === 'error') {
+      errors.push({ url: page.url(), text });
     }
   });
-  return { context, page, violations };
+  page.on('pageerror', (error) => errors.push({ url: page.url(), text: String(error).slice(0, 300) }));
+  return { context, page, violations, errors };
 }
 
 /**

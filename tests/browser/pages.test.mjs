@@ -80,7 +80,7 @@ describe('the event page', () => {
 
   test('shows the name, the local date and time and the seats left at a phone width', async () => {
     const { url } = await newEvent();
-    const { page, violations } = await env.newPage();
+    const { page, violations, errors } = await env.newPage();
     const response = await page.goto(url);
 
     assert.equal(response.status(), 200);
@@ -95,6 +95,8 @@ describe('the event page', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
     assert.deepEqual(violations, []);
+    // Nothing the page asks for fails (the browser's own /favicon.ico request included).
+    assert.deepEqual(errors, []);
   });
 
   test('a form error re-renders the page with the message beside the field and the input kept', async () => {
@@ -122,7 +124,7 @@ describe('the event page', () => {
 
 describe('the attendee page', () => {
   test('registering through the form lands (303) on it: status and a QR ticket the browser decoded', async () => {
-    const { event, page, violations } = await registeredAttendee();
+    const { event, page, violations, errors } = await registeredAttendee();
 
     assert.match(page.url(), /\/registrations\/[^/?]+\?token=/);
     assert.equal(await text(page, 'h1'), 'Rust Meetup');
@@ -134,6 +136,7 @@ describe('the attendee page', () => {
     assert.ok(image.width > 0 && image.width === image.height, `the QR image did not decode: ${JSON.stringify(image)}`);
     assert.equal(await page.locator('a[download]').getAttribute('href'), `${env.eventPageUrl(event)}.ics`);
     assert.deepEqual(violations, []);
+    assert.deepEqual(errors, []);
   });
 
   test('changing the name shows the new name', async () => {
@@ -194,6 +197,21 @@ describe('the Content-Security-Policy', () => {
       await page.waitForTimeout(20);
     }
     assert.match(violations.find((v) => v.source === 'securitypolicyviolation').text, /^style-src/);
+  });
+
+  test('is watched: a resource that fails to load is reported as an error', async () => {
+    // Likewise for the "no console error" checks: an image of the page's own origin that 404s.
+    const { url } = await newEvent();
+    const { page, errors } = await env.newPage();
+    await page.goto(url);
+    const reported = page.waitForEvent('console', (message) => message.type() === 'error');
+    await page.evaluate(() => {
+      const image = document.createElement('img');
+      image.src = '/no-such-image.png';
+      document.body.append(image);
+    });
+    await reported;
+    assert.match(errors.map((error) => error.text).join('\n'), /404/);
   });
 
   test('a form posted from another origin is refused (403) and registers nobody', async () => {
