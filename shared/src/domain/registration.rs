@@ -511,6 +511,9 @@ mod tests {
         let events = cancellation_events(&reg, None, false, at);
         assert!(matches!(&events[0].event,
             DomainEvent::RegistrationCancelled { registration, .. } if registration.cancelled_at == Some(at)));
+        let lapsed = expiry_events(&reg, None, at);
+        assert!(matches!(&lapsed[0].event,
+            DomainEvent::HoldExpired { registration } if registration.revocation().is_some_and(|r| r.revoked_at == at)));
     }
 
     #[test]

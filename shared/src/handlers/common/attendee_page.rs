@@ -28,20 +28,18 @@ use crate::http::html::{private_html, PAGE_CSS};
 use crate::http::{ApiError, ApiResult};
 use crate::tickets::ticket_blob_key;
 
-/// The page's form fields, as the page writes them and the post reads them.
+/// The page's form fields, as the page writes them and the post reads them. The token,
+/// name and phone are the event page's fields (one `name_and_phone.html` include writes
+/// both forms' inputs); here the token is issued for [`super::form_subject`].
 pub mod fields {
-    /// The form token (see [`crate::http::form`]), issued for [`super::form_subject`].
-    pub const CSRF_TOKEN: &str = "csrf_token";
+    pub use crate::handlers::common::event_page::fields::{CSRF_TOKEN, FULL_NAME, PHONE};
+
     /// What the pressed button asks for: [`CANCEL`] or [`UPDATE`].
     pub const ACTION: &str = "action";
     /// The button inside the opened "Cancel my registration": the confirmation.
     pub const CANCEL: &str = "cancel";
     /// The details form's button.
     pub const UPDATE: &str = "update";
-    /// The attendee's name.
-    pub const FULL_NAME: &str = "full_name";
-    /// An optional phone number; empty is none.
-    pub const PHONE: &str = "phone";
 }
 
 /// The details form as the page shows it: the registration's details, or what the
