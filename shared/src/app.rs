@@ -4,14 +4,12 @@
 
 use std::sync::Arc;
 
-use time::Duration;
-
 use crate::auth::{Passwords, TokenService};
 use crate::domain::{Envelope, RegistrationId};
 use crate::http::CursorSigner;
 use crate::ports::{
-    Blobs, BoxError, Bus, Cdn, Clock, EventStore, IdempotencyStore, IdentityStore, Mailer, Outbox,
-    PaymentStore, Payments, ReadModel, RegistrationStore, UserStore,
+    Blobs, BoxError, Bus, Cdn, Clock, Committed, EventStore, IdempotencyStore, IdentityStore,
+    Mailer, Outbox, PaymentStore, Payments, ReadModel, RegistrationStore, UserStore,
 };
 use crate::tickets::AttendeeKeys;
 
@@ -59,11 +57,6 @@ pub struct AppContext {
     pub public_url: String,
 }
 
-/// Outbox entries younger than this are left to the request that wrote them, so the
-/// sweeper does not race every fresh write into a duplicate delivery.
-pub const SWEEP_GRACE: Duration = Duration::seconds(30);
-const SWEEP_BATCH: usize = 100;
-
 impl AppContext {
     /// Where an attendee views or cancels a registration without an account: the
     /// registration's URL with its manage token.
@@ -75,58 +68,26 @@ impl AppContext {
         )
     }
 
-    /// Publishes the outbox entries of a committed write and marks them delivered. A
-    /// failure loses nothing — the entries stay in the outbox and the sweeper republishes
-    /// them — so it is logged, not returned: the write the client asked for has happened.
-    pub async fn publish(&self, outbox: &[Envelope]) {
-        if let Err(error) = self.publish_and_mark(outbox).await {
-            tracing::warn!(%error, count = outbox.len(), "publish after commit failed; left for the outbox sweeper");
+    /// Publishes the outbox entries of a committed write, marks them delivered, and answers
+    /// the write's value. A failure loses nothing — the entries stay in the outbox and the
+    /// sweeper republishes them — so it is logged, not returned: the write the caller
+    /// asked for has happened.
+    pub async fn publish<T>(&self, committed: Committed<T>) -> T {
+        let (value, outbox) = committed.into_parts();
+        if !outbox.is_empty() {
+            if let Err(error) = self.publish_and_mark(&outbox).await {
+                tracing::warn!(%error, count = outbox.len(), "publish after commit failed; left for the outbox sweeper");
+            }
         }
+        value
     }
 
-    async fn publish_and_mark(&self, outbox: &[Envelope]) -> Result<(), BoxError> {
+    /// Publishes `outbox` entries and marks them delivered (the publish after a write, and
+    /// the sweeper's).
+    pub async fn publish_and_mark(&self, outbox: &[Envelope]) -> Result<(), BoxError> {
         self.bus.publish(outbox).await?;
         let ids: Vec<_> = outbox.iter().map(|e| e.id).collect();
         self.outbox.mark_published(&ids).await?;
         Ok(())
-    }
-
-    /// Republishes outbox entries that a request wrote but never marked published (the
-    /// function died, or the bus was down), older than [`SWEEP_GRACE`]. Returns how many.
-    pub async fn sweep_outbox(&self) -> Result<usize, BoxError> {
-        self.sweep_outbox_written_before(self.clock.now() - SWEEP_GRACE)
-            .await
-    }
-
-    /// Republishes the outbox entries written before `cutoff`: at a dev server's start,
-    /// every entry its dead predecessor left, without waiting out the grace period.
-    /// Returns how many.
-    pub async fn sweep_outbox_written_before(
-        &self,
-        cutoff: time::OffsetDateTime,
-    ) -> Result<usize, BoxError> {
-        let now = self.clock.now();
-        let mut swept = 0;
-        let mut measured = false;
-        loop {
-            let unpublished = self.outbox.unpublished(SWEEP_BATCH).await?;
-            if !measured {
-                let oldest = unpublished.iter().map(|e| e.occurred_at).min();
-                crate::telemetry::outbox_oldest_age(
-                    oldest.map_or(0.0, |at| (now - at).as_seconds_f64()),
-                );
-                measured = true;
-            }
-            let stale: Vec<Envelope> = unpublished
-                .into_iter()
-                .filter(|e| e.occurred_at < cutoff)
-                .collect();
-            if stale.is_empty() {
-                crate::telemetry::outbox_swept(swept);
-                return Ok(swept);
-            }
-            self.publish_and_mark(&stale).await?;
-            swept += stale.len();
-        }
     }
 }

@@ -1,9 +1,10 @@
 //! evreg: event registration on AWS Lambda.
 //!
 //! The crate is the hexagon: [`domain`] is pure, [`ports`] are the traits it needs,
-//! [`adapters`] implement them for AWS and for the embedded local mode, and [`handlers`]
-//! are the routes and workers that both the Lambda binaries and the dev server run, over
-//! an [`AppContext`]. [`runtime`] holds the process entry points. See ARCHITECTURE.md.
+//! [`adapters`] implement them for AWS and for the embedded local mode, [`services`] are
+//! what several entrances do alike over the ports, and [`handlers`] are the routes,
+//! workers and schedules that both the Lambda binaries and the dev server run, over an
+//! [`AppContext`]. [`runtime`] holds the process entry points. See ARCHITECTURE.md.
 
 pub mod adapters;
 pub mod app;
@@ -16,6 +17,7 @@ pub mod payments;
 pub mod ports;
 pub mod runtime;
 pub mod secrets;
+pub mod services;
 pub mod telemetry;
 pub mod tickets;
 

@@ -135,7 +135,11 @@ async fn account(ctx: &AppContext, role: Role, password_hash: &str) -> Account {
         active: true,
         created_at: OffsetDateTime::now_utc(),
     };
-    ctx.users.create_user(&user, &[]).await.expect("an account");
+    ctx.users
+        .create_user(&user, &[])
+        .await
+        .expect("an account")
+        .unpublished();
     let token = ctx
         .tokens
         .issue(user.id, role, OffsetDateTime::now_utc())

@@ -11,7 +11,7 @@ use evreg::adapters::embedded::{BusMonitor, EmbeddedBus, SqliteStore};
 use evreg::domain::{DomainEvent, Envelope, Event, EventId, EventStats, ProjectionChange, UserId};
 use evreg::ports::ListingQuery;
 use evreg::ports::{Bus, BusError, Page, ReadModel, StoreError};
-use evreg::runtime::dev_server::{start_workers, worker_subscriptions};
+use evreg::runtime::embedded::{start_workers, worker_subscriptions};
 use evreg::AppContext;
 use evreg_tests::apps::FAST_QUEUES;
 use evreg_tests::clock::LaterClock;
@@ -238,8 +238,8 @@ async fn the_sweeper_delivers_events_whose_publish_failed_after_the_write() {
         },
         OffsetDateTime::now_utc(),
     )];
-    ctx.events.create_event(&event, &created).await.unwrap();
-    ctx.publish(&created).await;
+    let write = ctx.events.create_event(&event, &created).await.unwrap();
+    ctx.publish(write).await;
     assert_eq!(
         ctx.outbox.unpublished(10).await.unwrap(),
         created,
@@ -248,15 +248,24 @@ async fn the_sweeper_delivers_events_whose_publish_failed_after_the_write() {
 
     outage.down.store(false, Ordering::SeqCst);
     assert_eq!(
-        ctx.sweep_outbox().await.unwrap(),
+        evreg::handlers::schedules::outbox_sweeper::run(&ctx)
+            .await
+            .unwrap(),
         0,
         "fresh entries are left to their request"
     );
     let later = AppContext {
-        clock: Arc::new(LaterClock(evreg::app::SWEEP_GRACE + Duration::seconds(1))),
+        clock: Arc::new(LaterClock(
+            evreg::handlers::schedules::outbox_sweeper::SWEEP_GRACE + Duration::seconds(1),
+        )),
         ..ctx
     };
-    assert_eq!(later.sweep_outbox().await.unwrap(), 1);
+    assert_eq!(
+        evreg::handlers::schedules::outbox_sweeper::run(&later)
+            .await
+            .unwrap(),
+        1
+    );
     h.monitor.until_idle().await;
     assert!(later.outbox.unpublished(10).await.unwrap().is_empty());
     let listed = later

@@ -52,7 +52,8 @@ async fn published_event(stores: &Stores, capacity: u32) -> Event {
         .events
         .create_event(&event, &[])
         .await
-        .expect("create event");
+        .expect("create event")
+        .unpublished();
     event
 }
 
@@ -62,7 +63,11 @@ async fn users_are_unique_by_email(s: Stores) {
         DomainEvent::UserSignedUp { user_id: first.id },
         now(),
     )];
-    s.users.create_user(&first, &signed_up).await.unwrap();
+    s.users
+        .create_user(&first, &signed_up)
+        .await
+        .unwrap()
+        .unpublished();
     assert_eq!(s.users.user(first.id).await.unwrap(), Some(first.clone()));
     assert_eq!(
         s.users.user_by_email("ann@example.org").await.unwrap(),
@@ -102,7 +107,11 @@ async fn slugs_are_unique(s: Stores) {
 async fn a_slug_finds_its_event_until_renamed(s: Stores) {
     let mut first = published_event(&s, 5).await;
     first.timezone = chrono_tz::America::New_York;
-    s.events.update_event(&first, &[]).await.unwrap();
+    s.events
+        .update_event(&first, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let old_slug = first.slug.clone();
     assert_eq!(
         s.events.event_by_slug(&old_slug).await.unwrap(),
@@ -115,7 +124,11 @@ async fn a_slug_finds_its_event_until_renamed(s: Stores) {
         slug: format!("{old_slug}-renamed"),
         ..first.clone()
     };
-    s.events.update_event(&renamed, &[]).await.unwrap();
+    s.events
+        .update_event(&renamed, &[])
+        .await
+        .unwrap()
+        .unpublished();
     assert_eq!(s.events.event_by_slug(&old_slug).await.unwrap(), None);
     assert_eq!(
         s.events.event_by_slug(&renamed.slug).await.unwrap(),
@@ -127,7 +140,11 @@ async fn registration_takes_seats_until_full(s: Stores) {
     let event = published_event(&s, 2).await;
     for email in ["a@x.org", "b@x.org"] {
         let r = registration(event.id, email);
-        s.registrations.register(&r, &confirmed(&r)).await.unwrap();
+        s.registrations
+            .register(&r, &confirmed(&r))
+            .await
+            .unwrap()
+            .unpublished();
         assert_eq!(s.registrations.registration(r.id).await.unwrap(), Some(r));
     }
     let late = registration(event.id, "c@x.org");
@@ -147,7 +164,11 @@ async fn registration_takes_seats_until_full(s: Stores) {
 async fn a_duplicate_registration_takes_no_seat(s: Stores) {
     let event = published_event(&s, 3).await;
     let first = registration(event.id, "a@x.org");
-    s.registrations.register(&first, &[]).await.unwrap();
+    s.registrations
+        .register(&first, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let again = registration(event.id, "a@x.org");
     assert!(matches!(
         s.registrations.register(&again, &[]).await,
@@ -160,12 +181,17 @@ async fn a_duplicate_registration_takes_no_seat(s: Stores) {
     s.registrations
         .register(&registration(other_event.id, "a@x.org"), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
 }
 
 async fn only_published_events_take_registrations(s: Stores) {
     let draft = event(5, EventStatus::Draft);
-    s.events.create_event(&draft, &[]).await.unwrap();
+    s.events
+        .create_event(&draft, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let refused = s
         .registrations
         .register(&registration(draft.id, "a@x.org"), &[])
@@ -195,7 +221,7 @@ async fn concurrent_registrations_never_oversell(s: Stores) {
     let mut accepted = 0;
     for attempt in attempts {
         match attempt.await.unwrap() {
-            Ok(()) => accepted += 1,
+            Ok(_) => accepted += 1,
             Err(StoreError::EventFull) => {}
             Err(other) => panic!("unexpected {other:?}"),
         }
@@ -210,7 +236,11 @@ async fn the_outbox_holds_what_committed_until_published(s: Stores) {
     for i in 0..3 {
         let r = registration(event.id, &format!("o{i}@x.org"));
         let events = confirmed(&r);
-        s.registrations.register(&r, &events).await.unwrap();
+        s.registrations
+            .register(&r, &events)
+            .await
+            .unwrap()
+            .unpublished();
         written.extend(events);
     }
     assert_eq!(
@@ -365,7 +395,11 @@ async fn listings_page_by_date_with_cursors(s: Stores) {
 async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
     let mut event = event(1, EventStatus::Published);
     event.waitlist_enabled = true;
-    s.events.create_event(&event, &[]).await.unwrap();
+    s.events
+        .create_event(&event, &[])
+        .await
+        .unwrap()
+        .unpublished();
 
     let early = registration(event.id, "early@x.org").waitlisted();
     let refused = s.registrations.waitlist(&early, &[]).await;
@@ -377,10 +411,15 @@ async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
     s.registrations
         .register(&registration(event.id, "seated@x.org"), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     let queued = registration(event.id, "queued@x.org").waitlisted();
     let made = [queued.made(queued.created_at)];
-    s.registrations.waitlist(&queued, &made).await.unwrap();
+    s.registrations
+        .waitlist(&queued, &made)
+        .await
+        .unwrap()
+        .unpublished();
     assert_eq!(
         s.registrations.registration(queued.id).await.unwrap(),
         Some(queued.clone())
@@ -404,7 +443,8 @@ async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
     s.registrations
         .register(&registration(no_waitlist.id, "a@x.org"), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     let closed = s
         .registrations
         .waitlist(&registration(no_waitlist.id, "b@x.org").waitlisted(), &[])
@@ -412,7 +452,11 @@ async fn the_waitlist_takes_only_a_full_event_with_its_waitlist_on(s: Stores) {
     assert!(matches!(closed, Err(StoreError::EventFull)), "{closed:?}");
 
     let draft = event_with_waitlist(EventStatus::Draft);
-    s.events.create_event(&draft, &[]).await.unwrap();
+    s.events
+        .create_event(&draft, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let hidden = s
         .registrations
         .waitlist(&registration(draft.id, "a@x.org").waitlisted(), &[])
@@ -480,7 +524,8 @@ async fn seat(s: &Stores, registration: &Registration) {
     s.registrations
         .register(registration, &confirmed(registration))
         .await
-        .expect("seat");
+        .expect("seat")
+        .unpublished();
 }
 
 async fn queue(s: &Stores, registration: &Registration) -> Registration {
@@ -488,7 +533,8 @@ async fn queue(s: &Stores, registration: &Registration) -> Registration {
     s.registrations
         .waitlist(&waitlisted, &[waitlisted.made(now())])
         .await
-        .expect("waitlist");
+        .expect("waitlist")
+        .unpublished();
     waitlisted
 }
 
@@ -519,7 +565,8 @@ async fn cancelling_a_seat_nobody_waits_for_frees_it(s: Stores) {
         .registrations
         .cancel(ann.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert_eq!(cancellation.cancelled.status, RegistrationStatus::Cancelled);
     assert_eq!(cancellation.promoted, None);
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
@@ -557,7 +604,8 @@ async fn cancelled_registrations_list_as_revocations_in_order(s: Stores) {
             s.registrations
                 .cancel(id, start + Duration::minutes(minutes), &free_release())
                 .await
-                .expect("cancel");
+                .expect("cancel")
+                .unpublished();
         }
     };
     // Cancelled in another order than registered: the list follows the cancellations.
@@ -612,7 +660,11 @@ async fn cancelled_registrations_list_as_revocations_in_order(s: Stores) {
 
 async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
     let event = event_with_waitlist(EventStatus::Published);
-    s.events.create_event(&event, &[]).await.unwrap();
+    s.events
+        .create_event(&event, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let base = now();
     let holder = made_at(event.id, "holder@example.org", base, 0);
     seat(&s, &holder).await;
@@ -624,7 +676,8 @@ async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
         .registrations
         .cancel(holder.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     let promoted = cancellation.promoted.expect("a promotion");
     assert_eq!(promoted.id, first.id);
     assert_eq!(promoted.status, RegistrationStatus::Confirmed);
@@ -640,20 +693,26 @@ async fn cancelling_a_seat_promotes_the_waitlist_in_order(s: Stores) {
         .registrations
         .cancel(first.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert_eq!(next.promoted.map(|r| r.id), Some(second.id));
     let last = s
         .registrations
         .cancel(second.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert_eq!(last.promoted, None);
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
 }
 
 async fn cancelling_a_waitlisted_registration_keeps_the_seats(s: Stores) {
     let event = event_with_waitlist(EventStatus::Published);
-    s.events.create_event(&event, &[]).await.unwrap();
+    s.events
+        .create_event(&event, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let base = now();
     let holder = made_at(event.id, "holder@example.org", base, 0);
     seat(&s, &holder).await;
@@ -663,7 +722,8 @@ async fn cancelling_a_waitlisted_registration_keeps_the_seats(s: Stores) {
         .registrations
         .cancel(leaving.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert_eq!(cancellation.promoted, None);
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 1);
     // The one who left is out of the line: the next seat goes to the one who stayed.
@@ -671,13 +731,18 @@ async fn cancelling_a_waitlisted_registration_keeps_the_seats(s: Stores) {
         .registrations
         .cancel(holder.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert_eq!(next.promoted.map(|r| r.id), Some(staying.id));
 }
 
 async fn a_registration_checks_in_once(s: Stores) {
     let event = event_with_waitlist(EventStatus::Published);
-    s.events.create_event(&event, &[]).await.unwrap();
+    s.events
+        .create_event(&event, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let ann = registration(event.id, "ann@example.org");
     seat(&s, &ann).await;
     let queued = queue(&s, &registration(event.id, "queued@example.org")).await;
@@ -696,7 +761,10 @@ async fn a_registration_checks_in_once(s: Stores) {
         }
     };
     let first_scan = now();
-    let checked_in = scan(ann.id, event.id, first_scan).await.unwrap();
+    let checked_in = scan(ann.id, event.id, first_scan)
+        .await
+        .unwrap()
+        .unpublished();
     assert_eq!(checked_in.status, RegistrationStatus::CheckedIn);
     assert_eq!(checked_in.checked_in_at, Some(first_scan));
     assert_eq!(checked_in.full_name, "Ann Lee");
@@ -720,7 +788,8 @@ async fn a_registration_checks_in_once(s: Stores) {
     s.registrations
         .cancel(queued.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert!(matches!(
         scan(queued.id, event.id, now()).await,
         Err(StoreError::Refused(Refusal::Cancelled))
@@ -736,12 +805,14 @@ async fn a_ticket_is_recorded_once(s: Stores) {
         .registrations
         .record_ticket(&ann, "EVR1.first", &[])
         .await
-        .unwrap());
+        .unwrap()
+        .unpublished());
     assert!(!s
         .registrations
         .record_ticket(&ann, "EVR1.second", &[])
         .await
-        .unwrap());
+        .unwrap()
+        .unpublished());
     assert_eq!(
         s.registrations.ticket(ann.id).await.unwrap().as_deref(),
         Some("EVR1.first")
@@ -751,12 +822,14 @@ async fn a_ticket_is_recorded_once(s: Stores) {
     s.registrations
         .cancel(gone.id, now(), &free_release())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert!(
         !s.registrations
             .record_ticket(&gone, "EVR1.x", &[])
             .await
-            .unwrap(),
+            .unwrap()
+            .unpublished(),
         "a cancelled registration gets no ticket"
     );
 }
@@ -767,7 +840,11 @@ async fn registrations_list_by_event_with_filter_and_cursor(s: Stores) {
         max_capacity: 3,
         ..event
     };
-    s.events.create_event(&event, &[]).await.unwrap();
+    s.events
+        .create_event(&event, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let other = published_event(&s, 5).await;
     seat(&s, &registration(other.id, "elsewhere@example.org")).await;
     let base = now();
@@ -899,7 +976,11 @@ async fn a_cancelled_events_registrations_change_no_more(s: Stores) {
         price_cents: 1500,
         ..event_with_waitlist(EventStatus::Published)
     };
-    s.events.create_event(&open, &[]).await.unwrap();
+    s.events
+        .create_event(&open, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let ann = registration(open.id, "ann@example.org");
     seat(&s, &ann).await;
     let held = Registration {
@@ -912,7 +993,8 @@ async fn a_cancelled_events_registrations_change_no_more(s: Stores) {
     s.events
         .update_event(&open.cancelled().unwrap(), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
 
     let closed = |result: Result<_, StoreError>| {
         matches!(result, Err(StoreError::Refused(Refusal::EventClosed)))
@@ -943,7 +1025,8 @@ async fn a_cancelled_events_registrations_change_no_more(s: Stores) {
         .registrations
         .record_ticket(&ann, "EVR1.late", &[])
         .await
-        .unwrap());
+        .unwrap()
+        .unpublished());
     assert_eq!(s.registrations.ticket(ann.id).await.unwrap(), None);
     assert_eq!(
         s.registrations
@@ -959,7 +1042,8 @@ async fn a_cancelled_events_registrations_change_no_more(s: Stores) {
         .expire_hold(held.id, now(), &evreg::domain::Promotion::Confirm)
         .await
         .unwrap()
-        .expect("released");
+        .expect("released")
+        .unpublished();
     assert_eq!(expired.promoted, None);
     assert_eq!(
         status_of(&s, queued.id).await,
@@ -975,11 +1059,12 @@ async fn a_cancelled_events_registrations_change_no_more(s: Stores) {
         refunded_cents: 0,
         refund_ids: Vec::new(),
     };
-    let (outcome, _) = s
+    let outcome = s
         .payment_records
         .record_payment(held.id, &payment, now())
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     assert!(
         matches!(outcome, evreg::domain::PaymentOutcome::Late(_)),
         "{outcome:?}"
@@ -1010,7 +1095,8 @@ async fn dynamodb_registrations_from_before_versions_are_still_replaced() {
         .registrations
         .cancel(ann.id, now(), &free_release())
         .await
-        .expect("cancelled");
+        .expect("cancelled")
+        .unpublished();
     assert_eq!(cancellation.cancelled.status, RegistrationStatus::Cancelled);
     assert_eq!(s.events.confirmed_count(event.id).await.unwrap(), 0);
 }

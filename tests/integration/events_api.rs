@@ -37,12 +37,13 @@ fn registration(event_id: EventId) -> Registration {
 
 async fn capacity_is_never_lowered_below_the_seats_taken(s: Stores) {
     let ev = event("Capacity", 5);
-    s.events.create_event(&ev, &[]).await.unwrap();
+    s.events.create_event(&ev, &[]).await.unwrap().unpublished();
     for _ in 0..3 {
         s.registrations
             .register(&registration(ev.id), &[])
             .await
-            .unwrap();
+            .unwrap()
+            .unpublished();
     }
     let lower = Event {
         max_capacity: 2,
@@ -57,7 +58,11 @@ async fn capacity_is_never_lowered_below_the_seats_taken(s: Stores) {
         name: "Renamed".into(),
         ..ev.clone()
     };
-    s.events.update_event(&exact, &[]).await.unwrap();
+    s.events
+        .update_event(&exact, &[])
+        .await
+        .unwrap()
+        .unpublished();
     assert_eq!(
         s.events.event(ev.id).await.unwrap().unwrap().name,
         "Renamed"
@@ -80,8 +85,8 @@ async fn capacity_is_never_lowered_below_the_seats_taken(s: Stores) {
 
 async fn a_slug_change_swaps_the_guard(s: Stores) {
     let (a, b) = (event("A", 1), event("B", 1));
-    s.events.create_event(&a, &[]).await.unwrap();
-    s.events.create_event(&b, &[]).await.unwrap();
+    s.events.create_event(&a, &[]).await.unwrap().unpublished();
+    s.events.create_event(&b, &[]).await.unwrap().unpublished();
     let taken = Event {
         slug: b.slug.clone(),
         ..a.clone()
@@ -94,13 +99,21 @@ async fn a_slug_change_swaps_the_guard(s: Stores) {
         slug: format!("{}-moved", a.slug),
         ..a.clone()
     };
-    s.events.update_event(&moved, &[]).await.unwrap();
+    s.events
+        .update_event(&moved, &[])
+        .await
+        .unwrap()
+        .unpublished();
     // The old slug is free again: another event may take it.
     let reuse = Event {
         slug: a.slug.clone(),
         ..event("C", 1)
     };
-    s.events.create_event(&reuse, &[]).await.unwrap();
+    s.events
+        .create_event(&reuse, &[])
+        .await
+        .unwrap()
+        .unpublished();
     let clash = Event {
         slug: moved.slug.clone(),
         ..event("D", 1)
@@ -359,7 +372,12 @@ async fn a_cancelled_event_mails_every_registrant_in_pages(app: TestApp) {
     let mut emails = Vec::new();
     for _ in 0..120 {
         let r = registration(id);
-        app.ctx.registrations.register(&r, &[]).await.unwrap();
+        app.ctx
+            .registrations
+            .register(&r, &[])
+            .await
+            .unwrap()
+            .unpublished();
         emails.push(r.email);
     }
     let delete = |token: &str| {

@@ -106,7 +106,7 @@ async fn organizer_event(api: &dyn Api, answers: &Answers) -> (String, EventId) 
 async fn settle_through_faults(app: &AwsApp) {
     let later = AppContext {
         clock: Arc::new(LaterClock(
-            evreg::app::SWEEP_GRACE + time::Duration::seconds(1),
+            evreg::handlers::schedules::outbox_sweeper::SWEEP_GRACE + time::Duration::seconds(1),
         )),
         ..(*app.ctx).clone()
     };
@@ -116,7 +116,9 @@ async fn settle_through_faults(app: &AwsApp) {
             let mapping = app.mapping(spec.worker).await.with_immediate_retries();
             handled += mapping.drain().await;
         }
-        let swept = later.sweep_outbox().await.unwrap_or(1);
+        let swept = evreg::handlers::schedules::outbox_sweeper::run(&later)
+            .await
+            .unwrap_or(1);
         if handled == 0 && swept == 0 {
             return;
         }

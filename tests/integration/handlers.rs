@@ -20,7 +20,7 @@ async fn invoke(ctx: &AppContext, event: &Value) -> Reply {
     let request = lambda_http::request::from_str(&event.to_string()).expect("API Gateway v2 event");
     let method = request.method().clone();
     let (route, _) = match_route(&method, request.uri().path()).expect("fixture names a route");
-    reply_of(route.handle(ctx, request).await)
+    reply_of(evreg::handlers::entrance::serve(route, ctx, request).await)
 }
 
 fn with_token(mut event: Value, token: &str) -> Value {

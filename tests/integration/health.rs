@@ -86,7 +86,8 @@ async fn a_lagging_outbox_is_degraded(app: TestApp) {
         .users
         .create_user(&user, std::slice::from_ref(&envelope))
         .await
-        .expect("a write whose publish never happened");
+        .expect("a write whose publish never happened")
+        .unpublished();
 
     // Nothing sweeps the outbox here (the sweeper is a schedule, or the dev server's task).
     let reply = app.api.get("/health?deep=1", Some(&admin)).await;

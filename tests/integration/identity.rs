@@ -38,7 +38,12 @@ async fn stored_user(stores: &Stores) -> User {
         password_hash: "old hash".into(),
         ..fixtures::user(&fixtures::unique_email("id"))
     };
-    stores.users.create_user(&user, &[]).await.unwrap();
+    stores
+        .users
+        .create_user(&user, &[])
+        .await
+        .unwrap()
+        .unpublished();
     user
 }
 
@@ -168,7 +173,8 @@ async fn a_reset_token_works_once_and_ends_every_session(stores: Stores) {
         .identity
         .create_password_reset(&token, user.id, now() + Duration::hours(1), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
 
     let reset = stores
         .identity
@@ -194,7 +200,8 @@ async fn a_reset_token_works_once_and_ends_every_session(stores: Stores) {
         .identity
         .create_password_reset(&expired, user.id, now() - Duration::seconds(1), &[])
         .await
-        .unwrap();
+        .unwrap()
+        .unpublished();
     let late = stores
         .identity
         .reset_password(&expired, "late", now())

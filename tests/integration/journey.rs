@@ -13,6 +13,7 @@ use evreg::adapters::embedded::bus::{sqs_record, Delivery};
 use evreg::domain::{DomainEvent, Envelope, EventId, RegistrationId};
 use evreg::handlers::workers::Worker;
 use evreg::ports::{Bus, BusError, Mail, MailError, Mailer};
+use evreg::runtime::dev_server::Site;
 use evreg::tickets::{verify_ticket, TicketPublicKey};
 use evreg::AppContext;
 use evreg_tests::api::{create_event, new_organizer, Api, ApiRequest, LambdaApi};
@@ -390,10 +391,17 @@ async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
     // Nothing reached the queues; the sweeper, once the grace period is over, delivers it.
     assert_eq!(app.mapping(Worker::Tickets).await.drain().await, 0);
     let later = AppContext {
-        clock: Arc::new(LaterClock(evreg::app::SWEEP_GRACE + Duration::seconds(1))),
+        clock: Arc::new(LaterClock(
+            evreg::handlers::schedules::outbox_sweeper::SWEEP_GRACE + Duration::seconds(1),
+        )),
         ..(*app.ctx).clone()
     };
-    assert!(later.sweep_outbox().await.unwrap() >= 1);
+    assert!(
+        evreg::handlers::schedules::outbox_sweeper::run(&later)
+            .await
+            .unwrap()
+            >= 1
+    );
     assert!(app.ctx.outbox.unpublished(100).await.unwrap().is_empty());
 
     assert_eq!(app.mapping(Worker::Tickets).await.drain().await, 1);
@@ -410,7 +418,7 @@ async fn aws_mode_the_sweeper_delivers_what_a_failed_publish_left() {
 async fn embedded_mode_the_ticket_and_the_mail_land_in_local_files() {
     let files = apps::scratch_dir("journey");
     let app = apps::embedded_in(files.clone());
-    let (api, server) = apps::serve_over_http(app.site()).await;
+    let (api, server) = apps::serve_over_http(Site::from(&app)).await;
     let (organizer, event_id) = published_event(api.as_ref()).await;
     let email = unique_email("local");
     let (registration_id, token) = register(api.as_ref(), event_id, &email, "Lou Local").await;

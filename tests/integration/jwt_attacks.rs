@@ -127,7 +127,11 @@ async fn new_user(ctx: &AppContext, role: Role) -> User {
         active: true,
         created_at: OffsetDateTime::now_utc(),
     };
-    ctx.users.create_user(&user, &[]).await.expect("user");
+    ctx.users
+        .create_user(&user, &[])
+        .await
+        .expect("user")
+        .unpublished();
     user
 }
 

@@ -18,6 +18,7 @@ use std::time::Duration;
 use evreg::domain::{DomainEvent, NewRegistration};
 use evreg::handlers::common::attendee_page::form_subject;
 use evreg::handlers::routes::ROUTES;
+use evreg::handlers::schedules::SCHEDULES;
 use evreg::handlers::workers::WORKERS;
 use evreg::http::form::FormTokens;
 use evreg::secrets::Secrets;
@@ -855,7 +856,7 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
         clock: Arc::new(LaterClock(-time::Duration::hours(2))),
         ..(*stack.ctx).clone()
     };
-    let lapsed = evreg::handlers::common::seats::register(
+    let lapsed = evreg::services::registrations::register(
         &two_hours_ago,
         paid_event_id.parse().unwrap(),
         NewRegistration {
@@ -1239,7 +1240,7 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
     // ---- the sweeper: a write whose publish failed, older than the grace period
     let stale = AppContext {
         clock: Arc::new(LaterClock(
-            -(evreg::app::SWEEP_GRACE + time::Duration::seconds(5)),
+            -(evreg::handlers::schedules::outbox_sweeper::SWEEP_GRACE + time::Duration::seconds(5)),
         )),
         ..(*stack.ctx).clone()
     };
@@ -1256,7 +1257,8 @@ async fn every_function_answers_its_events_through_the_lambda_runtime() {
             std::slice::from_ref(&envelope),
         )
         .await
-        .expect("a write whose publish never happened");
+        .expect("a write whose publish never happened")
+        .unpublished();
     let swept = stack
         .function("outbox-sweeper")
         .call(&fixture("schedule-outbox-sweeper", &[]))
@@ -1310,20 +1312,16 @@ async fn a_start_without_its_secrets_reports_an_init_error() {
     function.stop().await;
 }
 
-/// What each function's init reads (`evreg::runtime::needs`), by binary.
-fn needs_of(binary: &str) -> evreg::runtime::needs::Needs {
-    use evreg::runtime::needs::{route_needs, worker_needs, HOLDS_EXPIRER_NEEDS, SWEEPER_NEEDS};
-    if let Some(spec) = ROUTES.iter().find(|r| r.binary == binary) {
-        return route_needs(spec.route);
-    }
-    if let Some(spec) = WORKERS.iter().find(|w| w.binary == binary) {
-        return worker_needs(spec.worker);
-    }
-    match binary {
-        "outbox-sweeper" => SWEEPER_NEEDS,
-        "holds-expirer" => HOLDS_EXPIRER_NEEDS,
-        other => panic!("{other}: a function that is no route, worker or known schedule"),
-    }
+/// What each function's init reads (the `needs` column of its table), by binary.
+fn needs_of(binary: &str) -> evreg::handlers::declare::Needs {
+    let routes = ROUTES.iter().map(|r| (r.binary, r.needs));
+    let workers = WORKERS.iter().map(|w| (w.binary, w.needs));
+    let schedules = SCHEDULES.iter().map(|s| (s.binary, s.needs));
+    routes
+        .chain(workers)
+        .chain(schedules)
+        .find_map(|(name, needs)| (name == binary).then_some(needs))
+        .unwrap_or_else(|| panic!("{binary}: a function that is no route, worker or schedule"))
 }
 
 /// `(policy name, the `!Ref` it names, if any)` for each of a function's policy templates.
@@ -1361,7 +1359,7 @@ fn policies_of(function: &serde_yaml_ng::Value) -> Vec<(String, Option<String>)>
 /// reads a secret (route functions may fetch the key ring for a bearer token).
 #[test]
 fn every_functions_init_is_allowed_by_its_template_policies() {
-    use evreg::runtime::needs::Warm;
+    use evreg::handlers::declare::Warm;
     let template = provision::template();
     let resources = template["Resources"].as_mapping().expect("Resources");
     let mut checked = 0;
@@ -1396,30 +1394,5 @@ fn every_functions_init_is_allowed_by_its_template_policies() {
         }
         checked += 1;
     }
-    assert_eq!(checked, ROUTES.len() + WORKERS.len() + 2);
-}
-
-/// Each worker's Lambda names its worker (whose row of `needs` its init follows) and calls
-/// that worker's handler.
-#[test]
-fn every_worker_binary_runs_its_own_worker() {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/src/bin"));
-    for spec in WORKERS {
-        let main: String = std::fs::read_to_string(dir.join(format!("{}.rs", spec.binary)))
-            .expect("a binary per worker")
-            .split_whitespace()
-            .collect();
-        let handler = spec.binary.trim_start_matches("worker-");
-        assert!(
-            main.contains(&format!("run_worker(Worker::{:?},", spec.worker)),
-            "{} must run_worker(Worker::{:?}, …)",
-            spec.binary,
-            spec.worker
-        );
-        assert!(
-            main.contains(&format!("{handler}::handle(")),
-            "{} must call {handler}::handle",
-            spec.binary
-        );
-    }
+    assert_eq!(checked, ROUTES.len() + WORKERS.len() + SCHEDULES.len());
 }

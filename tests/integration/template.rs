@@ -12,6 +12,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use evreg::domain::{Envelope, NewEvent, NewRegistration};
 use evreg::handlers::routes::{match_route, ROUTES};
+use evreg::handlers::schedules::SCHEDULES;
 use evreg::handlers::workers::WORKERS;
 use evreg_tests::provision::{self, Provisioned};
 use lambda_http::request::RequestContext;
@@ -51,29 +52,39 @@ fn template_functions_are_the_lambda_binaries() {
     assert_eq!(provision::function_binaries(), binaries);
 }
 
-/// Each route's Lambda authorizes under its own row of the route table: its `main` names the
-/// route whose binary it is, and calls that route's handler.
+/// Each Lambda binary is the one line of its table that names its handler module — a
+/// route's, a worker's or a schedule's — so it runs that row (its access rule, its needs)
+/// with that handler and no other.
 #[test]
-fn every_route_binary_runs_its_own_route() {
+fn every_binary_is_one_line_naming_its_own_handler() {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/src/bin"));
-    for spec in ROUTES {
-        let main: String = std::fs::read_to_string(dir.join(format!("{}.rs", spec.binary)))
-            .expect("a binary per route")
-            .split_whitespace()
-            .collect();
-        let handler = spec.binary.replace('-', "_");
-        assert!(
-            main.contains(&format!("run_route(Route::{:?},", spec.route)),
-            "{} must run_route(Route::{:?}, …)",
+    let routes = ROUTES
+        .iter()
+        .map(|spec| (spec.binary, "route_function", spec.binary.replace('-', "_")));
+    let workers = WORKERS.iter().map(|spec| {
+        let module = spec.binary.trim_start_matches("worker-").to_owned();
+        (spec.binary, "worker_function", module)
+    });
+    let schedules = SCHEDULES.iter().map(|spec| {
+        (
             spec.binary,
-            spec.route
-        );
-        assert!(
-            main.contains(&format!("{handler}::handle(")),
-            "{} must call {handler}::handle",
-            spec.binary
-        );
+            "schedule_function",
+            spec.binary.replace('-', "_"),
+        )
+    });
+    let mut checked = 0;
+    for (binary, table, module) in routes.chain(workers).chain(schedules) {
+        let source = std::fs::read_to_string(dir.join(format!("{binary}.rs")))
+            .unwrap_or_else(|e| panic!("{binary}.rs: {e}"));
+        let code: Vec<&str> = source
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("//"))
+            .collect();
+        assert_eq!(code, [format!("evreg::{table}!({module});")], "{binary}.rs");
+        checked += 1;
     }
+    assert_eq!(checked, provision::function_binaries().len());
 }
 
 /// `sam build` runs the Makefile's `build-<LogicalId>` for every function (`BuildMethod:
@@ -489,11 +500,11 @@ fn template_throttling_is_the_route_tables() {
         .collect();
     let expected: BTreeMap<String, String> = ROUTES
         .iter()
-        .filter(|spec| spec.route.throttle() != Throttle::Api)
+        .filter(|spec| spec.throttle != Throttle::Api)
         .map(|spec| {
             (
                 format!("{} {}", spec.method, spec.path),
-                prefix(spec.route.throttle()).to_owned(),
+                prefix(spec.throttle).to_owned(),
             )
         })
         .collect();

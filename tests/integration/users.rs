@@ -5,7 +5,7 @@ use std::process::Command;
 
 use evreg::adapters::embedded::SqliteStore;
 use evreg::domain::Role;
-use evreg::runtime::dev_server::{Embedded, EmbeddedConfig};
+use evreg::runtime::embedded::{Embedded, EmbeddedConfig};
 use evreg::secrets::Secrets;
 use evreg_tests::api::{Api, LambdaApi};
 use evreg_tests::apps::{scratch_dir, AwsApp, TestApp, FAST_QUEUES, TEST_PUBLIC_URL};
@@ -364,7 +364,12 @@ mod store {
                 .replace_nanosecond(0)
                 .expect("time"),
         };
-        stores.users.create_user(&user, &[]).await.expect("user");
+        stores
+            .users
+            .create_user(&user, &[])
+            .await
+            .expect("user")
+            .unpublished();
         user
     }
 

@@ -218,7 +218,7 @@ impl Api for LambdaApi {
             .expect("a valid API Gateway v2 event");
         let bare_path = request.path.split('?').next().unwrap_or_default();
         let (route, _) = match_route(&request.method, bare_path).expect("known route");
-        reply_of(route.handle(&self.ctx, lambda_request).await)
+        reply_of(evreg::handlers::entrance::serve(route, &self.ctx, lambda_request).await)
     }
 }
 
@@ -312,7 +312,11 @@ pub async fn new_admin(ctx: &AppContext) -> (evreg::domain::UserId, String) {
         role: evreg::domain::Role::Admin,
         ..crate::fixtures::user(&crate::fixtures::unique_email("admin"))
     };
-    ctx.users.create_user(&admin, &[]).await.expect("admin");
+    ctx.users
+        .create_user(&admin, &[])
+        .await
+        .expect("admin")
+        .unpublished();
     let token = ctx
         .tokens
         .issue(admin.id, admin.role, crate::fixtures::now())

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use evreg::adapters::embedded::{QueueSettings, SqliteStore};
 use evreg::domain::RegistrationId;
-use evreg::runtime::dev_server::{Embedded, EmbeddedConfig, Site};
+use evreg::runtime::dev_server::Site;
+use evreg::runtime::embedded::{Embedded, EmbeddedConfig};
 use evreg::runtime::lambda::{aws_context, AwsResources};
 use evreg::secrets::Secrets;
 use evreg::AppContext;
@@ -209,7 +210,7 @@ type Server = tokio::task::JoinHandle<Result<(), evreg::ports::BoxError>>;
 /// The embedded app served by the dev server's own `serve` on a free 127.0.0.1 port.
 pub async fn embedded_over_http() -> (Embedded, Arc<dyn Api>, Server) {
     let app = embedded();
-    let (api, server) = serve_over_http(app.site()).await;
+    let (api, server) = serve_over_http(Site::from(&app)).await;
     (app, api, server)
 }
 
@@ -268,7 +269,7 @@ impl TestApp {
         let files = scratch_dir(label);
         let secrets = Secrets::generate();
         let app = embedded_with(files.clone(), &secrets);
-        let (api, server) = serve_over_http(app.site()).await;
+        let (api, server) = serve_over_http(Site::from(&app)).await;
         Self {
             api,
             ctx: app.ctx.clone(),

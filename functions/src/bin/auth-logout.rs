@@ -1,11 +1,3 @@
-//! Lambda for the route served by `evreg::handlers::routes::auth_logout`.
+//! Lambda for `POST /auth/logout` (`evreg::handlers::routes::auth_logout`).
 
-use evreg::handlers::routes::{auth_logout, Route};
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    evreg::runtime::lambda::run_route(Route::AuthLogout, |ctx, req, _caller| async move {
-        auth_logout::handle(&ctx, req).await
-    })
-    .await
-}
+evreg::route_function!(auth_logout);

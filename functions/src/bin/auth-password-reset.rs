@@ -1,11 +1,3 @@
-//! Lambda for the route served by `evreg::handlers::routes::auth_password_reset`.
+//! Lambda for `POST /auth/password-reset` (`evreg::handlers::routes::auth_password_reset`).
 
-use evreg::handlers::routes::{auth_password_reset, Route};
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    evreg::runtime::lambda::run_route(Route::AuthPasswordReset, |ctx, req, _caller| async move {
-        auth_password_reset::handle(&ctx, req).await
-    })
-    .await
-}
+evreg::route_function!(auth_password_reset);

@@ -1,11 +1,3 @@
-//! Lambda for the route served by `evreg::handlers::routes::auth_signup`.
+//! Lambda for `POST /auth/signup` (`evreg::handlers::routes::auth_signup`).
 
-use evreg::handlers::routes::{auth_signup, Route};
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    evreg::runtime::lambda::run_route(Route::AuthSignup, |ctx, req, _caller| async move {
-        auth_signup::handle(&ctx, req).await
-    })
-    .await
-}
+evreg::route_function!(auth_signup);

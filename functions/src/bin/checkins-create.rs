@@ -1,11 +1,3 @@
-//! Lambda for the route served by `evreg::handlers::routes::checkins_create`.
+//! Lambda for `POST /checkins` (`evreg::handlers::routes::checkins_create`).
 
-use evreg::handlers::routes::{checkins_create, Route};
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    evreg::runtime::lambda::run_route(Route::CheckinsCreate, |ctx, req, caller| async move {
-        checkins_create::handle(&ctx, req, caller).await
-    })
-    .await
-}
+evreg::route_function!(checkins_create);

@@ -1,11 +1,3 @@
-//! Lambda for the route served by `evreg::handlers::routes::events_report`.
+//! Lambda for `GET /events/{id}/report` (`evreg::handlers::routes::events_report`).
 
-use evreg::handlers::routes::{events_report, Route};
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    evreg::runtime::lambda::run_route(Route::EventsReport, |ctx, req, caller| async move {
-        events_report::handle(&ctx, req, caller).await
-    })
-    .await
-}
+evreg::route_function!(events_report);

@@ -1,7 +1,4 @@
-//! Scheduled Lambda (every minute): releases every seat held for payment whose time ran out
+//! Scheduled Lambda (every minute): releases lapsed holds on time
 //! (`evreg::handlers::schedules::holds_expirer`).
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    evreg::runtime::lambda::run_holds_expirer().await
-}
+evreg::schedule_function!(holds_expirer);

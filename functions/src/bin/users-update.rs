@@ -1,11 +1,3 @@
-//! Lambda for the route served by `evreg::handlers::routes::users_update`.
+//! Lambda for `PATCH /users/{id}` (`evreg::handlers::routes::users_update`).
 
-use evreg::handlers::routes::{users_update, Route};
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    evreg::runtime::lambda::run_route(Route::UsersUpdate, |ctx, req, caller| async move {
-        users_update::handle(&ctx, req, caller).await
-    })
-    .await
-}
+evreg::route_function!(users_update);

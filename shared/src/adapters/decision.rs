@@ -29,18 +29,19 @@ pub(crate) fn checkout_recorded(
 }
 
 /// What `payment` at `at` does to `registration` of an `open` (or closed) event
-/// (`Registration::settle`); answers the outcome with the outbox written.
+/// (`Registration::settle`), written with the outbox it calls for
+/// ([`PaymentOutcome::events`]); answers the outcome.
 pub(crate) fn settlement(
     registration: &Registration,
     open: bool,
     payment: &Payment,
     at: OffsetDateTime,
-) -> Decision<(PaymentOutcome, Vec<Envelope>)> {
-    let (outcome, outbox) = registration.settle(payment, open, at);
+) -> Decision<PaymentOutcome> {
+    let outcome = registration.settle(payment, open, at);
     let change = outcome
         .registration()
-        .map(|after| (after.clone(), outbox.clone()));
-    (change, (outcome, outbox))
+        .map(|after| (after.clone(), outcome.events(payment, at)));
+    (change, outcome)
 }
 
 /// `registration` with `refund` recorded, written with `outbox`; answers whether it was

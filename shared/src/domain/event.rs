@@ -4,13 +4,13 @@
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use super::error::{DomainError, Refusal, Violations};
 use super::ids::{EventId, UserId};
 use super::payment::{
-    RefundPolicy, DEFAULT_OFFER_WINDOW_MINUTES, DEFAULT_PAYMENT_WINDOW_MINUTES, MAX_PRICE_CENTS,
-    OFFER_WINDOW_MINUTES, PAYMENT_WINDOW_MINUTES, REFUND_HOURS,
+    Hold, Promotion, RefundPolicy, DEFAULT_OFFER_WINDOW_MINUTES, DEFAULT_PAYMENT_WINDOW_MINUTES,
+    MAX_PRICE_CENTS, OFFER_WINDOW_MINUTES, PAYMENT_WINDOW_MINUTES, REFUND_HOURS,
 };
 use super::validate::{is_iso4217_currency, is_present_text};
 
@@ -153,6 +153,44 @@ fn default_status() -> EventStatus {
 pub const DEFAULT_DURATION: time::Duration = time::Duration::days(1);
 
 impl Event {
+    /// Whether a seat costs money.
+    pub fn is_paid(&self) -> bool {
+        self.price_cents > 0
+    }
+
+    /// The hold of a new paid registration made at `now`; `None` on a free event.
+    pub fn hold_at(&self, now: OffsetDateTime) -> Option<Hold> {
+        self.is_paid().then(|| Hold {
+            expires_at: now + Duration::minutes(i64::from(self.payment_window_minutes)),
+            amount_cents: self.price_cents,
+            currency: self.currency.clone(),
+            offer: false,
+            checkout_id: None,
+            checkout_url: None,
+        })
+    }
+
+    /// How a seat released at `now` passes to the head of the waitlist.
+    pub fn promotion_at(&self, now: OffsetDateTime) -> Promotion {
+        if self.is_paid() {
+            Promotion::Offer {
+                expires_at: now + Duration::minutes(i64::from(self.offer_window_minutes)),
+                amount_cents: self.price_cents,
+                currency: self.currency.clone(),
+            }
+        } else {
+            Promotion::Confirm
+        }
+    }
+
+    /// Whether a paid registration cancelled at `now` is refunded: within the refund
+    /// policy, or always when an ADMIN cancels.
+    pub fn refunds_at(&self, now: OffsetDateTime, by_admin: bool) -> bool {
+        let deadline =
+            self.date - Duration::hours(i64::from(self.refund_policy.until_hours_before_start));
+        by_admin || now <= deadline
+    }
+
     /// When the event is over: its `end_date`, or a day after it starts when it has none.
     pub fn ends_at(&self) -> OffsetDateTime {
         self.end_date.unwrap_or(self.date + DEFAULT_DURATION)
@@ -568,5 +606,44 @@ mod tests {
             ..with_end
         };
         assert_eq!(open_ended.ends_at(), datetime!(2027-03-02 18:00 UTC));
+    }
+}
+
+#[cfg(test)]
+mod money_tests {
+    use super::*;
+    use crate::domain::fixtures::event;
+    use time::macros::datetime;
+
+    #[test]
+    fn free_events_hold_nothing_and_promote_at_once() {
+        let free = event(0);
+        let now = datetime!(2027-02-01 12:00 UTC);
+        assert_eq!(free.hold_at(now), None);
+        assert_eq!(free.promotion_at(now), Promotion::Confirm);
+        assert_eq!(Promotion::Confirm.hold(), None);
+    }
+
+    #[test]
+    fn paid_events_hold_for_the_payment_window_and_offer_for_the_offer_window() {
+        let paid = event(1500);
+        let now = datetime!(2027-02-01 12:00 UTC);
+        let hold = paid.hold_at(now).unwrap();
+        assert_eq!(hold.expires_at, datetime!(2027-02-01 12:30 UTC));
+        assert_eq!((hold.amount_cents, hold.currency.as_str()), (1500, "EUR"));
+        assert!(!hold.offer);
+        let offer = paid.promotion_at(now).hold().unwrap();
+        assert_eq!(offer.expires_at, datetime!(2027-02-02 0:00 UTC));
+        assert!(offer.offer);
+    }
+
+    #[test]
+    fn refunds_follow_the_policy_unless_an_admin_cancels() {
+        let paid = event(1500);
+        let just_in_time = datetime!(2027-02-28 18:00 UTC);
+        let too_late = datetime!(2027-02-28 18:00:01 UTC);
+        assert!(paid.refunds_at(just_in_time, false));
+        assert!(!paid.refunds_at(too_late, false));
+        assert!(paid.refunds_at(too_late, true));
     }
 }

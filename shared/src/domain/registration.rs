@@ -6,10 +6,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::domain_event::{DomainEvent, Envelope};
 use super::error::{DomainError, Refusal, Violations};
 use super::ids::{EventId, RegistrationId};
-use super::payment::{Hold, Payment, Promotion, RefundReason};
+use super::payment::{Checkout, Hold, Payment, Promotion, RefundMismatch, RefundRecord};
 use super::validate::{canonical_email, international_phone, is_present_text};
 
 /// Where a registration is in its life (wire names in SCREAMING_SNAKE_CASE).
@@ -255,24 +254,6 @@ impl Registration {
             .map_or(0, |p| p.amount_cents.saturating_sub(p.refunded_cents))
     }
 
-    /// The refund request of this registration's payment, for `reason`; `None` when nothing
-    /// is left to refund.
-    pub fn refund_request(&self, reason: RefundReason, at: OffsetDateTime) -> Option<Envelope> {
-        let payment = self.payment.as_ref()?;
-        let amount_cents = self.refundable_cents();
-        (amount_cents > 0).then(|| {
-            Envelope::new(
-                DomainEvent::RefundRequested {
-                    registration: self.clone(),
-                    amount_cents,
-                    currency: payment.currency.clone(),
-                    reason,
-                },
-                at,
-            )
-        })
-    }
-
     /// This registration with `status`, as a transition writes it.
     pub fn with_status(&self, status: RegistrationStatus) -> Self {
         Self {
@@ -333,15 +314,94 @@ impl Registration {
         }
     }
 
-    /// The domain event that records this registration being made.
-    pub fn made(&self, at: OffsetDateTime) -> Envelope {
-        let registration = self.clone();
-        let event = match self.status {
-            RegistrationStatus::Waitlisted => DomainEvent::RegistrationWaitlisted { registration },
-            RegistrationStatus::PendingPayment => DomainEvent::RegistrationHeld { registration },
-            _ => DomainEvent::RegistrationConfirmed { registration },
-        };
-        Envelope::new(event, at)
+    /// Whether its hold has lapsed at `now`: PENDING_PAYMENT, and `expires_at` at or before
+    /// `now` (to the second, as the stores index it).
+    pub fn hold_lapsed(&self, now: OffsetDateTime) -> bool {
+        self.status == RegistrationStatus::PendingPayment
+            && self
+                .hold
+                .as_ref()
+                .is_some_and(|hold| hold.expires_at.unix_timestamp() <= now.unix_timestamp())
+    }
+
+    /// This held registration with the provider's `checkout` on its hold. Refuses
+    /// ([`Refusal::NotConfirmed`]) one that no longer holds a seat.
+    pub fn with_checkout(&self, checkout: &Checkout) -> Result<Self, Refusal> {
+        let mut hold = self
+            .hold
+            .clone()
+            .filter(|_| self.status == RegistrationStatus::PendingPayment)
+            .ok_or(Refusal::NotConfirmed)?;
+        hold.checkout_id = Some(checkout.id.clone());
+        hold.checkout_url = Some(checkout.url.clone());
+        Ok(Self {
+            hold: Some(hold),
+            ..self.clone()
+        })
+    }
+
+    /// What `payment`, made at `at`, does to this registration of an `open` (PUBLISHED) or
+    /// closed event: a live hold of an open event is confirmed; a lapsed or cancelled hold,
+    /// or any of a closed event, keeps the money on record (to be refunded) — a payment
+    /// never confirms a registration without a seat, nor one of a cancelled event. The
+    /// events it writes are [`PaymentOutcome::events`].
+    pub fn settle(&self, payment: &Payment, open: bool, at: OffsetDateTime) -> PaymentOutcome {
+        if self.payment.is_some() {
+            return PaymentOutcome::AlreadyRecorded;
+        }
+        let live =
+            open && self.status == RegistrationStatus::PendingPayment && !self.hold_lapsed(at);
+        if live {
+            PaymentOutcome::Confirmed(self.paid(payment.clone()))
+        } else {
+            PaymentOutcome::Late(Self {
+                payment: Some(payment.clone()),
+                ..self.clone()
+            })
+        }
+    }
+
+    /// This paid registration with `refund` recorded on its payment; `Ok(None)` when that
+    /// refund was recorded before. Refunds add up with checked arithmetic, never beyond the
+    /// payment.
+    pub fn with_refund(&self, refund: &RefundRecord) -> Result<Option<Self>, RefundMismatch> {
+        let mut payment = self.payment.clone().ok_or(RefundMismatch::Unpaid)?;
+        if payment.refund_ids.contains(&refund.refund_id) {
+            return Ok(None);
+        }
+        payment.refunded_cents = payment
+            .refunded_cents
+            .checked_add(refund.amount_cents)
+            .filter(|total| *total <= payment.amount_cents)
+            .ok_or(RefundMismatch::ExceedsPayment)?;
+        payment.refund_ids.push(refund.refund_id.clone());
+        Ok(Some(Self {
+            payment: Some(payment),
+            ..self.clone()
+        }))
+    }
+}
+
+/// What recording a payment did to the registration it paid for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// The hold was live: the registration is CONFIRMED (outbox: RegistrationConfirmed,
+    /// PaymentReceived).
+    Confirmed(Registration),
+    /// The hold had lapsed or the registration was cancelled: the payment is recorded on
+    /// it and a refund requested (outbox: PaymentReceived, RefundRequested).
+    Late(Registration),
+    /// This registration's payment was recorded before: nothing changed.
+    AlreadyRecorded,
+}
+
+impl PaymentOutcome {
+    /// The registration as it is to be stored, unless nothing changed.
+    pub fn registration(&self) -> Option<&Registration> {
+        match self {
+            Self::Confirmed(registration) | Self::Late(registration) => Some(registration),
+            Self::AlreadyRecorded => None,
+        }
     }
 }
 
@@ -380,58 +440,6 @@ pub struct Release {
     pub promotion: Promotion,
     /// Whether a paid registration is refunded.
     pub refund: bool,
-}
-
-/// The event of a waitlisted registration given a seat: RegistrationPromoted (confirmed)
-/// or WaitlistOffered (a paid seat held for them to pay).
-pub fn promotion_event(promoted: &Registration, at: OffsetDateTime) -> Envelope {
-    let registration = promoted.clone();
-    let event = match promoted.status {
-        RegistrationStatus::PendingPayment => DomainEvent::WaitlistOffered { registration },
-        _ => DomainEvent::RegistrationPromoted { registration },
-    };
-    Envelope::new(event, at)
-}
-
-/// The events of a cancellation: the cancelled registration (with the status it left, so
-/// consumers know which counter it left), the promotion of the waitlisted one that took
-/// its seat (`promoted` as promoted), and a refund request when `refund` and it was paid.
-pub fn cancellation_events(
-    before: &Registration,
-    promoted: Option<&Registration>,
-    refund: bool,
-    at: OffsetDateTime,
-) -> Vec<Envelope> {
-    let cancelled = before.cancelled(at);
-    let mut events = vec![Envelope::new(
-        DomainEvent::RegistrationCancelled {
-            registration: cancelled.clone(),
-            previous: before.status,
-        },
-        at,
-    )];
-    events.extend(promoted.map(|promoted| promotion_event(promoted, at)));
-    if refund {
-        events.extend(cancelled.refund_request(RefundReason::Cancelled, at));
-    }
-    events
-}
-
-/// The events of a hold that lapsed unpaid: HoldExpired (the registration as released) and
-/// the promotion of the waitlisted one that took its seat.
-pub fn expiry_events(
-    before: &Registration,
-    promoted: Option<&Registration>,
-    at: OffsetDateTime,
-) -> Vec<Envelope> {
-    let mut events = vec![Envelope::new(
-        DomainEvent::HoldExpired {
-            registration: before.cancelled(at),
-        },
-        at,
-    )];
-    events.extend(promoted.map(|promoted| promotion_event(promoted, at)));
-    events
 }
 
 #[cfg(test)]
@@ -507,13 +515,6 @@ mod tests {
             reg.with_status(RegistrationStatus::Cancelled).revocation(),
             None
         );
-        // Both ways of cancelling stamp the events' copy too.
-        let events = cancellation_events(&reg, None, false, at);
-        assert!(matches!(&events[0].event,
-            DomainEvent::RegistrationCancelled { registration, .. } if registration.cancelled_at == Some(at)));
-        let lapsed = expiry_events(&reg, None, at);
-        assert!(matches!(&lapsed[0].event,
-            DomainEvent::HoldExpired { registration } if registration.revocation().is_some_and(|r| r.revoked_at == at)));
     }
 
     #[test]
@@ -584,20 +585,6 @@ mod tests {
     }
 
     #[test]
-    fn a_cancellation_with_a_promotion_emits_both_events() {
-        let seat = confirm(request("a@b.co", "A", None)).unwrap();
-        let queued = confirm(request("c@d.co", "C", None)).unwrap().waitlisted();
-        let promoted = queued.promoted(&Promotion::Confirm);
-        let events = cancellation_events(&seat, Some(&promoted), false, OffsetDateTime::UNIX_EPOCH);
-        let types: Vec<_> = events.iter().map(|e| e.kind().as_str()).collect();
-        assert_eq!(types, ["RegistrationCancelled", "RegistrationPromoted"]);
-        let DomainEvent::RegistrationPromoted { registration } = &events[1].event else {
-            panic!("expected a promotion");
-        };
-        assert_eq!(registration.status, RegistrationStatus::Confirmed);
-    }
-
-    #[test]
     fn details_change_name_and_phone_but_never_the_email() {
         let reg = confirm(request("ann@x.org", "Ann", None)).unwrap();
         let change = |json: serde_json::Value| {
@@ -621,5 +608,107 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["email", "full_name", "phone"]);
+    }
+}
+
+#[cfg(test)]
+mod payment_tests {
+    use super::*;
+    use crate::domain::fixtures::{event, held, payment};
+    use crate::domain::RefundReason;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_payment_confirms_a_live_hold_once() {
+        let now = datetime!(2027-02-01 12:00 UTC);
+        let ann = held(&event(1500), now);
+        let in_time = datetime!(2027-02-01 12:29:59 UTC);
+        let outcome = ann.settle(&payment(1500), true, in_time);
+        let PaymentOutcome::Confirmed(paid) = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(paid.status, RegistrationStatus::Confirmed);
+        assert_eq!(paid.hold, None);
+        assert_eq!(
+            paid.settle(&payment(1500), true, in_time),
+            PaymentOutcome::AlreadyRecorded
+        );
+    }
+
+    #[test]
+    fn a_payment_for_a_lapsed_or_cancelled_hold_is_kept_on_record_and_refunded() {
+        let now = datetime!(2027-02-01 12:00 UTC);
+        let ann = held(&event(1500), now);
+        let at_expiry = datetime!(2027-02-01 12:30 UTC);
+        assert!(ann.hold_lapsed(at_expiry));
+        assert!(!ann.hold_lapsed(datetime!(2027-02-01 12:29:59 UTC)));
+        let cancelled = ann.with_status(RegistrationStatus::Cancelled);
+        assert!(!cancelled.hold_lapsed(at_expiry), "only held seats lapse");
+        for (registration, at) in [(&ann, at_expiry), (&cancelled, now)] {
+            let outcome = registration.settle(&payment(1500), true, at);
+            let PaymentOutcome::Late(late) = &outcome else {
+                panic!("{outcome:?}")
+            };
+            assert_eq!(late.status, registration.status, "never confirmed");
+            assert_eq!(late.payment, Some(payment(1500)));
+        }
+    }
+
+    #[test]
+    fn a_checkout_is_recorded_only_on_a_held_seat() {
+        let now = datetime!(2027-02-01 12:00 UTC);
+        let ann = held(&event(1500), now);
+        let checkout = Checkout {
+            id: "cs_1".into(),
+            url: "https://checkout.example/cs_1".into(),
+        };
+        let with = ann.with_checkout(&checkout).unwrap();
+        let hold = with.hold.unwrap();
+        assert_eq!(
+            (hold.checkout_id.as_deref(), hold.checkout_url.as_deref()),
+            (Some("cs_1"), Some("https://checkout.example/cs_1"))
+        );
+        let cancelled = ann.with_status(RegistrationStatus::Cancelled);
+        assert_eq!(
+            cancelled.with_checkout(&checkout),
+            Err(Refusal::NotConfirmed)
+        );
+    }
+
+    #[test]
+    fn refunds_are_recorded_once_each_and_never_beyond_the_payment() {
+        let now = datetime!(2027-02-01 12:00 UTC);
+        let PaymentOutcome::Confirmed(paid) =
+            held(&event(1500), now).settle(&payment(1500), true, now)
+        else {
+            panic!("confirmed")
+        };
+        let refund = |id: &str, amount_cents| RefundRecord {
+            refund_id: id.into(),
+            amount_cents,
+            reason: RefundReason::Cancelled,
+        };
+        let part = paid.with_refund(&refund("re_1", 1000)).unwrap().unwrap();
+        assert_eq!(part.payment.as_ref().unwrap().refunded_cents, 1000);
+        assert_eq!(
+            part.with_refund(&refund("re_1", 1000)),
+            Ok(None),
+            "once per id"
+        );
+        assert_eq!(
+            part.with_refund(&refund("re_2", 501)),
+            Err(RefundMismatch::ExceedsPayment)
+        );
+        assert_eq!(
+            part.with_refund(&refund("re_3", u64::MAX)),
+            Err(RefundMismatch::ExceedsPayment),
+            "no wrapping sum"
+        );
+        assert_eq!(part.refundable_cents(), 500);
+        let unpaid = held(&event(1500), now);
+        assert_eq!(
+            unpaid.with_refund(&refund("re_4", 1)),
+            Err(RefundMismatch::Unpaid)
+        );
     }
 }

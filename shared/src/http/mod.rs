@@ -12,6 +12,9 @@ mod response;
 pub use cursor::CursorSigner;
 pub use problem::{error_chain, ApiError};
 pub use request::{
-    header, json_body, page_limit, path_id, preferred_media_type, present, query_param,
+    header, json_body, page_limit, path, preferred_media_type, present, query_param, DoorFileName,
+    EventSlug, PathParam,
 };
-pub use response::{json, public_body, public_json, ApiResult, SHARED_MAX_AGE_SECONDS};
+pub use response::{
+    into_response, json, public_body, public_json, ApiResult, SHARED_MAX_AGE_SECONDS,
+};

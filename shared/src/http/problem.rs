@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::domain::{DomainError, FieldError, Refusal};
 use crate::ports::WebhookError;
 use crate::ports::{BusError, StoreError};
+use crate::services::ServiceError;
 
 /// Every way a request can fail, each with one status and one stable `code`.
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +289,25 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     chain
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid(error) => error.into(),
+            ServiceError::NotFound(resource) => Self::NotFound(resource),
+            ServiceError::Refused(refusal) => Self::Refused(refusal),
+            ServiceError::CapacityBelowTaken { .. } => Self::Invalid(vec![FieldError {
+                field: "max_capacity",
+                message: error.to_string(),
+            }]),
+            ServiceError::InProgress => Self::RequestInProgress,
+            ServiceError::Busy => Self::Busy,
+            ServiceError::PaymentProviderUnavailable => Self::PaymentProviderUnavailable,
+            ServiceError::Provider(error) => Self::unavailable(error),
+            ServiceError::Store(error) => error.into(),
+        }
+    }
 }
 
 impl From<DomainError> for ApiError {

@@ -15,12 +15,11 @@
 //! - **headers**: API Gateway joins a repeated header's values with commas; `cookies` become
 //!   one `Cookie` header joined with `; `.
 
-use std::str::FromStr;
-
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
+use crate::domain::{EventId, RegistrationId, UserId};
 
 /// The JSON body as `T`: 400 when it is not JSON at all, 422 when it is JSON of the wrong
 /// shape (a missing field, a wrong type), naming the problem. The content type is not
@@ -63,17 +62,65 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
-/// A path parameter that must parse as the id type `I` (an
-/// [`EventId`](crate::domain::EventId), say): anything else names no `resource`, so 404.
-pub fn path_id<I: FromStr>(
-    req: &Request,
-    name: &str,
-    resource: &'static str,
-) -> Result<I, ApiError> {
+/// A route's path parameter, typed: which `{name}` of its path in the route table it is,
+/// and what it names, for the 404 a value that does not parse gets (a malformed id names
+/// nothing). Handlers read it with [`path`].
+pub trait PathParam: Sized {
+    /// Its name in the route table's path templates (`id` of `/events/{id}`).
+    const NAME: &'static str;
+    /// What a value names, for the 404 (`event`: "no such event").
+    const RESOURCE: &'static str;
+    /// The value `raw` holds, if it is one.
+    fn parse(raw: &str) -> Option<Self>;
+}
+
+macro_rules! id_path_param {
+    ($($id:ty => $resource:literal),* $(,)?) => {$(
+        impl PathParam for $id {
+            const NAME: &'static str = "id";
+            const RESOURCE: &'static str = $resource;
+            fn parse(raw: &str) -> Option<Self> {
+                raw.parse().ok()
+            }
+        }
+    )*};
+}
+
+id_path_param!(EventId => "event", RegistrationId => "registration", UserId => "user");
+
+/// `{slug}` of `/e/{slug}`: an event's slug as the public page's URL has it (any text; an
+/// unknown one names no event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSlug(pub String);
+
+impl PathParam for EventSlug {
+    const NAME: &'static str = "slug";
+    const RESOURCE: &'static str = "event";
+    fn parse(raw: &str) -> Option<Self> {
+        Some(Self(raw.to_owned()))
+    }
+}
+
+/// `{file}` of `/door/{file}`: the name of one of the door app's files (any text; an
+/// unknown one names no file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoorFileName(pub String);
+
+impl PathParam for DoorFileName {
+    const NAME: &'static str = "file";
+    const RESOURCE: &'static str = "door app file";
+    fn parse(raw: &str) -> Option<Self> {
+        Some(Self(raw.to_owned()))
+    }
+}
+
+/// The path parameter `P` of this request: 404 naming `P::RESOURCE` when it is missing or
+/// does not parse.
+pub fn path<P: PathParam>(req: &Request) -> Result<P, ApiError> {
     req.path_parameters_ref()
-        .and_then(|params| params.first(name))
-        .and_then(|raw| raw.parse().ok())
-        .ok_or(ApiError::NotFound(resource))
+        .and_then(|params| params.first(P::NAME))
+        .and_then(P::parse)
+        .ok_or(ApiError::NotFound(P::RESOURCE))
 }
 
 /// The `limit` query parameter of a list: `default` when absent, 400 outside 1..=`max`.

@@ -12,6 +12,11 @@ use super::ApiError;
 /// [`ApiError::to_response`] turns into a problem document.
 pub type ApiResult = Result<Response<Body>, ApiError>;
 
+/// A handler's result as the response: an error becomes its problem document.
+pub fn into_response(result: ApiResult) -> Response<Body> {
+    result.unwrap_or_else(|error| error.to_response())
+}
+
 /// `value` as an `application/json` response with `status`.
 pub fn json(status: StatusCode, value: &impl Serialize) -> ApiResult {
     let body = serde_json::to_string(value).map_err(ApiError::internal)?;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreError;
+use super::{Committed, StoreError};
 use crate::domain::{Envelope, Event, EventId};
 
 /// Why an update was refused.
@@ -25,7 +25,11 @@ pub enum UpdateEventError {
 pub trait EventStore: Send + Sync {
     /// Creates `event` with no seat taken, with `outbox`, atomically.
     /// Fails with [`StoreError::SlugTaken`] when another event has its slug.
-    async fn create_event(&self, event: &Event, outbox: &[Envelope]) -> Result<(), StoreError>;
+    async fn create_event(
+        &self,
+        event: &Event,
+        outbox: &[Envelope],
+    ) -> Result<Committed<()>, StoreError>;
 
     /// The event with this id, read strongly consistent.
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError>;
@@ -43,7 +47,7 @@ pub trait EventStore: Send + Sync {
         &self,
         event: &Event,
         outbox: &[Envelope],
-    ) -> Result<(), UpdateEventError>;
+    ) -> Result<Committed<()>, UpdateEventError>;
 
     /// Seats taken (confirmed or checked in) as the write side's counter holds them.
     /// Fails with [`StoreError::EventNotFound`].

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{Committed, StoreError};
 use crate::domain::{Envelope, UserId};
 
 /// A refresh token as stored: its hash, its family (one login's chain of rotations) and
@@ -87,7 +87,7 @@ pub trait IdentityStore: Send + Sync {
         user_id: UserId,
         expires_at: OffsetDateTime,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError>;
+    ) -> Result<Committed<()>, StoreError>;
     /// Consumes the reset token hashed `token_hash` once, sets the user's password hash and
     /// revokes every refresh-token family of the user, atomically. `None` (nothing changed)
     /// when the token is unknown, expired or used.

@@ -2,9 +2,11 @@
 //! the domain's level, each implemented once per mode (`adapters::aws`,
 //! `adapters::embedded`). Handlers name the port they use (`ctx.registrations.cancel(..)`).
 //!
-//! Every write that changes state takes `outbox: &[Envelope]`, the domain events it
-//! causes, and stores them in the same transaction, so an event exists exactly when its
-//! write committed (the transactional outbox); [`Outbox`] hands them to the [`Bus`].
+//! Every write that changes state stores the domain events it causes in the same
+//! transaction (the transactional outbox: an event exists exactly when its write
+//! committed), taking them as `outbox: &[Envelope]` or deciding them itself, and answers a
+//! [`Committed`] write, whose value only the publish of those events hands out; the
+//! [`Outbox`] is what the sweeper republishes should that publish fail.
 
 mod blobs;
 mod bus;
@@ -29,13 +31,13 @@ pub use events::{EventStore, UpdateEventError};
 pub use idempotency::{Claim, IdempotencyStore};
 pub use identity::{IdentityStore, RefreshToken, Rotation};
 pub use mailer::{Attachment, Mail, MailError, Mailer};
-pub use outbox::Outbox;
+pub use outbox::{Committed, Outbox};
 pub use payment_store::PaymentStore;
 pub use payments::{
     CheckoutRequest, Payments, PaymentsError, WebhookError, WebhookEvent, WebhookKind,
 };
 pub use read_model::{search_key, ListingOrder, ListingQuery, ReadModel};
-pub use registrations::{Cancellation, Promoted, RegistrationStore};
+pub use registrations::{Cancellation, RegistrationStore};
 pub use users::{UserChange, UserStore};
 
 use crate::domain::Refusal;

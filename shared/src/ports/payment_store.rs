@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{Cancellation, StoreError};
+use super::{Cancellation, Committed, StoreError};
 use crate::domain::{
     Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord, Registration,
     RegistrationId,
@@ -22,19 +22,19 @@ pub trait PaymentStore: Send + Sync {
         id: RegistrationId,
         checkout: &Checkout,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError>;
+    ) -> Result<Committed<Registration>, StoreError>;
 
     /// Records `payment` for the registration: CONFIRMED on condition it is
     /// PENDING_PAYMENT and its hold has not lapsed at `at`; otherwise (lapsed, released,
-    /// cancelled) a late payment, refunded. See [`PaymentOutcome`]; the outbox entries
-    /// written come beside it, for the caller to publish. Fails with
+    /// cancelled) a late payment, refunded. See [`PaymentOutcome`] (and
+    /// [`PaymentOutcome::events`] for what it writes to the outbox). Fails with
     /// [`StoreError::RegistrationNotFound`].
     async fn record_payment(
         &self,
         id: RegistrationId,
         payment: &Payment,
         at: OffsetDateTime,
-    ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError>;
+    ) -> Result<Committed<PaymentOutcome>, StoreError>;
 
     /// Up to `limit` holds (PENDING_PAYMENT) lapsed at `now`, soonest lapsed first, read
     /// from the index on expiry.
@@ -55,7 +55,7 @@ pub trait PaymentStore: Send + Sync {
         id: RegistrationId,
         now: OffsetDateTime,
         promotion: &Promotion,
-    ) -> Result<Option<Cancellation>, StoreError>;
+    ) -> Result<Option<Committed<Cancellation>>, StoreError>;
 
     /// Records `refund` of the registration's payment once per refund id, with `outbox`
     /// (RegistrationRefunded): false, and nothing written, when it was recorded before.
@@ -65,5 +65,5 @@ pub trait PaymentStore: Send + Sync {
         id: RegistrationId,
         refund: &RefundRecord,
         outbox: &[Envelope],
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Committed<bool>, StoreError>;
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{Page, StoreError};
+use super::{Committed, Page, StoreError};
 use crate::domain::{
     Envelope, EventId, Promotion, Registration, RegistrationId, RegistrationStatus, Release,
     Revocation,
@@ -18,18 +18,6 @@ pub struct Cancellation {
     /// The waitlisted registration that took the released seat, now CONFIRMED (or
     /// PENDING_PAYMENT with an offer, on a paid event).
     pub promoted: Option<Registration>,
-    /// What was written to the outbox ([`crate::domain::cancellation_events`] or
-    /// [`crate::domain::expiry_events`]), for the caller to publish.
-    pub outbox: Vec<Envelope>,
-}
-
-/// What a promotion did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Promoted {
-    /// The registration, now CONFIRMED (or PENDING_PAYMENT with an offer).
-    pub registration: Registration,
-    /// Its promotion event as written to the outbox, for the caller to publish.
-    pub outbox: Vec<Envelope>,
 }
 
 /// One attendee's place at one event, from registration to the door.
@@ -45,7 +33,7 @@ pub trait RegistrationStore: Send + Sync {
         &self,
         registration: &Registration,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError>;
+    ) -> Result<Committed<()>, StoreError>;
 
     /// Queues `registration` (WAITLISTED) on a published event with its waitlist on that is
     /// full or already has a queue, with `outbox`, atomically: [`StoreError::EventFull`]
@@ -55,7 +43,7 @@ pub trait RegistrationStore: Send + Sync {
         &self,
         registration: &Registration,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError>;
+    ) -> Result<Committed<()>, StoreError>;
 
     /// The registration with this id, read strongly consistent.
     async fn registration(&self, id: RegistrationId) -> Result<Option<Registration>, StoreError>;
@@ -72,17 +60,18 @@ pub trait RegistrationStore: Send + Sync {
         id: RegistrationId,
         at: OffsetDateTime,
         release: &Release,
-    ) -> Result<Cancellation, StoreError>;
+    ) -> Result<Committed<Cancellation>, StoreError>;
 
     /// Gives one free seat of `event_id` to the head of its waitlist as `promotion` says,
-    /// atomically with its promotion event in the outbox (after a capacity raise): `None`
+    /// atomically with its promotion event in the outbox (after a capacity raise); answers
+    /// the registration promoted, now CONFIRMED (or PENDING_PAYMENT with an offer). `None`
     /// when no seat is free or nobody waits. Fails with [`StoreError::Contended`].
     async fn promote(
         &self,
         event_id: EventId,
         promotion: &Promotion,
         at: OffsetDateTime,
-    ) -> Result<Option<Promoted>, StoreError>;
+    ) -> Result<Option<Committed<Registration>>, StoreError>;
 
     /// Replaces the `full_name` and `phone` of a live registration with `updated`'s, with
     /// `outbox` (RegistrationUpdated), atomically; returns it as stored. Fails with
@@ -91,7 +80,7 @@ pub trait RegistrationStore: Send + Sync {
         &self,
         updated: &Registration,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError>;
+    ) -> Result<Committed<Registration>, StoreError>;
 
     /// Records the first scan (at `at`) of a confirmed registration of `event_id`, with
     /// `outbox`, atomically; returns it as checked in. Fails with a [`Refusal`](crate::domain::Refusal)
@@ -103,7 +92,7 @@ pub trait RegistrationStore: Send + Sync {
         event_id: EventId,
         at: OffsetDateTime,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError>;
+    ) -> Result<Committed<Registration>, StoreError>;
 
     /// Stores the ticket (its QR payload) of a confirmed registration once, with `outbox`:
     /// false, and nothing written, when it has one already, holds no seat any more, or its
@@ -113,7 +102,7 @@ pub trait RegistrationStore: Send + Sync {
         registration: &Registration,
         ticket: &str,
         outbox: &[Envelope],
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Committed<bool>, StoreError>;
 
     /// The stored ticket payload of a registration, if issued.
     async fn ticket(&self, id: RegistrationId) -> Result<Option<String>, StoreError>;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Page, StoreError};
+use super::{Committed, Page, StoreError};
 use crate::domain::{Envelope, Role, User, UserId};
 
 /// A change an ADMIN makes to an account; `None` leaves the field as it is.
@@ -19,7 +19,11 @@ pub struct UserChange {
 pub trait UserStore: Send + Sync {
     /// Creates `user` with `outbox`, atomically. Fails with [`StoreError::EmailTaken`] when
     /// the normalized email is in use.
-    async fn create_user(&self, user: &User, outbox: &[Envelope]) -> Result<(), StoreError>;
+    async fn create_user(
+        &self,
+        user: &User,
+        outbox: &[Envelope],
+    ) -> Result<Committed<()>, StoreError>;
 
     /// The account with this id.
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;

@@ -31,7 +31,10 @@ pub async fn create_admin(
         now,
     )];
     match users.create_user(&user, &outbox).await {
-        Ok(()) => Ok(user),
+        Ok(created) => {
+            created.unpublished();
+            Ok(user)
+        }
         Err(StoreError::EmailTaken) => {
             Err(format!("an account with the email {} exists already", user.email).into())
         }

@@ -43,7 +43,7 @@ impl EdgeLimiter {
     /// Takes one request of `route` from `source`: `Err` 429 `rate_limited` with the whole
     /// seconds (at least 1) until one would pass, when its bucket is empty.
     pub fn admit(&self, route: Route, source: IpAddr) -> Result<(), ApiError> {
-        let limiter = match route.throttle() {
+        let limiter = match route.spec().throttle {
             Throttle::Api => &self.api,
             Throttle::Auth => &self.auth,
             Throttle::Registration => &self.registration,

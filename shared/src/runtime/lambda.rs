@@ -1,7 +1,7 @@
 //! Lambda entry points: build the context once per cold start, then serve events.
 //!
-//! A cold start does only what its function declared it needs ([`Needs`], per route and
-//! worker in `runtime::needs`): it reads those secrets from SSM, if any, and meanwhile opens
+//! A cold start does only what its function declared it needs ([`Needs`], a column of the
+//! route, worker and schedule tables): it reads those secrets from SSM, if any, and meanwhile opens
 //! its first DynamoDB connection (a `GetItem` of a key no item has: see
 //! [`open_connection`]), so that the first request does not pay the TLS handshake. The
 //! SNS, S3, SES and CloudFront clients are built when first used.
@@ -26,17 +26,16 @@ use crate::adapters::aws::{
 };
 use crate::app::AppContext;
 use crate::auth::{KeyRing, Passwords, TokenService};
+use crate::handlers::declare::{Needs, Warm};
+use crate::handlers::entrance;
 use crate::handlers::routes::{Caller, Route};
-use crate::handlers::schedules::holds_expirer;
+use crate::handlers::schedules::Schedule;
 use crate::handlers::workers::Worker;
 use crate::http::{ApiError, ApiResult, CursorSigner};
 use crate::ports::{BoxError, Cdn, Payments, SystemClock};
 use crate::runtime::emf::Invocations;
 use crate::runtime::lazy::OnFirstUse;
 use crate::runtime::logging;
-use crate::runtime::needs::{
-    route_needs, worker_needs, Needs, Warm, HOLDS_EXPIRER_NEEDS, SWEEPER_NEEDS,
-};
 use crate::secrets::{PaymentSecrets, Secrets};
 use crate::tickets::AttendeeKeys;
 
@@ -310,13 +309,71 @@ impl Contexts {
     }
 }
 
-/// `main` of a route Lambda:
-/// `run_route(Route::X, |ctx, req, caller| async move { x::handle(&ctx, req, caller).await })`.
-/// Every request goes through [`Route::instrumented`] (its span, its metrics, authorization
+/// The Lambda functions' `main`: `job` on a multi-threaded Tokio runtime, as
+/// `#[tokio::main]` would run it.
+pub fn block_on(
+    job: impl Future<Output = Result<(), lambda_http::Error>>,
+) -> Result<(), lambda_http::Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(job)
+}
+
+/// A route Lambda's whole `main`: `evreg::route_function!(registrations_create);` serves
+/// the route of that handler module ([`crate::handlers::routes::by_module`]) with its
+/// handler, through [`run_route`].
+#[macro_export]
+macro_rules! route_function {
+    ($module:ident) => {
+        fn main() -> Result<(), ::lambda_http::Error> {
+            $crate::runtime::lambda::block_on($crate::runtime::lambda::run_route(
+                $crate::handlers::routes::by_module::$module,
+                |ctx, req, caller| async move {
+                    $crate::handlers::routes::$module::handle(&ctx, req, caller).await
+                },
+            ))
+        }
+    };
+}
+
+/// A worker Lambda's whole `main`: `evreg::worker_function!(email);` runs that worker
+/// ([`crate::handlers::workers::by_module`]) with its handler, through [`run_worker`].
+#[macro_export]
+macro_rules! worker_function {
+    ($module:ident) => {
+        fn main() -> Result<(), ::lambda_http::Error> {
+            $crate::runtime::lambda::block_on($crate::runtime::lambda::run_worker(
+                $crate::handlers::workers::by_module::$module,
+                |ctx, batch| async move {
+                    $crate::handlers::workers::$module::handle(&ctx, batch).await
+                },
+            ))
+        }
+    };
+}
+
+/// A scheduled Lambda's whole `main`: `evreg::schedule_function!(holds_expirer);` runs
+/// that job ([`crate::handlers::schedules::by_module`]) on every invocation, through
+/// [`run_schedule`].
+#[macro_export]
+macro_rules! schedule_function {
+    ($module:ident) => {
+        fn main() -> Result<(), ::lambda_http::Error> {
+            $crate::runtime::lambda::block_on($crate::runtime::lambda::run_schedule(
+                $crate::handlers::schedules::by_module::$module,
+                |ctx| async move { $crate::handlers::schedules::$module::run(&ctx).await },
+            ))
+        }
+    };
+}
+
+/// Serves `route` with `handler` (what [`route_function!`](crate::route_function) writes).
+/// Every request goes through [`entrance::enter`] (its span, its metrics, authorization
 /// under the route's [`Access`](crate::handlers::routes::Access)) exactly as on the dev
 /// server, and its metrics leave as EMF ([`Invocations`]). Taking the handler as a closure
-/// links only that route's code into its binary. The cold start reads what
-/// [`route_needs`] declares for `route`.
+/// links only that route's code into its binary. The cold start reads what the route's
+/// row [`Needs`].
 pub async fn run_route<F, Fut>(route: Route, handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Arc<AppContext>, Request, Caller) -> Fut + Send + Sync + 'static,
@@ -324,7 +381,7 @@ where
 {
     let started = Instant::now();
     logging::init_json();
-    let start = match ColdStart::from_env(route_needs(route), true).await {
+    let start = match ColdStart::from_env(route.spec().needs, true).await {
         Ok(start) => start,
         Err(error) => return Err(init_failed(error).await),
     };
@@ -342,9 +399,10 @@ where
             invocations.begin(&lambda);
             let response = match contexts.for_request(&req).await {
                 Ok(ctx) => {
-                    route
-                        .instrumented(&ctx, req, |req, caller| handler(ctx.clone(), req, caller))
-                        .await
+                    entrance::enter(route, &ctx, req, |req, caller| {
+                        handler(ctx.clone(), req, caller)
+                    })
+                    .await
                 }
                 Err(error) => ApiError::Internal(error).to_response(),
             };
@@ -355,11 +413,11 @@ where
     .await
 }
 
-/// `main` of a worker Lambda fed by an SQS event source mapping with partial batch
-/// responses: `run_worker(Worker::X, |ctx, batch| async move { x::handle(&ctx, batch).await })`.
-/// Every batch goes through [`Worker::instrumented`] (its span and metrics) as on the
-/// embedded bus, and its metrics leave as EMF ([`Invocations`]). The cold start reads what
-/// [`worker_needs`] declares for `worker`.
+/// Runs `worker` with `handler` (what [`worker_function!`](crate::worker_function) writes),
+/// fed by an SQS event source mapping with partial batch responses. Every batch goes
+/// through [`Worker::instrumented`] (its span and metrics) as on the embedded bus, and its
+/// metrics leave as EMF ([`Invocations`]). The cold start reads what the worker's row
+/// [`Needs`].
 pub async fn run_worker<F, Fut>(worker: Worker, handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Arc<AppContext>, SqsEvent) -> Fut + Send + Sync + 'static,
@@ -367,7 +425,7 @@ where
 {
     let started = Instant::now();
     logging::init_json();
-    let ctx = match ColdStart::from_env(worker_needs(worker), false).await {
+    let ctx = match ColdStart::from_env(worker.spec().needs, false).await {
         Ok(start) => start.ctx,
         Err(error) => return Err(init_failed(error).await),
     };
@@ -387,65 +445,45 @@ where
     .await
 }
 
-/// `main` of a scheduled function `function` (an EventBridge schedule, whose event's
-/// content is irrelevant): runs `job` on every invocation, inside a span naming the
-/// function and the invocation, and answers what it returns; its metrics leave as EMF.
-async fn run_scheduled<F, Fut>(
-    function: &'static str,
-    needs: Needs,
-    job: F,
-) -> Result<(), lambda_http::Error>
+/// Runs `schedule`'s `job` on every invocation (what
+/// [`schedule_function!`](crate::schedule_function) writes; an EventBridge schedule, whose
+/// event's content is irrelevant), inside a span naming the function and the invocation,
+/// and answers `{"<counts>": n}` (the row's [`counts`](crate::handlers::schedules::ScheduleSpec::counts));
+/// its metrics leave as EMF. The cold start reads what the job's row [`Needs`].
+pub async fn run_schedule<F, Fut>(schedule: Schedule, job: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Arc<AppContext>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<serde_json::Value, BoxError>> + Send,
+    Fut: Future<Output = Result<usize, BoxError>> + Send,
 {
     let started = Instant::now();
     logging::init_json();
-    let ctx = match ColdStart::from_env(needs, false).await {
+    let spec = schedule.spec();
+    let ctx = match ColdStart::from_env(spec.needs, false).await {
         Ok(start) => start.ctx,
         Err(error) => return Err(init_failed(error).await),
     };
     let job = Arc::new(job);
-    let invocations = Arc::new(Invocations::start(function, started));
+    let invocations = Arc::new(Invocations::start(spec.binary, started));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (ctx, job, invocations) = (ctx.clone(), job.clone(), invocations.clone());
         async move {
             invocations.begin(&event.context);
             let span = tracing::info_span!(
                 "schedule",
-                function,
+                function = spec.binary,
                 aws_request_id = event.context.request_id.as_str()
             );
-            let answer = job(ctx).instrument(span).await;
+            let done = job(ctx).instrument(span.clone()).await;
+            if let Ok(count @ 1..) = done {
+                span.in_scope(|| tracing::info!(count, "{}", spec.counts));
+            }
             invocations.end(&event.context);
-            answer
+            done.map(|count| {
+                let mut answer = serde_json::Map::new();
+                answer.insert(spec.counts.to_owned(), count.into());
+                serde_json::Value::Object(answer)
+            })
         }
     }))
-    .await
-}
-
-/// `main` of the scheduled outbox sweeper (every minute): republishes what a function
-/// wrote but died before publishing.
-pub async fn run_sweeper() -> Result<(), lambda_http::Error> {
-    run_scheduled("outbox-sweeper", SWEEPER_NEEDS, |ctx| async move {
-        let republished = ctx.sweep_outbox().await?;
-        if republished > 0 {
-            tracing::warn!(republished, "republished events left in the outbox");
-        }
-        Ok(serde_json::json!({ "republished": republished }))
-    })
-    .await
-}
-
-/// `main` of the scheduled holds expirer (every minute): releases every lapsed hold
-/// ([`crate::handlers::schedules::holds_expirer`]).
-pub async fn run_holds_expirer() -> Result<(), lambda_http::Error> {
-    run_scheduled("holds-expirer", HOLDS_EXPIRER_NEEDS, |ctx| async move {
-        let released = holds_expirer::run(&ctx).await?;
-        if released > 0 {
-            tracing::info!(released, "released lapsed holds");
-        }
-        Ok(serde_json::json!({ "released": released }))
-    })
     .await
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::domain::{Registration, RegistrationStatus};
 use crate::http::ApiError;
 use crate::ports::StoreError;
+use crate::services::ServiceError;
 
 /// `evreg_http_requests` (counter) and `evreg_http_request_duration_seconds` (histogram),
 /// labelled `route` (the route's binary name) and `status` (its class: `2xx` … `5xx`).
@@ -37,7 +38,7 @@ pub fn request_served(route: &'static str, status: u16, elapsed: Duration) {
 /// `evreg_registrations` (counter) by `outcome`: `confirmed`, `waitlisted`,
 /// `pending_payment`, `full`, `duplicate`, `busy`, `closed` (the event refused) — nothing
 /// for requests refused before they reached a seat (validation, unknown event).
-pub fn registration(result: &Result<Registration, ApiError>) {
+pub fn registration(result: &Result<Registration, ServiceError>) {
     let outcome = match result {
         Ok(registration) => match registration.status {
             RegistrationStatus::Confirmed => "confirmed",
@@ -45,10 +46,10 @@ pub fn registration(result: &Result<Registration, ApiError>) {
             RegistrationStatus::PendingPayment => "pending_payment",
             _ => return,
         },
-        Err(ApiError::Conflict(StoreError::EventFull)) => "full",
-        Err(ApiError::Conflict(StoreError::DuplicateRegistration)) => "duplicate",
-        Err(ApiError::Busy) => "busy",
-        Err(ApiError::Refused(_)) => "closed",
+        Err(ServiceError::Store(StoreError::EventFull)) => "full",
+        Err(ServiceError::Store(StoreError::DuplicateRegistration)) => "duplicate",
+        Err(ServiceError::Busy) => "busy",
+        Err(ServiceError::Refused(_)) => "closed",
         Err(_) => return,
     };
     metrics::counter!("evreg_registrations", "outcome" => outcome).increment(1);

@@ -15,7 +15,7 @@ use super::outbox::outbox_puts;
 use super::table::{item_with_keys, n, number, s, string, unavailable, Cancelled, Item};
 use super::DynamoStore;
 use crate::domain::{Envelope, Event, EventId};
-use crate::ports::{EventStore, StoreError, UpdateEventError};
+use crate::ports::{Committed, EventStore, StoreError, UpdateEventError};
 
 /// Attributes of the event item that are not the event's own fields: an update leaves them.
 const KEPT: [&str; 4] = ["pk", "sk", "confirmed", "waitlisted"];
@@ -90,7 +90,11 @@ fn seats_taken(item: &Item) -> Option<u32> {
 
 #[async_trait]
 impl EventStore for DynamoStore {
-    async fn create_event(&self, event: &Event, outbox: &[Envelope]) -> Result<(), StoreError> {
+    async fn create_event(
+        &self,
+        event: &Event,
+        outbox: &[Envelope],
+    ) -> Result<Committed<()>, StoreError> {
         let key = keys::event(event.id);
         let event_item = item_with_keys(
             event,
@@ -108,7 +112,8 @@ impl EventStore for DynamoStore {
         items.extend(outbox_puts(&self.table, outbox)?);
         self.table
             .transact_guarded(items, StoreError::SlugTaken, "event")
-            .await
+            .await?;
+        Ok(Committed::new((), outbox.to_vec()))
     }
 
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
@@ -136,7 +141,7 @@ impl EventStore for DynamoStore {
         &self,
         event: &Event,
         outbox: &[Envelope],
-    ) -> Result<(), UpdateEventError> {
+    ) -> Result<Committed<()>, UpdateEventError> {
         for _ in 0..SLUG_RACES {
             // The stored slug names the guard to release; the update's condition re-checks
             // it, so a concurrent slug change makes this round fail and look again.
@@ -153,7 +158,7 @@ impl EventStore for DynamoStore {
             }
             items.extend(outbox_puts(&self.table, outbox)?);
             let reasons = match self.table.transact(items).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(Committed::new((), outbox.to_vec())),
                 Err(Cancelled::Other(e)) => return Err(e.into()),
                 Err(Cancelled::Conditions(reasons)) => reasons,
             };

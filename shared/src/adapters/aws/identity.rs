@@ -25,7 +25,7 @@ use super::table::{n, number, parsed, s, string, unavailable, Cancelled, Item};
 use super::DynamoStore;
 use crate::auth::refresh::REFRESH_TOKEN_TTL;
 use crate::domain::{Envelope, UserId};
-use crate::ports::{IdentityStore, RefreshToken, Rotation, StoreError};
+use crate::ports::{Committed, IdentityStore, RefreshToken, Rotation, StoreError};
 
 const UNUSED: &str = "unused";
 const USED: &str = "used";
@@ -234,7 +234,7 @@ impl IdentityStore for DynamoStore {
         user_id: UserId,
         expires_at: OffsetDateTime,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         let mut reset = keys::password_reset(token_hash).item();
         reset.insert("user_id".into(), s(user_id.to_string()));
         reset.insert("used".into(), AttributeValue::Bool(false));
@@ -247,7 +247,8 @@ impl IdentityStore for DynamoStore {
             .map_err(|cancelled| match cancelled {
                 Cancelled::Conditions(_) => StoreError::Corrupt("reset token collision".into()),
                 Cancelled::Other(e) => e,
-            })
+            })?;
+        Ok(Committed::new((), outbox.to_vec()))
     }
 
     async fn reset_password(

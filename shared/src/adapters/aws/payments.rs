@@ -17,7 +17,7 @@ use crate::domain::{
     expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
     Registration, RegistrationId,
 };
-use crate::ports::{Cancellation, PaymentStore, StoreError};
+use crate::ports::{Cancellation, Committed, PaymentStore, StoreError};
 
 /// Optimistic rounds before a busy registration is a 503.
 const RACES: u32 = 16;
@@ -31,16 +31,16 @@ impl DynamoStore {
         &self,
         id: RegistrationId,
         decide: impl Fn(&Registration, bool) -> Result<Decision<T>, StoreError>,
-    ) -> Result<T, StoreError> {
+    ) -> Result<Committed<T>, StoreError> {
         for _ in 0..RACES {
             let before = self.load(id).await?;
             let open = self.event_is_open(before.registration.event_id).await?;
             let (change, answer) = decide(&before.registration, open)?;
             let Some((after, outbox)) = change else {
-                return Ok(answer);
+                return Ok(Committed::new(answer, Vec::new()));
             };
             if self.replace_with(&before, &after, open, &outbox).await? {
-                return Ok(answer);
+                return Ok(Committed::new(answer, outbox));
             }
         }
         Err(StoreError::Contended)
@@ -75,7 +75,7 @@ impl PaymentStore for DynamoStore {
         id: RegistrationId,
         checkout: &Checkout,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError> {
+    ) -> Result<Committed<Registration>, StoreError> {
         self.decide(id, |registration, open| {
             checkout_recorded(registration, open, checkout, outbox)
         })
@@ -87,7 +87,7 @@ impl PaymentStore for DynamoStore {
         id: RegistrationId,
         payment: &Payment,
         at: OffsetDateTime,
-    ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
+    ) -> Result<Committed<PaymentOutcome>, StoreError> {
         self.decide(id, |registration, open| {
             Ok(settlement(registration, open, payment, at))
         })
@@ -123,7 +123,7 @@ impl PaymentStore for DynamoStore {
         id: RegistrationId,
         now: OffsetDateTime,
         promotion: &Promotion,
-    ) -> Result<Option<Cancellation>, StoreError> {
+    ) -> Result<Option<Committed<Cancellation>>, StoreError> {
         for _ in 0..RACES {
             let before = self.load(id).await?;
             let registration = &before.registration;
@@ -141,11 +141,11 @@ impl PaymentStore for DynamoStore {
                 })
                 .await?
             {
-                return Ok(Some(Cancellation {
+                let released = Cancellation {
                     cancelled: released,
                     promoted: done.promoted,
-                    outbox: done.outbox,
-                }));
+                };
+                return Ok(Some(Committed::new(released, done.outbox)));
             }
         }
         Err(StoreError::Contended)
@@ -156,7 +156,7 @@ impl PaymentStore for DynamoStore {
         id: RegistrationId,
         refund: &RefundRecord,
         outbox: &[Envelope],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Committed<bool>, StoreError> {
         self.decide(id, |registration, _| refunded(registration, refund, outbox))
             .await
     }

@@ -29,7 +29,7 @@ use crate::domain::{
     cancellation_events, promotion_event, Envelope, EventId, EventStatus, Promotion, Refusal,
     Registration, RegistrationId, RegistrationStatus, Release, Revocation,
 };
-use crate::ports::{Cancellation, Page, Promoted, RegistrationStore, StoreError};
+use crate::ports::{Cancellation, Committed, Page, RegistrationStore, StoreError};
 
 /// Each round means the event changed between reading the waitlist and writing: concurrent
 /// cancellations all aim at the head of the waitlist and one wins per round, so the budget
@@ -130,11 +130,11 @@ impl DynamoStore {
         registration: &Registration,
         outbox: &[Envelope],
         refusal: fn(&Item) -> StoreError,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         let mut items = vec![event_condition];
         items.extend(self.registration_puts(registration, outbox)?);
         let reasons = match self.table.transact(items).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(Committed::new((), outbox.to_vec())),
             Err(Cancelled::Other(e)) => return Err(e),
             Err(Cancelled::Conditions(reasons)) => reasons,
         };
@@ -166,7 +166,7 @@ impl DynamoStore {
         event_id: EventId,
         promotion: &Promotion,
         at: OffsetDateTime,
-    ) -> Result<Option<Option<Promoted>>, StoreError> {
+    ) -> Result<Option<Option<Committed<Registration>>>, StoreError> {
         let Some(waiting) = self.first_waitlisted(event_id).await? else {
             return Ok(Some(None));
         };
@@ -178,15 +178,12 @@ impl DynamoStore {
             &[],
         )?;
         let (promotion_items, promoted) = self.promotion_items(&waiting, promotion)?;
-        let outbox = [promotion_event(&promoted, at)];
+        let outbox = vec![promotion_event(&promoted, at)];
         let mut items = vec![takes_seat];
         items.extend(promotion_items);
         items.extend(outbox_puts(&self.table, &outbox)?);
         match self.table.transact(items).await {
-            Ok(()) => Ok(Some(Some(Promoted {
-                registration: promoted,
-                outbox: outbox.to_vec(),
-            }))),
+            Ok(()) => Ok(Some(Some(Committed::new(promoted, outbox)))),
             // No seat free any more: done.
             Err(Cancelled::Conditions(reasons)) if Cancelled::failed(&reasons, 0) => Ok(Some(None)),
             // The head of the queue moved: look again.
@@ -202,7 +199,7 @@ impl RegistrationStore for DynamoStore {
         &self,
         registration: &Registration,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         let take_seat = self.event_condition(
             registration.event_id,
             "SET confirmed = confirmed + :one",
@@ -218,7 +215,7 @@ impl RegistrationStore for DynamoStore {
         &self,
         registration: &Registration,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         let queued = self.event_condition(
             registration.event_id,
             "SET waitlisted = if_not_exists(waitlisted, :zero) + :one",
@@ -245,7 +242,7 @@ impl RegistrationStore for DynamoStore {
         id: RegistrationId,
         at: OffsetDateTime,
         release: &Release,
-    ) -> Result<Cancellation, StoreError> {
+    ) -> Result<Committed<Cancellation>, StoreError> {
         for round in 0..RACES {
             back_off(round).await;
             let before = self.load(id).await?;
@@ -267,11 +264,11 @@ impl RegistrationStore for DynamoStore {
                 )
                 .await?;
             if let Some(released) = released {
-                return Ok(Cancellation {
+                let cancellation = Cancellation {
                     cancelled,
                     promoted: released.promoted,
-                    outbox: released.outbox,
-                });
+                };
+                return Ok(Committed::new(cancellation, released.outbox));
             }
         }
         Err(StoreError::Contended)
@@ -282,7 +279,7 @@ impl RegistrationStore for DynamoStore {
         event_id: EventId,
         promotion: &Promotion,
         at: OffsetDateTime,
-    ) -> Result<Option<Promoted>, StoreError> {
+    ) -> Result<Option<Committed<Registration>>, StoreError> {
         for round in 0..RACES {
             back_off(round).await;
             if let Some(outcome) = self.promote_once(event_id, promotion, at).await? {
@@ -296,7 +293,7 @@ impl RegistrationStore for DynamoStore {
         &self,
         updated: &Registration,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError> {
+    ) -> Result<Committed<Registration>, StoreError> {
         for round in 0..RACES {
             back_off(round).await;
             let before = self.load(updated.id).await?;
@@ -309,7 +306,7 @@ impl RegistrationStore for DynamoStore {
                 ..before.registration.clone()
             };
             if self.replace_in_open_event(&before, &after, outbox).await? {
-                return Ok(after);
+                return Ok(Committed::new(after, outbox.to_vec()));
             }
         }
         Err(StoreError::Contended)
@@ -321,7 +318,7 @@ impl RegistrationStore for DynamoStore {
         event_id: EventId,
         at: OffsetDateTime,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError> {
+    ) -> Result<Committed<Registration>, StoreError> {
         for round in 0..RACES {
             back_off(round).await;
             let before: Versioned = self.load(id).await?;
@@ -335,7 +332,7 @@ impl RegistrationStore for DynamoStore {
                 .replace_in_open_event(&before, &checked_in, outbox)
                 .await?
             {
-                return Ok(checked_in);
+                return Ok(Committed::new(checked_in, outbox.to_vec()));
             }
         }
         Err(StoreError::Contended)
@@ -346,7 +343,7 @@ impl RegistrationStore for DynamoStore {
         registration: &Registration,
         ticket: &str,
         outbox: &[Envelope],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Committed<bool>, StoreError> {
         let (id, event_id) = (registration.id, registration.event_id);
         let confirmed = ConditionCheck::builder()
             .table_name(&self.table.name)
@@ -367,8 +364,8 @@ impl RegistrationStore for DynamoStore {
         ];
         items.extend(outbox_puts(&self.table, outbox)?);
         match self.table.transact(items).await {
-            Ok(()) => Ok(true),
-            Err(Cancelled::Conditions(_)) => Ok(false),
+            Ok(()) => Ok(Committed::new(true, outbox.to_vec())),
+            Err(Cancelled::Conditions(_)) => Ok(Committed::new(false, Vec::new())),
             Err(Cancelled::Other(e)) => Err(e),
         }
     }

@@ -12,7 +12,7 @@ use super::outbox::outbox_puts;
 use super::table::{decode_cursor, entity, item_with_keys, parsed, s, unavailable, Item};
 use super::DynamoStore;
 use crate::domain::{Envelope, User, UserId};
-use crate::ports::{Page, StoreError, UserChange, UserStore};
+use crate::ports::{Committed, Page, StoreError, UserChange, UserStore};
 
 /// The user's item: its table key and its place in the `USERS` listing.
 fn user_item(user: &User) -> Result<Item, StoreError> {
@@ -30,7 +30,11 @@ fn user_item(user: &User) -> Result<Item, StoreError> {
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn create_user(&self, user: &User, outbox: &[Envelope]) -> Result<(), StoreError> {
+    async fn create_user(
+        &self,
+        user: &User,
+        outbox: &[Envelope],
+    ) -> Result<Committed<()>, StoreError> {
         let mut guard = keys::email_guard(&user.email).item();
         guard.insert("user_id".into(), s(user.id.to_string()));
         let mut items = vec![
@@ -40,7 +44,8 @@ impl UserStore for DynamoStore {
         items.extend(outbox_puts(&self.table, outbox)?);
         self.table
             .transact_guarded(items, StoreError::EmailTaken, "user")
-            .await
+            .await?;
+        Ok(Committed::new((), outbox.to_vec()))
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {

@@ -13,9 +13,8 @@ use sha2::{Digest, Sha256};
 use time::Duration;
 
 use crate::app::AppContext;
-use crate::handlers::routes::into_response;
-use crate::http::{header, ApiError, ApiResult};
-use crate::ports::Claim;
+use crate::http::{header, into_response, ApiError, ApiResult};
+use crate::services::once::{once, Once, OnceKey};
 
 /// The request header carrying the client's key (IETF draft `Idempotency-Key`, as Stripe).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -23,9 +22,6 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// How long a key answers retries.
 pub const KEY_TTL: Duration = Duration::hours(24);
-/// A claim older than this belongs to a request that died (the function's timeout is
-/// 10 s), so a retry may run again.
-const LEASE: Duration = Duration::seconds(30);
 const MAX_KEY_CHARS: usize = 255;
 
 /// A response as stored for replay.
@@ -80,53 +76,50 @@ where
     // another endpoint's answer.
     let record = format!("http:{} {}:{key}", req.method(), req.uri().path());
     let fingerprint = fingerprint(req);
-
-    match ctx
-        .idempotency
-        .claim(&record, &fingerprint, ctx.clock.now(), LEASE, KEY_TTL)
-        .await?
-    {
-        Claim::Acquired => {}
-        Claim::InFlight { fingerprint: first }
-        | Claim::Completed {
-            fingerprint: first, ..
-        } if first != fingerprint => return Err(ApiError::IdempotencyKeyReused),
-        Claim::InFlight { .. } => return Err(ApiError::RequestInProgress),
-        Claim::Completed { outcome, .. } => return replay(&outcome),
+    let key = OnceKey {
+        key: &record,
+        fingerprint: &fingerprint,
+        memory: KEY_TTL,
+    };
+    let ran = once(ctx, key, || async {
+        let response = into_response(operation().await);
+        // A 5xx decided nothing: a retry runs again rather than replay the failure.
+        let remember = if response.status().is_server_error() {
+            None
+        } else {
+            stored(&response)
+        };
+        (response, remember)
+    })
+    .await?;
+    match ran {
+        Once::Ran(response) => Ok(response),
+        Once::Done(outcome) => replay(&outcome),
+        Once::InFlight => Err(ApiError::RequestInProgress),
+        Once::Mismatch => Err(ApiError::IdempotencyKeyReused),
     }
+}
 
-    let response = into_response(operation().await);
-    if response.status().is_server_error() {
-        // Nothing was decided: a retry should run again rather than replay a failure.
-        if let Err(error) = ctx.idempotency.release(&record).await {
-            tracing::warn!(%error, "releasing an idempotency key failed; it expires with its lease");
-        }
-        return Ok(response);
-    }
+/// The response as stored for replay; `None` (nothing remembered: a retry runs again) if
+/// it cannot be serialized.
+fn stored(response: &Response<Body>) -> Option<String> {
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let stored = Stored {
         status: response.status().as_u16(),
-        content_type: response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        location: response
-            .headers()
-            .get(http::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        content_type: header(http::header::CONTENT_TYPE),
+        location: header(http::header::LOCATION),
         body: match response.body() {
             Body::Text(text) => text.clone(),
             _ => String::new(),
         },
     };
-    let outcome = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-    // The operation happened; failing to remember its answer must not hide it from this
-    // client. A retry then finds the claim in flight until its lease ends, and runs again.
-    if let Err(error) = ctx.idempotency.complete(&record, &outcome).await {
-        tracing::warn!(%error, "storing an idempotent response failed");
-    }
-    Ok(response)
+    serde_json::to_string(&stored).ok()
 }
 
 /// What makes two requests "the same": method, path and body bytes.

@@ -1,8 +1,11 @@
 //! Response shapes shared by several routes.
 
+use http::StatusCode;
 use serde::Serialize;
 
-use crate::domain::EventStats;
+use crate::app::AppContext;
+use crate::domain::{Event, EventStats};
+use crate::http::{json, ApiResult};
 
 /// An event (or its listing) with the read model's counters beside its own fields.
 #[derive(Serialize)]
@@ -13,6 +16,13 @@ pub struct EventWithStats<'a, E: Serialize> {
     /// Its counters.
     #[serde(flatten)]
     pub stats: EventStats,
+}
+
+/// 200 with `event` and its counters as the read model has them now: what an event's
+/// writes answer.
+pub async fn event_with_stats(ctx: &AppContext, event: &Event) -> ApiResult {
+    let stats = ctx.read_model.stats(event.id).await?;
+    json(StatusCode::OK, &EventWithStats { event, stats })
 }
 
 /// `{"items": […], "next_cursor": …}`, the shape of every list.

@@ -5,6 +5,7 @@ use http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, secret_hash, REFRESH_TOKEN_TTL};
 use crate::auth::throttle::{login_windows, source_ip};
@@ -15,7 +16,7 @@ use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::ports::RefreshToken;
 
 /// Serves `POST /auth/login` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let body: Credentials = json_body(&req)?;
     let email = email_lookup_key(&body.email);
     let now = ctx.clock.now();

@@ -7,6 +7,7 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, secret_hash, RESET_TOKEN_TTL};
 use crate::domain::validate::email_field;
@@ -19,7 +20,7 @@ struct ResetRequest {
 }
 
 /// Serves `POST /auth/password-reset` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let body: ResetRequest = json_body(&req)?;
     // A non-address is refused like everywhere else; that says nothing about accounts.
     let email = email_field(&body.email)?;
@@ -37,10 +38,11 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
             },
             now,
         )];
-        ctx.identity
+        let stored = ctx
+            .identity
             .create_password_reset(&secret_hash(&token), user.id, expires_at, &outbox)
             .await?;
-        ctx.publish(&outbox).await;
+        ctx.publish(stored).await;
     }
 
     json(

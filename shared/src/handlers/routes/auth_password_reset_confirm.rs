@@ -5,6 +5,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::auth::refresh::presented_hash;
 use crate::domain::user::validate_password;
@@ -17,7 +18,7 @@ struct ConfirmRequest {
 }
 
 /// Serves `POST /auth/password-reset/confirm` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let body: ConfirmRequest = json_body(&req)?;
     validate_password(&body.password)?;
     let token_hash = presented_hash(&body.token).ok_or(ApiError::InvalidResetToken)?;

@@ -4,6 +4,7 @@
 use http::StatusCode;
 use lambda_http::Request;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::auth::refresh::{new_secret, presented_hash, secret_hash, REFRESH_TOKEN_TTL};
 use crate::handlers::common::session::{token_pair, RefreshRequest};
@@ -11,7 +12,7 @@ use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::ports::Rotation;
 
 /// Serves `POST /auth/refresh` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let body: RefreshRequest = json_body(&req)?;
     let presented = presented_hash(&body.refresh_token).ok_or(ApiError::InvalidRefreshToken)?;
     let now = ctx.clock.now();

@@ -3,13 +3,14 @@
 use http::StatusCode;
 use lambda_http::Request;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, Signup, UserId};
 use crate::handlers::common::views::{Credentials, UserView};
 use crate::http::{json, json_body, ApiError, ApiResult};
 
 /// Serves `POST /auth/signup` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let body: Credentials = json_body(&req)?;
     let signup = Signup::parse(&body.email, body.password)?;
 
@@ -24,8 +25,8 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         DomainEvent::UserSignedUp { user_id: user.id },
         now,
     )];
-    ctx.users.create_user(&user, &outbox).await?;
-    ctx.publish(&outbox).await;
+    let created = ctx.users.create_user(&user, &outbox).await?;
+    ctx.publish(created).await;
 
     json(StatusCode::CREATED, &UserView::from(&user))
 }

@@ -75,11 +75,11 @@ async fn check_in(ctx: &AppContext, req: &Request, caller: Caller) -> ApiResult 
         },
         at,
     )];
-    let registration = ctx
+    let checked_in = ctx
         .registrations
         .check_in(claims.registration_id, claims.event_id, at, &outbox)
         .await?;
-    ctx.publish(&outbox).await;
+    let registration = ctx.publish(checked_in).await;
 
     json(
         StatusCode::OK,

@@ -4,10 +4,12 @@
 
 use lambda_http::Request;
 
+use super::Caller;
+use crate::app::AppContext;
 use crate::handlers::common::door;
 use crate::http::ApiResult;
 
 /// Serves `GET /door` (answers: the module docs).
-pub async fn handle(req: Request) -> ApiResult {
+pub async fn handle(_ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     door::serve(&req, "index.html")
 }

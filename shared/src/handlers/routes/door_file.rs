@@ -4,11 +4,13 @@
 
 use lambda_http::Request;
 
+use super::Caller;
+use crate::app::AppContext;
 use crate::handlers::common::door;
-use crate::http::{path_id, ApiResult};
+use crate::http::{path, ApiResult, DoorFileName};
 
 /// Serves `GET /door/{file}` (answers: the module docs).
-pub async fn handle(req: Request) -> ApiResult {
-    let name: String = path_id(&req, "file", "door app file")?;
+pub async fn handle(_ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
+    let DoorFileName(name) = path(&req)?;
     door::serve(&req, &name)
 }

@@ -10,18 +10,19 @@ use http::HeaderValue;
 use icalendar::{Calendar, Component as _, EventLike as _};
 use lambda_http::Request;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{Event, EventStatus};
 use crate::handlers::common::event_page::{self, page_url, public_event, RegistrationForm};
 use crate::http::html::HTML;
-use crate::http::{path_id, public_body, ApiResult};
+use crate::http::{path, public_body, ApiResult, EventSlug};
 
 /// The calendar's media type (RFC 5545 §8.1).
 const CALENDAR: &str = "text/calendar; charset=utf-8";
 
 /// Serves `GET /e/{slug}` and `GET /e/{slug}.ics` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let slug: String = path_id(&req, "slug", "event")?;
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
+    let EventSlug(slug) = path(&req)?;
     if let Some(slug) = slug.strip_suffix(".ics") {
         let event = public_event(ctx, slug).await?;
         let mut response = public_body(&req, CALENDAR, calendar(ctx, &event))?;

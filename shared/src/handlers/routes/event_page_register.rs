@@ -1,7 +1,7 @@
 //! POST /e/{slug} — the event page's registration form (`application/x-www-form-urlencoded`:
 //! `email`, `full_name`, `phone`, and the hidden `csrf_token` and `idempotency_key`).
 //! The same domain call as `POST /events/{id}/registrations`
-//! ([`seats::register`]); on success a 303 to the attendee's page (`/registrations/{id}
+//! ([`registrations::register`]); on success a 303 to the attendee's page (`/registrations/{id}
 //! ?token=…`), or on a paid event to the provider's checkout, which returns there.
 //!
 //! - A post from another site is 403 `cross_site_request`; a missing, forged or expired
@@ -17,19 +17,20 @@ use http::StatusCode;
 use lambda_http::Request;
 use sha2::{Digest, Sha256};
 
+use super::Caller;
 use crate::app::AppContext;
-use crate::domain::{Event, FieldError, Registration};
+use crate::domain::{DomainError, Event, FieldError, Registration};
 use crate::handlers::common::event_page::{self, fields, public_event, RegistrationForm};
 use crate::handlers::common::idempotency::idempotent_with_key;
-use crate::handlers::common::seats;
 use crate::http::form::{refuse_cross_site, Form, FormTokens};
 use crate::http::html::{private_html, see_other};
-use crate::http::{path_id, ApiError, ApiResult};
+use crate::http::{path, ApiError, ApiResult, EventSlug};
 use crate::ports::StoreError;
+use crate::services::{registrations, ServiceError};
 
 /// Serves `POST /e/{slug}` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let slug: String = path_id(&req, "slug", "event")?;
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
+    let EventSlug(slug) = path(&req)?;
     refuse_cross_site(&req, &ctx.public_url)?;
     let posted = Form::from_request(&req);
     let mut form = RegistrationForm::from_form(&posted);
@@ -56,29 +57,30 @@ fn per_visitor(key: &str, email: &str) -> String {
 }
 
 async fn submit(ctx: &AppContext, event: &Event, mut form: RegistrationForm) -> ApiResult {
-    let error = match seats::register(ctx, event.id, form.registration()).await {
+    let error = match registrations::register(ctx, event.id, form.registration()).await {
         Ok(registration) => return see_other(&next_page(ctx, &registration)),
         // The event is gone (a draft again, say): nothing to show a form on.
-        Err(error @ ApiError::NotFound(_)) => return Err(error),
+        Err(error @ ServiceError::NotFound(_)) => return Err(error.into()),
         Err(error) => error,
     };
     match &error {
-        ApiError::Invalid(errors) => form.errors.clone_from(errors),
-        ApiError::Conflict(StoreError::DuplicateRegistration) => form.errors.push(FieldError {
+        ServiceError::Invalid(DomainError::Invalid(errors)) => form.errors.clone_from(errors),
+        ServiceError::Store(StoreError::DuplicateRegistration) => form.errors.push(FieldError {
             field: fields::EMAIL,
             message: "is already registered for this event".into(),
         }),
         _ => form.notice = Some(notice(&error)),
     }
-    form_again(ctx, event, &form, error.status()).await
+    let status = ApiError::from(error).status();
+    form_again(ctx, event, &form, status).await
 }
 
 /// What a visitor is told when their registration was refused for no field's fault.
-fn notice(error: &ApiError) -> String {
+fn notice(error: &ServiceError) -> String {
     match error {
-        ApiError::Conflict(StoreError::EventFull) => "Sorry, the last seat was just taken.".into(),
-        ApiError::Refused(_) => "This event no longer takes registrations.".into(),
-        error if error.status().is_server_error() => {
+        ServiceError::Store(StoreError::EventFull) => "Sorry, the last seat was just taken.".into(),
+        ServiceError::Refused(_) => "This event no longer takes registrations.".into(),
+        error if error.is_failure() => {
             "Something went wrong on our side; nothing was registered. Please try again.".into()
         }
         error => format!("{error}."),

@@ -4,25 +4,23 @@
 
 use lambda_http::Request;
 
+use super::Caller;
 use crate::app::AppContext;
-use crate::domain::{DomainEvent, Envelope, EventId};
-use crate::handlers::common::event_writes::save;
-use crate::http::{path_id, ApiError, ApiResult};
+use crate::domain::EventId;
+use crate::handlers::common::views::event_with_stats;
+use crate::http::{path, ApiError, ApiResult};
+use crate::services::events;
 
 /// Serves `DELETE /events/{id}` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id: EventId = path_id(&req, "id", "event")?;
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
+    let event_id: EventId = path(&req)?;
     let current = ctx
         .events
         .event(event_id)
         .await?
         .ok_or(ApiError::NotFound("event"))?;
-    let event = current.cancelled().map_err(ApiError::Refused)?;
-    let envelope = Envelope::new(
-        DomainEvent::EventCancelled {
-            event: event.clone(),
-        },
-        ctx.clock.now(),
-    );
-    save(ctx, &event, envelope).await
+
+    let event = events::cancel(ctx, &current).await?;
+
+    event_with_stats(ctx, &event).await
 }

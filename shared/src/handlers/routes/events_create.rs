@@ -22,8 +22,8 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
         },
         now,
     )];
-    ctx.events.create_event(&event, &outbox).await?;
-    ctx.publish(&outbox).await;
+    let created = ctx.events.create_event(&event, &outbox).await?;
+    ctx.publish(created).await;
 
     json(
         StatusCode::CREATED,

@@ -7,11 +7,11 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{EventId, EventStatus};
 use crate::handlers::common::views::EventWithStats;
-use crate::http::{path_id, public_json, ApiError, ApiResult};
+use crate::http::{path, public_json, ApiError, ApiResult};
 
 /// Serves `GET /events/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let event_id: EventId = path_id(&req, "id", "event")?;
+    let event_id: EventId = path(&req)?;
     let principal = caller.principal();
 
     let event = ctx

@@ -8,6 +8,7 @@ use lambda_http::Request;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::handlers::common::views::{EventWithStats, ListPage};
 use crate::http::{page_limit, public_json, query_param, ApiError, ApiResult};
@@ -18,7 +19,7 @@ const MAX_LIMIT: usize = 100;
 const MAX_TEXT_CHARS: usize = 200;
 
 /// Serves `GET /events` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let query = listing_query(&req)?;
     let context = query.canonical();

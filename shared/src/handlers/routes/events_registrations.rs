@@ -9,7 +9,7 @@ use crate::app::AppContext;
 use crate::domain::{EventId, Registration, RegistrationStatus};
 use crate::handlers::common::views::ListPage;
 use crate::http::{
-    json, page_limit, path_id, preferred_media_type, query_param, ApiError, ApiResult,
+    json, page_limit, path, preferred_media_type, query_param, ApiError, ApiResult,
 };
 
 const DEFAULT_LIMIT: usize = 50;
@@ -19,7 +19,7 @@ const EXPORT_PAGE: usize = 500;
 
 /// Serves `GET /events/{id}/registrations` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let event_id: EventId = path_id(&req, "id", "event")?;
+    let event_id: EventId = path(&req)?;
     let status = query_param::<String>(&req, "status")?
         .map(|raw| {
             RegistrationStatus::parse(&raw)

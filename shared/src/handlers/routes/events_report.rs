@@ -17,7 +17,7 @@ use crate::app::AppContext;
 use crate::domain::calendar::format_day;
 use crate::domain::validate::currency_exponent;
 use crate::domain::{EventId, EventStats, MoneyTotals};
-use crate::http::{json, path_id, ApiResult};
+use crate::http::{json, path, ApiResult};
 
 #[derive(Serialize)]
 struct Report {
@@ -52,7 +52,7 @@ struct Day {
 
 /// Serves `GET /events/{id}/report` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let event_id: EventId = path_id(&req, "id", "event")?;
+    let event_id: EventId = path(&req)?;
     let event = caller.event(ctx, event_id).await?;
     let report = ctx.read_model.report(event_id).await?;
     let current = report

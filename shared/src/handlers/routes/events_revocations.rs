@@ -23,7 +23,7 @@ use crate::app::AppContext;
 use crate::domain::{
     revocations_resume, sortable_time, EventId, EventStatus, RegistrationId, Revocation,
 };
-use crate::http::{json, page_limit, path_id, query_param, ApiError, ApiResult};
+use crate::http::{json, page_limit, path, query_param, ApiError, ApiResult};
 
 const DEFAULT_LIMIT: usize = 500;
 const MAX_LIMIT: usize = 1000;
@@ -39,7 +39,7 @@ struct RevocationList {
 
 /// Serves `GET /events/{id}/revocations` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let event_id: EventId = path_id(&req, "id", "event")?;
+    let event_id: EventId = path(&req)?;
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let context = format!("revocations:{event_id}");
     let since = query_param::<String>(&req, "since")?

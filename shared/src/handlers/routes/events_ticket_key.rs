@@ -4,9 +4,10 @@
 use lambda_http::Request;
 use serde::Serialize;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{EventId, EventStatus};
-use crate::http::{path_id, public_json, ApiError, ApiResult};
+use crate::http::{path, public_json, ApiError, ApiResult};
 
 #[derive(Serialize)]
 struct TicketKey {
@@ -19,8 +20,8 @@ struct TicketKey {
 }
 
 /// Serves `GET /events/{id}/ticket-key` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
-    let event_id: EventId = path_id(&req, "id", "event")?;
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
+    let event_id: EventId = path(&req)?;
 
     ctx.events
         .event(event_id)

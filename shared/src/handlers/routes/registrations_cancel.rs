@@ -10,14 +10,16 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::RegistrationId;
 use crate::handlers::common::attendee_page::event_of;
-use crate::handlers::common::seats;
-use crate::http::{json, path_id, ApiResult};
+use crate::http::{json, path, ApiResult};
+use crate::services::registrations;
 
 /// Serves `DELETE /registrations/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let id: RegistrationId = path(&req)?;
     let registration = caller.registration(ctx, id).await?;
     let event = event_of(ctx, &registration).await?;
-    let cancelled = seats::cancel(ctx, &registration, &event, caller.is_admin()).await?;
+
+    let cancelled = registrations::cancel(ctx, &registration, &event, caller.is_admin()).await?;
+
     json(StatusCode::OK, &cancelled)
 }

@@ -8,11 +8,12 @@ use lambda_http::Request;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{EventId, NewRegistration, Registration};
 use crate::handlers::common::idempotency::idempotent;
-use crate::handlers::common::seats;
-use crate::http::{json, json_body, path_id, ApiResult};
+use crate::http::{json, json_body, path, ApiResult};
+use crate::services::registrations;
 
 #[derive(Serialize)]
 struct Created<'a> {
@@ -32,15 +33,15 @@ struct Created<'a> {
 }
 
 /// Serves `POST /events/{id}/registrations` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     idempotent(ctx, &req, || register(ctx, &req)).await
 }
 
 async fn register(ctx: &AppContext, req: &Request) -> ApiResult {
-    let event_id: EventId = path_id(req, "id", "event")?;
+    let event_id: EventId = path(req)?;
     let request: NewRegistration = json_body(req)?;
 
-    let registration = seats::register(ctx, event_id, request).await?;
+    let registration = registrations::register(ctx, event_id, request).await?;
 
     let hold = registration.hold.as_ref();
     json(

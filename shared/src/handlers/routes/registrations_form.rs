@@ -3,10 +3,10 @@
 //! `action`), posted to the page's own URL, for the same callers as the page:
 //!
 //! - `action=update` with `full_name` and `phone`: the same change as
-//!   `PUT /registrations/{id}` ([`update_details`]);
+//!   `PUT /registrations/{id}` ([`registrations::update_details`]);
 //! - `action=cancel`, from the button inside the opened "Cancel my registration" (the
 //!   confirmation): the same cancellation as `DELETE /registrations/{id}`
-//!   ([`seats::cancel`]).
+//!   ([`registrations::cancel`]).
 //!
 //! Done: a 303 back to the page. Otherwise the page again, nothing changed:
 //!
@@ -25,17 +25,16 @@ use lambda_http::Request;
 
 use super::Caller;
 use crate::app::AppContext;
-use crate::domain::RegistrationId;
+use crate::domain::{DomainError, RegistrationId};
 use crate::handlers::common::attendee_page::{self, event_of, fields, form_subject, DetailsForm};
-use crate::handlers::common::registration_writes::update_details;
-use crate::handlers::common::seats;
 use crate::http::form::{refuse_cross_site_no_referrer, Form, FormTokens};
 use crate::http::html::see_other;
-use crate::http::{path_id, ApiError, ApiResult};
+use crate::http::{path, ApiResult};
+use crate::services::{registrations, ServiceError};
 
 /// Serves `POST /registrations/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let id: RegistrationId = path(&req)?;
     refuse_cross_site_no_referrer(&req, &ctx.public_url)?;
     let registration = caller.registration(ctx, id).await?;
     let event = event_of(ctx, &registration).await?;
@@ -52,13 +51,13 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
         }
         let outcome = match posted.get(fields::ACTION) {
             Some(fields::CANCEL) => {
-                seats::cancel(ctx, &registration, &event, caller.is_admin()).await
+                registrations::cancel(ctx, &registration, &event, caller.is_admin()).await
             }
             Some(fields::UPDATE) => {
                 let typed = DetailsForm::from_form(&posted);
                 let change = typed.change();
                 details = Some(typed);
-                update_details(ctx, &registration, change).await
+                registrations::update_details(ctx, &registration, change).await
             }
             _ => {
                 break 'refused (
@@ -69,7 +68,7 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
         };
         match outcome {
             Ok(_) => return see_other(&ctx.manage_url(id)),
-            Err(ApiError::Invalid(errors)) => {
+            Err(ServiceError::Invalid(DomainError::Invalid(errors))) => {
                 if let Some(details) = &mut details {
                     details.errors = errors;
                 }
@@ -78,10 +77,8 @@ pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult
                     "Please check the highlighted fields.".to_owned(),
                 )
             }
-            Err(error) if error.status() == StatusCode::CONFLICT => {
-                (error.status(), format!("{error}."))
-            }
-            Err(error) => return Err(error),
+            Err(error @ ServiceError::Refused(_)) => (StatusCode::CONFLICT, format!("{error}.")),
+            Err(error) => return Err(error.into()),
         }
     };
     attendee_page::respond(

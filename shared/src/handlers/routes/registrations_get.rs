@@ -10,11 +10,11 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::RegistrationId;
 use crate::handlers::common::attendee_page;
-use crate::http::{json, path_id, preferred_media_type, ApiResult};
+use crate::http::{json, path, preferred_media_type, ApiResult};
 
 /// Serves `GET /registrations/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let id: RegistrationId = path(&req)?;
     let registration = caller.registration(ctx, id).await?;
     let mut response =
         if preferred_media_type(&req, &["application/json", "text/html"]) == Some("text/html") {

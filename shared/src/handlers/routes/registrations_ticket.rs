@@ -9,11 +9,11 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::RegistrationId;
 use crate::handlers::common::attendee_page::issued_ticket_png;
-use crate::http::{path_id, ApiError, ApiResult};
+use crate::http::{path, ApiError, ApiResult};
 
 /// Serves `GET /registrations/{id}/ticket` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let id: RegistrationId = path(&req)?;
     let registration = caller.registration(ctx, id).await?;
     let png = issued_ticket_png(ctx, &registration)
         .await?

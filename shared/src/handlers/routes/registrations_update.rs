@@ -9,14 +9,16 @@ use lambda_http::Request;
 use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{DetailsChange, RegistrationId};
-use crate::handlers::common::registration_writes::update_details;
-use crate::http::{json, json_body, path_id, ApiResult};
+use crate::http::{json, json_body, path, ApiResult};
+use crate::services::registrations;
 
 /// Serves `PUT /registrations/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
-    let id: RegistrationId = path_id(&req, "id", "registration")?;
+    let id: RegistrationId = path(&req)?;
     let change: DetailsChange = json_body(&req)?;
     let current = caller.registration(ctx, id).await?;
-    let stored = update_details(ctx, &current, change).await?;
+
+    let stored = registrations::update_details(ctx, &current, change).await?;
+
     json(StatusCode::OK, &stored)
 }

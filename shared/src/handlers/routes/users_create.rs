@@ -4,6 +4,7 @@ use http::StatusCode;
 use lambda_http::Request;
 use serde::Deserialize;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, Role, Signup, User, UserId};
 use crate::handlers::common::views::UserView;
@@ -18,7 +19,7 @@ struct NewUser {
 }
 
 /// Serves `POST /users` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let body: NewUser = json_body(&req)?;
     // The same email and password rules as self-service sign-up.
     let signup = Signup::parse(&body.email, body.password)?;
@@ -41,8 +42,8 @@ pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
         DomainEvent::UserSignedUp { user_id: user.id },
         now,
     )];
-    ctx.users.create_user(&user, &outbox).await?;
-    ctx.publish(&outbox).await;
+    let created = ctx.users.create_user(&user, &outbox).await?;
+    ctx.publish(created).await;
 
     json(StatusCode::CREATED, &UserView::from(&user))
 }

@@ -3,6 +3,7 @@
 use http::StatusCode;
 use lambda_http::Request;
 
+use super::Caller;
 use crate::app::AppContext;
 use crate::handlers::common::views::{ListPage, UserView};
 use crate::http::{json, page_limit, query_param, ApiResult};
@@ -11,7 +12,7 @@ const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;
 
 /// Serves `GET /users` (answers: the module docs).
-pub async fn handle(ctx: &AppContext, req: Request) -> ApiResult {
+pub async fn handle(ctx: &AppContext, req: Request, _caller: Caller) -> ApiResult {
     let limit = page_limit(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let cursor = query_param::<String>(&req, "cursor")?;
 

@@ -9,7 +9,7 @@ use super::Caller;
 use crate::app::AppContext;
 use crate::domain::{FieldError, Role, UserId};
 use crate::handlers::common::views::UserView;
-use crate::http::{json, json_body, path_id, present, ApiError, ApiResult};
+use crate::http::{json, json_body, path, present, ApiError, ApiResult};
 use crate::ports::UserChange;
 
 #[derive(Deserialize)]
@@ -24,7 +24,7 @@ struct Patch {
 /// Serves `PATCH /users/{id}` (answers: the module docs).
 pub async fn handle(ctx: &AppContext, req: Request, caller: Caller) -> ApiResult {
     let admin = caller.user()?;
-    let id: UserId = path_id(&req, "id", "user")?;
+    let id: UserId = path(&req)?;
     let patch: Patch = json_body(&req)?;
     if patch.role.is_none() && patch.active.is_none() {
         return Err(ApiError::Invalid(vec![FieldError {

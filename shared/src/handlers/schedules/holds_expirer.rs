@@ -85,7 +85,7 @@ async fn release(
         .await?
     {
         Some(release) => {
-            ctx.publish(&release.outbox).await;
+            ctx.publish(release).await;
             Ok(true)
         }
         None => Ok(false),

@@ -1,34 +1,24 @@
-//! The worker table: which worker consumes which domain events. The SNS filter policies in
-//! `template.yaml` and the embedded bus's routing both follow it (a test checks the template).
+//! The worker table: every worker in one row — its handler module (and so its Lambda
+//! binary and queue stem, `worker-<module>`), what its function reads at init
+//! ([`Needs`]), and the domain event kinds its queue subscribes to. The SNS filter
+//! policies in `template.yaml` and the embedded bus's routing both follow it (a test holds
+//! the template to it). A worker's handler is `<module>.rs` here, with the one signature
+//! `async fn handle(ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse`; [`once`]
+//! holds what several of them share.
 
-pub mod cdn;
-pub mod email;
 pub mod once;
-pub mod payments;
-pub mod projection;
-pub mod tickets;
 
 use std::future::Future;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
+use super::declare::Needs;
 use crate::app::AppContext;
 use crate::domain::{DomainEventKind, Envelope, Event, EventId};
 use crate::ports::BoxError;
 use tracing::Instrument;
 
 use crate::telemetry::trace::TraceContext;
-
-/// Every worker, one per row of [`WORKERS`].
-#[allow(missing_docs)] // each is named for its file and binary
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Worker {
-    Projection,
-    Tickets,
-    Email,
-    Cdn,
-    Payments,
-}
 
 /// One row of the worker table.
 #[derive(Debug)]
@@ -37,99 +27,92 @@ pub struct WorkerSpec {
     pub worker: Worker,
     /// The binary under `functions/src/bin/`, and the queue's name stem.
     pub binary: &'static str,
+    /// What its Lambda function reads at init (workers never see a bearer token).
+    pub needs: Needs,
     /// The domain event kinds (the SNS `type` attribute) its queue subscribes to.
     pub consumes: &'static [DomainEventKind],
 }
 
-/// The worker table.
-pub const WORKERS: &[WorkerSpec] = &[
-    WorkerSpec {
-        worker: Worker::Projection,
-        binary: "worker-projection",
-        consumes: &[
-            DomainEventKind::EventCreated,
-            DomainEventKind::EventUpdated,
-            DomainEventKind::EventCancelled,
-            DomainEventKind::RegistrationConfirmed,
-            DomainEventKind::RegistrationWaitlisted,
-            DomainEventKind::RegistrationPromoted,
-            DomainEventKind::RegistrationCancelled,
-            DomainEventKind::CheckedIn,
-            DomainEventKind::RegistrationHeld,
-            DomainEventKind::WaitlistOffered,
-            DomainEventKind::HoldExpired,
-            DomainEventKind::PaymentReceived,
-            DomainEventKind::RegistrationRefunded,
-        ],
-    },
-    WorkerSpec {
-        worker: Worker::Tickets,
-        binary: "worker-tickets",
-        consumes: &[
-            DomainEventKind::RegistrationConfirmed,
-            DomainEventKind::RegistrationPromoted,
-        ],
-    },
-    WorkerSpec {
-        worker: Worker::Email,
-        binary: "worker-email",
-        consumes: &[
-            DomainEventKind::TicketIssued,
-            DomainEventKind::RegistrationWaitlisted,
-            DomainEventKind::RegistrationCancelled,
-            DomainEventKind::EventCancelled,
-            DomainEventKind::EventCancellationNoticesPending,
-            DomainEventKind::PasswordResetRequested,
-            DomainEventKind::HoldExpired,
-            DomainEventKind::WaitlistOfferOpened,
-            DomainEventKind::RegistrationRefunded,
-        ],
-    },
-    WorkerSpec {
-        worker: Worker::Payments,
-        binary: "worker-payments",
-        consumes: &[
-            DomainEventKind::WaitlistOffered,
-            DomainEventKind::HoldExpired,
-            DomainEventKind::RegistrationCancelled,
-            DomainEventKind::RefundRequested,
-            DomainEventKind::EventCancelled,
-            DomainEventKind::EventRefundsPending,
-        ],
-    },
-    WorkerSpec {
-        worker: Worker::Cdn,
-        binary: "worker-cdn",
-        consumes: &[
-            DomainEventKind::EventCreated,
-            DomainEventKind::EventUpdated,
-            DomainEventKind::EventCancelled,
-        ],
-    },
-];
+macro_rules! workers {
+    ($($worker:ident => $module:ident: $needs:ident, [$($kind:ident),* $(,)?];)*) => {
+        $(pub mod $module;)*
+
+        /// Every worker, one per row of [`WORKERS`], in its order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Worker {
+            $(
+                #[doc = concat!("[`", stringify!($module), "`].")]
+                $worker,
+            )*
+        }
+
+        /// The worker table.
+        pub const WORKERS: &[WorkerSpec] = &[$(
+            WorkerSpec {
+                worker: Worker::$worker,
+                binary: concat!("worker-", stringify!($module)),
+                needs: Needs::$needs,
+                consumes: &[$(DomainEventKind::$kind),*],
+            },
+        )*];
+
+        impl Worker {
+            /// The worker's handler around its entrance (the embedded bus calls this; a
+            /// Lambda binary calls its own handler directly).
+            pub async fn handle(self, ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
+                self.instrumented(ctx, batch, |batch| async move {
+                    match self {
+                        $(Self::$worker => $module::handle(ctx, batch).await,)*
+                    }
+                })
+                .await
+            }
+        }
+
+        /// Each worker by its handler module's name: what a Lambda binary's one line
+        /// ([`crate::worker_function!`]) names.
+        #[allow(non_upper_case_globals)]
+        pub mod by_module {
+            use super::Worker;
+            $(
+                #[doc = concat!("[`Worker::", stringify!($worker), "`].")]
+                pub const $module: Worker = Worker::$worker;
+            )*
+        }
+    };
+}
+
+workers! {
+    Projection => projection: READ_TABLE, [
+        EventCreated, EventUpdated, EventCancelled, RegistrationConfirmed,
+        RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled, CheckedIn,
+        RegistrationHeld, WaitlistOffered, HoldExpired, PaymentReceived, RegistrationRefunded,
+    ];
+    // Signs tickets.
+    Tickets => tickets: ATTENDEE, [RegistrationConfirmed, RegistrationPromoted];
+    // Manage links in the mails.
+    Email => email: ATTENDEE, [
+        TicketIssued, RegistrationWaitlisted, RegistrationCancelled, EventCancelled,
+        EventCancellationNoticesPending, PasswordResetRequested, HoldExpired,
+        WaitlistOfferOpened, RegistrationRefunded,
+    ];
+    // A checkout's return URL is the registration's manage link.
+    Payments => payments: ATTENDEE, [
+        WaitlistOffered, HoldExpired, RegistrationCancelled, RefundRequested, EventCancelled,
+        EventRefundsPending,
+    ];
+    Cdn => cdn: NOTHING, [EventCreated, EventUpdated, EventCancelled];
+}
 
 impl Worker {
-    /// Its binary's name (its row of [`WORKERS`]): the queue's stem and its metrics' label.
-    pub fn binary(self) -> &'static str {
-        WORKERS
-            .iter()
-            .find(|spec| spec.worker == self)
-            .map_or("worker", |spec| spec.binary)
+    /// Its row of [`WORKERS`].
+    pub fn spec(self) -> &'static WorkerSpec {
+        &WORKERS[self as usize]
     }
 
-    /// Handles one SQS batch, reporting the messages that failed (partial batch response):
-    /// [`Worker::instrumented`] around the worker's handler (the embedded bus's entrance).
-    pub async fn handle(self, ctx: &AppContext, batch: SqsEvent) -> SqsBatchResponse {
-        self.instrumented(ctx, batch, |batch| async move {
-            match self {
-                Self::Projection => projection::handle(ctx, batch).await,
-                Self::Tickets => tickets::handle(ctx, batch).await,
-                Self::Email => email::handle(ctx, batch).await,
-                Self::Cdn => cdn::handle(ctx, batch).await,
-                Self::Payments => payments::handle(ctx, batch).await,
-            }
-        })
-        .await
+    /// Its binary's name: the queue's stem and its metrics' label.
+    pub fn binary(self) -> &'static str {
+        self.spec().binary
     }
 
     /// Every worker's entrance, the embedded bus's and each Lambda's `run_worker`: runs

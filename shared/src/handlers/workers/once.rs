@@ -8,41 +8,38 @@ use time::Duration;
 
 use crate::app::AppContext;
 use crate::domain::{DomainEvent, Envelope, EventId, Registration};
-use crate::ports::{BoxError, Claim};
+use crate::ports::BoxError;
+use crate::services;
+use crate::services::once::{Once, OnceKey};
 
-/// Work claimed longer ago than this died with its function (timeout 10 s): the next
-/// delivery (the queue redelivers after 60 s) takes over.
-pub const LEASE: Duration = Duration::seconds(30);
 /// Longer than any redelivery: the queue's retries end within minutes, a sweep within days.
 pub const MEMORY: Duration = Duration::days(14);
 
-/// Runs `work` unless it ran to completion before under the idempotency key `key`: the key
-/// is claimed first, released when `work` fails (so a retry runs it again) and completed
-/// when it succeeds. `Ok(true)` when it ran now, `Ok(false)` when it had run before; work
-/// in flight under the key elsewhere is an error, so the message comes back after the
-/// lease.
+/// Runs `work` unless it ran to completion before under the idempotency key `key`
+/// ([`crate::services::once`]: released when `work` fails, so a retry runs it again).
+/// `Ok(true)` when it ran now, `Ok(false)` when it had run before; work in flight under
+/// the key elsewhere is an error, so the message comes back after the lease.
 pub async fn once<F, Fut>(ctx: &AppContext, key: &str, work: F) -> Result<bool, BoxError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(), BoxError>>,
 {
-    match ctx
-        .idempotency
-        .claim(key, "", ctx.clock.now(), LEASE, MEMORY)
-        .await?
-    {
-        Claim::Acquired => {}
-        Claim::Completed { .. } => return Ok(false),
-        Claim::InFlight { .. } => return Err(format!("{key} is in progress elsewhere").into()),
-    }
-    match work().await {
-        Ok(()) => {
-            ctx.idempotency.complete(key, "done").await?;
-            Ok(true)
-        }
-        Err(error) => {
-            ctx.idempotency.release(key).await?;
-            Err(error)
+    let key = OnceKey {
+        key,
+        fingerprint: "",
+        memory: MEMORY,
+    };
+    let ran = services::once::once(ctx, key, || async {
+        let result = work().await;
+        let remember = result.is_ok().then(|| "done".to_owned());
+        (result, remember)
+    })
+    .await?;
+    match ran {
+        Once::Ran(result) => result.map(|()| true),
+        Once::Done(_) => Ok(false),
+        Once::InFlight | Once::Mismatch => {
+            Err(format!("{} is in progress elsewhere", key.key).into())
         }
     }
 }

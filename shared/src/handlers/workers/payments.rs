@@ -20,8 +20,9 @@ use crate::domain::RefundRecord;
 use crate::domain::{
     DomainEvent, Envelope, EventId, RefundReason, Registration, RegistrationStatus,
 };
-use crate::handlers::common::seats::open_checkout;
-use crate::ports::{BoxError, StoreError};
+use crate::ports::BoxError;
+use crate::services::checkout::open_checkout;
+use crate::services::ServiceError;
 
 /// Acts on each domain event of `batch`; returns the messages that failed, for SQS to
 /// redeliver.
@@ -67,7 +68,7 @@ async fn open_offer(ctx: &AppContext, registration: &Registration) -> Result<(),
     match opened {
         Ok(_) => Ok(()),
         // The offer lapsed or was cancelled before its checkout opened: nothing to offer.
-        Err(crate::handlers::common::seats::CheckoutError::Store(StoreError::Refused(_))) => Ok(()),
+        Err(ServiceError::Refused(_)) => Ok(()),
         Err(error) => Err(error.into()),
     }
 }
@@ -124,9 +125,7 @@ async fn refund(
             &outbox,
         )
         .await?;
-    if recorded {
-        ctx.publish(&outbox).await;
-    }
+    ctx.publish(recorded).await;
     Ok(())
 }
 

@@ -40,13 +40,11 @@ async fn issue(ctx: &AppContext, envelope: Envelope) -> Result<(), BoxError> {
         },
         ctx.clock.now(),
     )];
-    if ctx
+    let recorded = ctx
         .registrations
         .record_ticket(&registration, &ticket, &issued)
-        .await?
-    {
-        ctx.publish(&issued).await;
-    } else {
+        .await?;
+    if !ctx.publish(recorded).await {
         tracing::info!(registration_id = %registration.id, "ticket already issued, or the seat is gone");
     }
     Ok(())

@@ -5,13 +5,17 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::{insert_outbox, is_unique_violation, to_json, unavailable, unique_or, SqliteStore};
+use super::{commit, is_unique_violation, to_json, unavailable, unique_or, SqliteStore};
 use crate::domain::{Envelope, Event, EventId};
-use crate::ports::{EventStore, StoreError, UpdateEventError};
+use crate::ports::{Committed, EventStore, StoreError, UpdateEventError};
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn create_event(&self, event: &Event, outbox: &[Envelope]) -> Result<(), StoreError> {
+    async fn create_event(
+        &self,
+        event: &Event,
+        outbox: &[Envelope],
+    ) -> Result<Committed<()>, StoreError> {
         let (event, outbox) = (event.clone(), outbox.to_vec());
         self.run(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
@@ -27,8 +31,7 @@ impl EventStore for SqliteStore {
                 ],
             )
             .map_err(unique_or(StoreError::SlugTaken))?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)
+            commit(tx, (), outbox)
         })
         .await
     }
@@ -47,7 +50,7 @@ impl EventStore for SqliteStore {
         &self,
         event: &Event,
         outbox: &[Envelope],
-    ) -> Result<(), UpdateEventError> {
+    ) -> Result<Committed<()>, UpdateEventError> {
         let (event, outbox) = (event.clone(), outbox.to_vec());
         // The outer result is the store's health, the inner one the refusal.
         self.run(move |conn| {
@@ -85,9 +88,7 @@ impl EventStore for SqliteStore {
                 }
                 Ok(_) => {}
             }
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(Ok(()))
+            commit(tx, (), outbox).map(Ok)
         })
         .await?
     }

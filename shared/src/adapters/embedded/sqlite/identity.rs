@@ -6,9 +6,9 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{insert_outbox, unavailable, SqliteStore};
+use super::{commit, unavailable, SqliteStore};
 use crate::domain::{Envelope, UserId};
-use crate::ports::{IdentityStore, RefreshToken, Rotation, StoreError};
+use crate::ports::{Committed, IdentityStore, RefreshToken, Rotation, StoreError};
 
 /// An id column's text as the id type `I`.
 fn parse_id<I: std::str::FromStr>(raw: &str) -> Result<I, StoreError> {
@@ -188,7 +188,7 @@ impl IdentityStore for SqliteStore {
         user_id: UserId,
         expires_at: OffsetDateTime,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         let (token_hash, outbox) = (token_hash.to_owned(), outbox.to_vec());
         self.run(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
@@ -197,8 +197,7 @@ impl IdentityStore for SqliteStore {
                 params![token_hash, user_id.to_string(), expires_at.unix_timestamp()],
             )
             .map_err(unavailable)?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)
+            commit(tx, (), outbox)
         })
         .await
     }

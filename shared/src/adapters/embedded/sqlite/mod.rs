@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::adapters::cursor;
 use crate::domain::Envelope;
-use crate::ports::{Page, StoreError};
+use crate::ports::{Committed, Page, StoreError};
 
 pub use queues::{QueuedMessage, Settlement};
 
@@ -89,6 +89,17 @@ fn insert_outbox(tx: &rusqlite::Transaction<'_>, outbox: &[Envelope]) -> Result<
         .map_err(unavailable)?;
     }
     Ok(())
+}
+
+/// Writes `outbox` in `tx` and commits it: the write, answering `value`.
+fn commit<T>(
+    tx: rusqlite::Transaction<'_>,
+    value: T,
+    outbox: Vec<Envelope>,
+) -> Result<Committed<T>, StoreError> {
+    insert_outbox(&tx, &outbox)?;
+    tx.commit().map_err(unavailable)?;
+    Ok(Committed::new(value, outbox))
 }
 
 /// A page from `rows` read one past `limit`, each with the position a page after it

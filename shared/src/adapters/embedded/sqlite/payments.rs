@@ -8,13 +8,13 @@ use rusqlite::{params, TransactionBehavior};
 use time::OffsetDateTime;
 
 use super::seats::{event_is_open, registration_in, release, set_registration};
-use super::{from_json, insert_outbox, unavailable, SqliteStore};
+use super::{commit, from_json, unavailable, SqliteStore};
 use crate::adapters::decision::{checkout_recorded, refunded, settlement, Decision};
 use crate::domain::{
     expiry_events, Checkout, Envelope, Payment, PaymentOutcome, Promotion, RefundRecord,
     Registration, RegistrationId,
 };
-use crate::ports::{Cancellation, PaymentStore, StoreError};
+use crate::ports::{Cancellation, Committed, PaymentStore, StoreError};
 
 impl SqliteStore {
     /// Reads registration `id` and whether its event is open, lets `decide` say what
@@ -23,7 +23,7 @@ impl SqliteStore {
         &self,
         id: RegistrationId,
         decide: impl FnOnce(&Registration, bool) -> Result<Decision<T>, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
+    ) -> Result<Committed<T>, StoreError> {
         self.run(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -32,12 +32,11 @@ impl SqliteStore {
                 .ok_or(StoreError::RegistrationNotFound)?;
             let open = event_is_open(&tx, registration.event_id)?;
             let (change, answer) = decide(&registration, open)?;
-            if let Some((after, outbox)) = change {
-                set_registration(&tx, &after)?;
-                insert_outbox(&tx, &outbox)?;
-                tx.commit().map_err(unavailable)?;
-            }
-            Ok(answer)
+            let Some((after, outbox)) = change else {
+                return Ok(Committed::new(answer, Vec::new()));
+            };
+            set_registration(&tx, &after)?;
+            commit(tx, answer, outbox)
         })
         .await
     }
@@ -50,7 +49,7 @@ impl PaymentStore for SqliteStore {
         id: RegistrationId,
         checkout: &Checkout,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError> {
+    ) -> Result<Committed<Registration>, StoreError> {
         let (checkout, outbox) = (checkout.clone(), outbox.to_vec());
         self.decide(id, move |registration, open| {
             checkout_recorded(registration, open, &checkout, &outbox)
@@ -63,7 +62,7 @@ impl PaymentStore for SqliteStore {
         id: RegistrationId,
         payment: &Payment,
         at: OffsetDateTime,
-    ) -> Result<(PaymentOutcome, Vec<Envelope>), StoreError> {
+    ) -> Result<Committed<PaymentOutcome>, StoreError> {
         let payment = payment.clone();
         self.decide(id, move |registration, open| {
             Ok(settlement(registration, open, &payment, at))
@@ -100,7 +99,7 @@ impl PaymentStore for SqliteStore {
         id: RegistrationId,
         now: OffsetDateTime,
         promotion: &Promotion,
-    ) -> Result<Option<Cancellation>, StoreError> {
+    ) -> Result<Option<Committed<Cancellation>>, StoreError> {
         let promotion = promotion.clone();
         self.run(move |conn| {
             let tx = conn
@@ -116,13 +115,11 @@ impl PaymentStore for SqliteStore {
             let released = before.cancelled(now);
             let promoted = release(&tx, &before, &released, &promotion, open)?;
             let outbox = expiry_events(&before, promoted.as_ref(), now);
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(Some(Cancellation {
+            let released = Cancellation {
                 cancelled: released,
                 promoted,
-                outbox,
-            }))
+            };
+            commit(tx, released, outbox).map(Some)
         })
         .await
     }
@@ -132,7 +129,7 @@ impl PaymentStore for SqliteStore {
         id: RegistrationId,
         refund: &RefundRecord,
         outbox: &[Envelope],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Committed<bool>, StoreError> {
         let (refund, outbox) = (refund.clone(), outbox.to_vec());
         self.decide(id, move |registration, _| {
             refunded(registration, &refund, &outbox)

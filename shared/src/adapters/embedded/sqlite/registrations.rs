@@ -14,15 +14,13 @@ use super::seats::{
     first_waitlisted, hold_expiry, registration_in, release, require_open_event, revoked_key,
     set_registration, sort_key,
 };
-use super::{
-    from_json, insert_outbox, is_unique_violation, page_of, to_json, unavailable, SqliteStore,
-};
+use super::{commit, from_json, is_unique_violation, page_of, to_json, unavailable, SqliteStore};
 use crate::adapters::cursor;
 use crate::domain::{
     cancellation_events, promotion_event, Envelope, EventId, Promotion, Refusal, Registration,
     RegistrationId, RegistrationStatus, Release, Revocation,
 };
-use crate::ports::{Cancellation, Page, Promoted, RegistrationStore, StoreError};
+use crate::ports::{Cancellation, Committed, Page, RegistrationStore, StoreError};
 
 /// Where a listing page resumes: after this `sort_key`.
 #[derive(Serialize, Deserialize)]
@@ -42,7 +40,7 @@ impl SqliteStore {
         registration: &Registration,
         outbox: &[Envelope],
         refusal: fn(bool) -> StoreError,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         let (registration, outbox) = (registration.clone(), outbox.to_vec());
         self.run(move |conn| {
             let event_id = registration.event_id.to_string();
@@ -87,8 +85,7 @@ impl SqliteStore {
                     Some((_, waitlist_on)) => refusal(waitlist_on),
                 });
             }
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)
+            commit(tx, (), outbox)
         })
         .await
     }
@@ -100,7 +97,7 @@ impl RegistrationStore for SqliteStore {
         &self,
         registration: &Registration,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         self.register_with(
             "UPDATE events SET confirmed = confirmed + 1
              WHERE id = ?1 AND status = 'PUBLISHED' AND confirmed < max_capacity
@@ -117,7 +114,7 @@ impl RegistrationStore for SqliteStore {
         &self,
         registration: &Registration,
         outbox: &[Envelope],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Committed<()>, StoreError> {
         // A no-op UPDATE as a condition check: it matches only a published event with its
         // waitlist on that is full or has a queue already.
         self.register_with(
@@ -153,7 +150,7 @@ impl RegistrationStore for SqliteStore {
         id: RegistrationId,
         at: OffsetDateTime,
         release_plan: &Release,
-    ) -> Result<Cancellation, StoreError> {
+    ) -> Result<Committed<Cancellation>, StoreError> {
         let release_plan = release_plan.clone();
         self.run(move |conn| {
             let tx = conn
@@ -166,13 +163,14 @@ impl RegistrationStore for SqliteStore {
             let cancelled = before.cancelled(at);
             let promoted = release(&tx, &before, &cancelled, &release_plan.promotion, true)?;
             let outbox = cancellation_events(&before, promoted.as_ref(), release_plan.refund, at);
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(Cancellation {
-                cancelled,
-                promoted,
+            commit(
+                tx,
+                Cancellation {
+                    cancelled,
+                    promoted,
+                },
                 outbox,
-            })
+            )
         })
         .await
     }
@@ -182,7 +180,7 @@ impl RegistrationStore for SqliteStore {
         event_id: EventId,
         promotion: &Promotion,
         at: OffsetDateTime,
-    ) -> Result<Option<Promoted>, StoreError> {
+    ) -> Result<Option<Committed<Registration>>, StoreError> {
         let promotion = promotion.clone();
         self.run(move |conn| {
             let tx = conn
@@ -206,12 +204,7 @@ impl RegistrationStore for SqliteStore {
             let promoted = waiting.promoted(&promotion);
             set_registration(&tx, &promoted)?;
             let outbox = vec![promotion_event(&promoted, at)];
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(Some(Promoted {
-                registration: promoted,
-                outbox,
-            }))
+            commit(tx, promoted, outbox).map(Some)
         })
         .await
     }
@@ -220,7 +213,7 @@ impl RegistrationStore for SqliteStore {
         &self,
         updated: &Registration,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError> {
+    ) -> Result<Committed<Registration>, StoreError> {
         let (updated, outbox) = (updated.clone(), outbox.to_vec());
         self.run(move |conn| {
             let tx = conn
@@ -238,9 +231,7 @@ impl RegistrationStore for SqliteStore {
                 ..before
             };
             set_registration(&tx, &after)?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(after)
+            commit(tx, after, outbox)
         })
         .await
     }
@@ -251,7 +242,7 @@ impl RegistrationStore for SqliteStore {
         event_id: EventId,
         at: OffsetDateTime,
         outbox: &[Envelope],
-    ) -> Result<Registration, StoreError> {
+    ) -> Result<Committed<Registration>, StoreError> {
         let outbox = outbox.to_vec();
         self.run(move |conn| {
             let tx = conn
@@ -267,9 +258,7 @@ impl RegistrationStore for SqliteStore {
             require_open_event(&tx, event_id)?;
             let checked_in = registration.checked_in(at);
             set_registration(&tx, &checked_in)?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(checked_in)
+            commit(tx, checked_in, outbox)
         })
         .await
     }
@@ -279,7 +268,7 @@ impl RegistrationStore for SqliteStore {
         registration: &Registration,
         ticket: &str,
         outbox: &[Envelope],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Committed<bool>, StoreError> {
         let id = registration.id;
         let (ticket, outbox) = (ticket.to_owned(), outbox.to_vec());
         self.run(move |conn| {
@@ -294,11 +283,10 @@ impl RegistrationStore for SqliteStore {
                 )
                 .map_err(unavailable)?
                 == 1;
-            if recorded {
-                insert_outbox(&tx, &outbox)?;
-                tx.commit().map_err(unavailable)?;
+            if !recorded {
+                return Ok(Committed::new(false, Vec::new()));
             }
-            Ok(recorded)
+            commit(tx, true, outbox)
         })
         .await
     }

@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::{from_json, insert_outbox, page_of, to_json, unavailable, unique_or, SqliteStore};
+use super::{commit, from_json, page_of, to_json, unavailable, unique_or, SqliteStore};
 use crate::adapters::cursor;
 use crate::domain::{Envelope, User, UserId};
-use crate::ports::{Page, StoreError, UserChange, UserStore};
+use crate::ports::{Committed, Page, StoreError, UserChange, UserStore};
 
 /// Where a listing page resumes: after this email (emails are unique, so nothing repeats
 /// or hides).
@@ -20,7 +20,11 @@ struct Resume {
 
 #[async_trait]
 impl UserStore for SqliteStore {
-    async fn create_user(&self, user: &User, outbox: &[Envelope]) -> Result<(), StoreError> {
+    async fn create_user(
+        &self,
+        user: &User,
+        outbox: &[Envelope],
+    ) -> Result<Committed<()>, StoreError> {
         let (user, outbox) = (user.clone(), outbox.to_vec());
         self.run(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
@@ -29,8 +33,7 @@ impl UserStore for SqliteStore {
                 params![user.id.to_string(), user.email, to_json(&user)?],
             )
             .map_err(unique_or(StoreError::EmailTaken))?;
-            insert_outbox(&tx, &outbox)?;
-            tx.commit().map_err(unavailable)
+            commit(tx, (), outbox)
         })
         .await
     }

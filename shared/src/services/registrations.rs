@@ -1,29 +1,21 @@
-//! Taking a seat — the one code path of every way to register (the JSON route
-//! `POST /events/{id}/registrations` and the event page's form `POST /e/{slug}`) — and opening the provider's checkout for a held seat, which new
-//! paid registrations and waitlist offers both need.
+//! Registrations: taking a seat — the one code path of every way to register (the JSON
+//! route `POST /events/{id}/registrations` and the event page's form `POST /e/{slug}`) —
+//! cancelling (`DELETE /registrations/{id}` and the attendee page's button), changing the
+//! details (`PUT /registrations/{id}` and the attendee page's form), and giving freed seats
+//! to the waitlist.
 
+use super::checkout::open_checkout;
+use super::ServiceError;
 use crate::app::AppContext;
 use crate::domain::{
-    Checkout, Envelope, Event, EventId, EventStatus, NewRegistration, Promotion, Registration,
-    RegistrationId, RegistrationStatus, Release,
+    DetailsChange, DomainEvent, Envelope, Event, EventId, EventStatus, NewRegistration, Promotion,
+    Registration, RegistrationId, RegistrationStatus, Release,
 };
-use crate::http::ApiError;
-use crate::ports::{CheckoutRequest, PaymentsError, StoreError};
+use crate::ports::StoreError;
 
 /// How often a waitlisting that found a freed seat goes back for it. Each retry means a
 /// seat was released in the last few milliseconds; more than a handful means heavy churn.
 const SEAT_RACES: usize = 5;
-
-/// Why a checkout could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckoutError {
-    /// The provider failed.
-    #[error(transparent)]
-    Payments(#[from] PaymentsError),
-    /// The store failed or refused (the hold lapsed or was cancelled meanwhile).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// Registers `request` for the event `event_id`: a seat (held for payment on a paid
 /// event, with its checkout opened), or a waitlist place when the event is full and has
@@ -34,7 +26,7 @@ pub async fn register(
     ctx: &AppContext,
     event_id: EventId,
     request: NewRegistration,
-) -> Result<Registration, ApiError> {
+) -> Result<Registration, ServiceError> {
     let registration = take_seat(ctx, event_id, request).await;
     crate::telemetry::registration(&registration);
     registration
@@ -44,7 +36,7 @@ async fn take_seat(
     ctx: &AppContext,
     event_id: EventId,
     request: NewRegistration,
-) -> Result<Registration, ApiError> {
+) -> Result<Registration, ServiceError> {
     let now = ctx.clock.now();
     let confirmed = request.confirmed(RegistrationId::now_v7(), event_id, now)?;
     // The price decides between a seat and a held seat; the store's own condition decides
@@ -54,7 +46,7 @@ async fn take_seat(
         .event(event_id)
         .await?
         .filter(|event| event.status == EventStatus::Published)
-        .ok_or(ApiError::NotFound("event"))?;
+        .ok_or(ServiceError::NotFound("event"))?;
     event.refuse_ended(now)?;
     let seat = match event.hold_at(now) {
         Some(hold) => confirmed.held(hold),
@@ -76,14 +68,17 @@ async fn take_seat(
                 .registrations
                 .cancel(registration.id, now, &release)
                 .await?;
-            ctx.publish(&cancellation.outbox).await;
+            ctx.publish(cancellation).await;
             tracing::error!(%error, "opening a checkout failed; the hold was released");
-            Err(ApiError::PaymentProviderUnavailable)
+            Err(ServiceError::PaymentProviderUnavailable)
         }
     }
 }
 
-async fn seat_or_waitlist(ctx: &AppContext, seat: Registration) -> Result<Registration, ApiError> {
+async fn seat_or_waitlist(
+    ctx: &AppContext,
+    seat: Registration,
+) -> Result<Registration, ServiceError> {
     let waitlisted = seat.waitlisted();
     for attempt in 0..SEAT_RACES {
         if attempt > 0 {
@@ -98,69 +93,18 @@ async fn seat_or_waitlist(ctx: &AppContext, seat: Registration) -> Result<Regist
             outcome => return outcome.map(|()| waitlisted).map_err(Into::into),
         }
     }
-    Err(ApiError::Busy)
+    Err(ServiceError::Busy)
 }
 
 /// Writes the registration with its domain event in the outbox, then publishes it.
 async fn record(ctx: &AppContext, registration: &Registration) -> Result<(), StoreError> {
     let outbox = [registration.made(ctx.clock.now())];
-    match registration.status {
+    let recorded = match registration.status {
         RegistrationStatus::Waitlisted => ctx.registrations.waitlist(registration, &outbox).await?,
         _ => ctx.registrations.register(registration, &outbox).await?,
-    }
-    ctx.publish(&outbox).await;
-    Ok(())
-}
-
-/// Opens the provider's checkout for the held `registration` of `event` and records it on
-/// the registration, with `outbox` (given the registration as updated) in the same write;
-/// returns it as updated. The provider call is idempotent per hold, so a retry opens the
-/// same checkout; a hold that lapsed or was cancelled meanwhile gets its checkout closed
-/// again and a [`CheckoutError::Store`].
-pub async fn open_checkout(
-    ctx: &AppContext,
-    event: &Event,
-    registration: &Registration,
-    outbox: impl FnOnce(&Registration) -> Vec<Envelope>,
-) -> Result<Registration, CheckoutError> {
-    let Some(hold) = &registration.hold else {
-        return Err(
-            StoreError::Corrupt(format!("{} holds no seat to pay", registration.id)).into(),
-        );
     };
-    let checkout: Checkout = ctx
-        .payments
-        .create_checkout(&CheckoutRequest {
-            registration_id: registration.id,
-            event_id: event.id,
-            description: event.name.clone(),
-            amount_cents: hold.amount_cents,
-            currency: hold.currency.clone(),
-            customer_email: registration.email.clone(),
-            expires_at: hold.expires_at,
-            return_url: ctx.manage_url(registration.id),
-        })
-        .await?;
-    let mut opened = registration.clone();
-    if let Some(hold) = opened.hold.as_mut() {
-        hold.checkout_id = Some(checkout.id.clone());
-        hold.checkout_url = Some(checkout.url.clone());
-    }
-    let outbox = outbox(&opened);
-    match ctx
-        .payment_records
-        .record_checkout(registration.id, &checkout, &outbox)
-        .await
-    {
-        Ok(recorded) => {
-            ctx.publish(&outbox).await;
-            Ok(recorded)
-        }
-        Err(error) => {
-            ctx.payments.expire_checkout(&checkout.id).await?;
-            Err(error.into())
-        }
-    }
+    ctx.publish(recorded).await;
+    Ok(())
 }
 
 /// How a seat of `event` released now passes on, and whether a cancellation by `by_admin`
@@ -181,14 +125,32 @@ pub async fn cancel(
     registration: &Registration,
     event: &Event,
     by_admin: bool,
-) -> Result<Registration, ApiError> {
+) -> Result<Registration, ServiceError> {
     let now = ctx.clock.now();
     let cancellation = ctx
         .registrations
         .cancel(registration.id, now, &release_plan(event, now, by_admin))
         .await?;
-    ctx.publish(&cancellation.outbox).await;
-    Ok(cancellation.cancelled)
+    Ok(ctx.publish(cancellation).await.cancelled)
+}
+
+/// `current` with `change` applied, stored with its `RegistrationUpdated` event, which is
+/// then published: [`ServiceError::Invalid`] naming each invalid field,
+/// [`ServiceError::Refused`] (`Cancelled`) for a cancelled registration.
+pub async fn update_details(
+    ctx: &AppContext,
+    current: &Registration,
+    change: DetailsChange,
+) -> Result<Registration, ServiceError> {
+    let updated = change.apply(current)?;
+    let outbox = [Envelope::new(
+        DomainEvent::RegistrationUpdated {
+            registration: updated.clone(),
+        },
+        ctx.clock.now(),
+    )];
+    let stored = ctx.registrations.update_details(&updated, &outbox).await?;
+    Ok(ctx.publish(stored).await)
 }
 
 /// Gives every free seat of `event` to the head of its waitlist in turn (after its
@@ -203,7 +165,7 @@ pub async fn fill_from_waitlist(ctx: &AppContext, event: &Event) -> Result<usize
             .await?
         {
             Some(done) => {
-                ctx.publish(&done.outbox).await;
+                ctx.publish(done).await;
                 promoted += 1;
             }
             None => return Ok(promoted),

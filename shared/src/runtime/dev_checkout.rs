@@ -12,9 +12,11 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, Response};
 
-use super::dev_server::Site;
 use crate::adapters::embedded::payments::CheckoutState;
+use crate::adapters::embedded::DevPayments;
+use crate::app::AppContext;
 use crate::domain::payment::format_money;
+use crate::handlers::entrance;
 use crate::handlers::routes::payments_webhook::SIGNATURE_HEADER;
 use crate::handlers::routes::Route;
 use crate::http::ApiError;
@@ -43,13 +45,19 @@ fn redirect(to: &str) -> Response<Body> {
         .unwrap_or_default()
 }
 
-/// Serves `rest` (the path after [`PREFIX`]) for `method`.
-pub async fn handle(site: &Site, method: &Method, rest: &str) -> Response<Body> {
+/// Serves `rest` (the path after [`PREFIX`]) for `method`: the pages of `payments`'
+/// checkouts, whose "Pay" enters `POST /payments/webhook` over `ctx`.
+pub async fn handle(
+    ctx: &AppContext,
+    payments: &DevPayments,
+    method: &Method,
+    rest: &str,
+) -> Response<Body> {
     let (id, action) = match rest.split_once('/') {
         Some((id, action)) => (id, Some(action)),
         None => (rest, None),
     };
-    let Some(checkout) = site.payments.checkout(id) else {
+    let Some(checkout) = payments.checkout(id) else {
         return ApiError::NotFound("checkout").to_response();
     };
     let return_url = checkout.request.return_url.clone();
@@ -79,20 +87,23 @@ pub async fn handle(site: &Site, method: &Method, rest: &str) -> Response<Body> 
             }
         }
         (&Method::POST, Some("pay")) => {
-            let now = site.ctx.clock.now();
-            let Some((body, signature)) = site.payments.pay(id, now) else {
+            let now = ctx.clock.now();
+            let Some((body, signature)) = payments.pay(id, now) else {
                 return redirect(&return_url);
             };
-            let answer = Route::PaymentsWebhook
-                .handle(&site.ctx, webhook_request(body, &signature))
-                .await;
+            let answer = entrance::serve(
+                Route::PaymentsWebhook,
+                ctx,
+                webhook_request(body, &signature),
+            )
+            .await;
             if answer.status().is_success() {
                 redirect(&return_url)
             } else {
                 answer
             }
         }
-        (&Method::POST, Some("fail")) => match site.payments.expire_checkout(id).await {
+        (&Method::POST, Some("fail")) => match payments.expire_checkout(id).await {
             Ok(()) => redirect(&return_url),
             Err(error) => ApiError::internal(error).to_response(),
         },
