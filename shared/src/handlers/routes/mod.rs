@@ -299,4 +299,33 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn routes_that_admit_only_callers_with_credentials_load_the_key_ring() {
+        for spec in ROUTES {
+            if spec.access != Access::Public {
+                assert!(spec.needs.jwt_keys, "{spec:?}");
+            }
+            if spec.access == Access::Attendee {
+                assert!(spec.needs.attendee_secret, "{spec:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_path_parameter_is_one_a_handler_can_read() {
+        use crate::http::{DoorFileName, EventSlug, PathParam};
+        let known = [
+            crate::domain::EventId::NAME,
+            EventSlug::NAME,
+            DoorFileName::NAME,
+        ];
+        for spec in ROUTES {
+            for segment in spec.path.split('/') {
+                if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    assert!(known.contains(&name), "{spec:?}: {{{name}}}");
+                }
+            }
+        }
+    }
 }
