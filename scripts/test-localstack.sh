@@ -27,8 +27,8 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 aws_mode_only=(--skip embedded --skip sqlite --skip bus:: --skip blobs::files
   --skip mail::the_mailbox_dir --skip openapi:: --skip dev_server:: --skip local_database)
 
-step "build the test binary (and evreg-dev, whose create-admin writes to DynamoDB)"
-timed "cargo build" cargo build --locked -p evreg-dev
+step "build the test binary (and evreg-dev, whose create-admin --aws writes to DynamoDB)"
+timed "cargo build" cargo build --locked -p evreg-dev --features aws
 timed "cargo test --no-run" cargo test --locked -p evreg -p evreg-tests --test integration --no-run
 export EVREG_DEV_BIN="$PWD/target/debug/evreg-dev"
 

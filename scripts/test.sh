@@ -24,7 +24,9 @@ timed "Chromium and playwright-core install" scripts/browser_setup.sh
 
 step "format and lint"
 timed "cargo fmt" cargo fmt --all --check
-timed "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+# evreg-dev's `aws` feature (its `--aws` commands, which the tests run) in this clippy and
+# the build below: `make dev` builds evreg-dev without it, with no AWS SDK crate.
+timed "cargo clippy" cargo clippy --workspace --all-targets --locked --features evreg-dev/aws -- -D warnings
 timed "cfn-lint" .venv/bin/cfn-lint template.yaml
 timed "sam validate --lint" .venv/bin/sam validate --lint -t template.yaml --region us-east-1
 
@@ -33,7 +35,7 @@ timed "sam validate --lint" .venv/bin/sam validate --lint -t template.yaml --reg
 # getrandom's `std`), so the test step below reuses this build instead of compiling half
 # the dependencies a second time with other features.
 step "build (one debug build serves every test)"
-timed "cargo build" cargo build --workspace --locked --bins --examples
+timed "cargo build" cargo build --workspace --locked --bins --examples --features evreg-dev/aws
 
 # The template built the way a deployer builds it: `sam build` of every function through
 # template.yaml's `BuildMethod: makefile` and the Makefile's build-<LogicalId> targets, one
